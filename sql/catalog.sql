@@ -1,0 +1,43 @@
+-- catalog: the extension's objects, the model catalog, and the binary format's checks.
+\set VERBOSITY terse
+
+-- installed into schema mktdb, not relocatable
+SELECT extname, extversion, extrelocatable, extnamespace::regnamespace FROM pg_extension WHERE extname = 'mktdb';
+
+-- user data is registered for pg_dump
+SELECT unnest(extconfig)::regclass::text AS dumped FROM pg_extension WHERE extname = 'mktdb' ORDER BY 1;
+
+-- catalog columns exactly as the SPEC says
+SELECT attname, format_type(atttypid, atttypmod) FROM pg_attribute
+ WHERE attrelid = 'mktdb.model'::regclass AND attnum > 0 AND NOT attisdropped ORDER BY attnum;
+SELECT attname FROM pg_attribute WHERE attrelid = 'mktdb.models'::regclass AND attnum > 0 ORDER BY attnum;
+SELECT attname FROM pg_attribute WHERE attrelid = 'mktdb.model_versions'::regclass AND attnum > 0 ORDER BY attnum;
+SELECT count(*) AS models FROM mktdb.models;
+
+
+-- model names
+SELECT mktdb.retrain('nosuch');
+SELECT mktdb.drop_model('nosuch');
+SELECT mktdb.retrain('');
+SELECT mktdb.grant_model('nosuch', current_user::regrole);
+
+-- the binary format refuses foreign and damaged data with SQLSTATE 22P03 (or XX001 for a bad checksum)
+\set VERBOSITY sqlstate
+SELECT * FROM mktdb.model_header(''::bytea);
+SELECT * FROM mktdb.model_header('hello world, this is not a model'::bytea);
+SELECT * FROM mktdb.model_header(decode('4d4b4442' || repeat('00', 20), 'hex'));
+-- a well-formed empty test blob: magic, version 1, kind 99, length 0, CRC-32C of nothing (0), reserved 0
+SELECT * FROM mktdb.model_header(decode('4d4b444201006300' || '0000000000000000' || '00000000' || '00000000', 'hex'));
+-- the same header claiming one payload byte that is not there
+SELECT * FROM mktdb.model_header(decode('4d4b444201006300' || '0100000000000000' || '00000000' || '00000000', 'hex'));
+-- one payload byte with a wrong checksum
+SELECT * FROM mktdb.model_header(decode('4d4b444201006300' || '0100000000000000' || '00000000' || '00000000' || '2a', 'hex'));
+-- format version from the future
+SELECT * FROM mktdb.model_header(decode('4d4b444209006300' || '0000000000000000' || '00000000' || '00000000', 'hex'));
+\set VERBOSITY terse
+
+-- GUCs and their defaults (the library is loaded now)
+SELECT name, setting FROM pg_settings WHERE name LIKE 'mktdb.%' ORDER BY name;
+
+-- the cache starts empty
+SELECT count(*) FROM mktdb.model_cache();

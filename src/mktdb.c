@@ -1,0 +1,49 @@
+/*
+ * mktdb.c -- module entry point: PG_MODULE_MAGIC, _PG_init and the GUCs.
+ */
+#include "mktdb.h"
+
+#include <unistd.h>
+
+#include "fmgr.h"
+#include "utils/guc.h"
+
+PG_MODULE_MAGIC;
+
+int			mk_model_cache_size = 16;
+int			mk_threads = 0;
+int			mk_keep_versions = 10;
+
+void		_PG_init(void);
+
+void
+_PG_init(void)
+{
+	DefineCustomIntVariable("mktdb.model_cache_size",
+							"Decoded models kept in each backend's cache.",
+							"Least recently used models are evicted beyond this number.",
+							&mk_model_cache_size, 16, 1, 10000,
+							PGC_USERSET, 0, NULL, NULL, NULL);
+	DefineCustomIntVariable("mktdb.threads",
+							"Threads used by mktdb's numerical work (0: one per CPU core).",
+							NULL,
+							&mk_threads, 0, 0, 256,
+							PGC_USERSET, 0, NULL, NULL, NULL);
+	DefineCustomIntVariable("mktdb.keep_versions",
+							"Versions of each model kept after a new version is stored (0: keep all).",
+							"Older versions are deleted when a trainer stores a new one.",
+							&mk_keep_versions, 10, 0, 1000000,
+							PGC_USERSET, 0, NULL, NULL, NULL);
+	MarkGUCPrefixReserved("mktdb");
+}
+
+int
+mk_thread_count(void)
+{
+	long		n;
+
+	if (mk_threads > 0)
+		return mk_threads;
+	n = sysconf(_SC_NPROCESSORS_ONLN);
+	return n < 1 ? 1 : (int) Min(n, 64);
+}

@@ -1,0 +1,312 @@
+/*
+ * source.c -- reading training data.
+ *
+ * A source argument is a relation name (schema-qualified and quoted identifiers
+ * allowed) or a query text starting with SELECT, WITH, VALUES or TABLE.  Column
+ * arguments are always passed through quote_identifier().  Data is read with the
+ * caller's privileges through an SPI cursor, in batches, so that nothing is held
+ * twice and a cancel request is noticed between batches.
+ */
+#include "mktdb.h"
+
+#include <ctype.h>
+#include <math.h>
+#include <time.h>
+
+#include "catalog/namespace.h"
+#include "catalog/pg_type.h"
+#include "miscadmin.h"
+#include "nodes/makefuncs.h"
+#include "utils/array.h"
+#include "utils/builtins.h"
+#include "utils/lsyscache.h"
+#include "utils/regproc.h"
+#include "utils/varlena.h"
+
+#define MK_BATCH_ROWS 10000
+
+static bool
+starts_with_keyword(const char *s, const char *kw)
+{
+	size_t		n = strlen(kw);
+
+	return pg_strncasecmp(s, kw, n) == 0 && (s[n] == '\0' || !(isalnum((unsigned char) s[n]) || s[n] == '_'));
+}
+
+char *
+mk_source_from(const char *source)
+{
+	const char *s = source;
+	List	   *names;
+	RangeVar   *rv;
+	Oid			relid;
+
+	if (source == NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("source must not be NULL")));
+	while (isspace((unsigned char) *s) || *s == '(')
+		s++;
+	if (*s == '\0')
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("source must not be empty"),
+				 errhint("Give a table or view name, or a query starting with SELECT, WITH, VALUES or TABLE.")));
+	if (starts_with_keyword(s, "select") || starts_with_keyword(s, "with") ||
+		starts_with_keyword(s, "values") || starts_with_keyword(s, "table"))
+	{
+		/* a trailing semicolon is common in pasted queries; the subquery cannot have one */
+		char	   *q = pstrdup(source);
+		int			len = strlen(q);
+
+		while (len > 0 && (isspace((unsigned char) q[len - 1]) || q[len - 1] == ';'))
+			q[--len] = '\0';
+		return psprintf("(%s\n) AS mktdb_source", q);
+	}
+
+	/* a relation name: parse it as PostgreSQL would (quoting rules included) */
+	names = stringToQualifiedNameList(source);
+	rv = makeRangeVarFromNameList(names);
+	relid = RangeVarGetRelid(rv, NoLock, true);
+	if (!OidIsValid(relid))
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_TABLE),
+				 errmsg("relation \"%s\" does not exist", source),
+				 errhint("source is a table or view name, or a query starting with SELECT, WITH, VALUES or TABLE.")));
+	return psprintf("%s.%s AS mktdb_source",
+					quote_identifier(get_namespace_name(get_rel_namespace(relid))),
+					quote_identifier(get_rel_name(relid)));
+}
+
+const char *
+mk_column(const char *col, const char *argname)
+{
+	if (col == NULL || col[0] == '\0')
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("%s must name a column", argname)));
+	return quote_identifier(col);
+}
+
+void
+mk_cursor_open(MkCursor *c, const char *query, int nargs, Oid *argtypes, Datum *args)
+{
+	SPIPlanPtr	plan = SPI_prepare_cursor(query, nargs, argtypes, CURSOR_OPT_NO_SCROLL);
+
+	if (plan == NULL)
+		elog(ERROR, "SPI_prepare_cursor failed: %s", SPI_result_code_string(SPI_result));
+	c->portal = SPI_cursor_open(NULL, plan, args, NULL, true);
+	c->tupdesc = c->portal->tupDesc;
+	c->batch = NULL;
+	c->nrows = 0;
+	c->total = 0;
+}
+
+bool
+mk_cursor_next(MkCursor *c)
+{
+	CHECK_FOR_INTERRUPTS();
+	if (c->batch)
+	{
+		SPI_freetuptable(c->batch);
+		c->batch = NULL;
+	}
+	SPI_cursor_fetch(c->portal, true, MK_BATCH_ROWS);
+	c->batch = SPI_tuptable;
+	c->nrows = SPI_processed;
+	c->total += c->nrows;
+	return c->nrows > 0;
+}
+
+void
+mk_cursor_close(MkCursor *c)
+{
+	if (c->batch)
+		SPI_freetuptable(c->batch);
+	c->batch = NULL;
+	SPI_cursor_close(c->portal);
+}
+
+bool
+mk_is_numeric_type(Oid typid)
+{
+	typid = getBaseType(typid);
+	return typid == INT2OID || typid == INT4OID || typid == INT8OID || typid == FLOAT4OID ||
+		typid == FLOAT8OID || typid == NUMERICOID;
+}
+
+void
+mk_require_numeric(TupleDesc td, int attno, const char *what)
+{
+	Oid			typid = TupleDescAttr(td, attno - 1)->atttypid;
+
+	if (!mk_is_numeric_type(typid))
+		ereport(ERROR,
+				(errcode(ERRCODE_DATATYPE_MISMATCH),
+				 errmsg("%s is of type %s, not a numeric type", what, format_type_be(typid)),
+				 errhint("Use a smallint, integer, bigint, real, double precision or numeric column, or cast it in a query source.")));
+}
+
+double
+mk_numeric_to_f64(Datum d, Oid typid)
+{
+	switch (getBaseType(typid))
+	{
+		case INT2OID:
+			return (double) DatumGetInt16(d);
+		case INT4OID:
+			return (double) DatumGetInt32(d);
+		case INT8OID:
+			return (double) DatumGetInt64(d);
+		case FLOAT4OID:
+			return (double) DatumGetFloat4(d);
+		case FLOAT8OID:
+			return DatumGetFloat8(d);
+		case NUMERICOID:
+			return DatumGetFloat8(DirectFunctionCall1(numeric_float8_no_overflow, d));
+	}
+	elog(ERROR, "type %u is not numeric", typid);
+	return 0;					/* keep compiler quiet */
+}
+
+char	  **
+mk_text_array(ArrayType *arr, int *n, const char *argname)
+{
+	Datum	   *elems;
+	bool	   *nulls;
+	int			cnt;
+	char	  **out;
+
+	if (ARR_NDIM(arr) > 1)
+		ereport(ERROR,
+				(errcode(ERRCODE_ARRAY_SUBSCRIPT_ERROR),
+				 errmsg("%s must be a one-dimensional array", argname)));
+	deconstruct_array(arr, TEXTOID, -1, false, TYPALIGN_INT, &elems, &nulls, &cnt);
+	if (cnt == 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("%s must not be empty", argname)));
+	out = palloc(cnt * sizeof(char *));
+	for (int i = 0; i < cnt; i++)
+	{
+		if (nulls[i])
+			ereport(ERROR,
+					(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+					 errmsg("%s must not contain NULL", argname)));
+		out[i] = TextDatumGetCString(elems[i]);
+	}
+	*n = cnt;
+	return out;
+}
+
+void
+mk_read_matrix(const char *source, char **cols, int ncols, const char *id_col, MkMatrix *m)
+{
+	MemoryContext caller = CurrentMemoryContext;
+	StringInfoData q;
+	MkCursor	c;
+	int64		cap = 0;
+	int			first = id_col ? 2 : 1;
+
+	for (int i = 0; i < ncols; i++)
+		for (int j = 0; j < i; j++)
+			if (strcmp(cols[i], cols[j]) == 0)
+				ereport(ERROR,
+						(errcode(ERRCODE_DUPLICATE_COLUMN),
+						 errmsg("column \"%s\" is listed twice", cols[i])));
+	initStringInfo(&q);
+	appendStringInfoString(&q, "SELECT ");
+	if (id_col)
+		appendStringInfo(&q, "(%s)::text, ", mk_column(id_col, "id_column"));
+	for (int i = 0; i < ncols; i++)
+		appendStringInfo(&q, "%s%s", i ? ", " : "", mk_column(cols[i], "feature"));
+	appendStringInfo(&q, " FROM %s", mk_source_from(source));
+
+	m->n = 0;
+	m->d = ncols;
+	m->x = NULL;
+	m->ids = NULL;
+	m->skipped = 0;
+
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	mk_cursor_open(&c, q.data, 0, NULL, NULL);
+	for (int i = 0; i < ncols; i++)
+		mk_require_numeric(c.tupdesc, first + i, psprintf("feature column \"%s\"", cols[i]));
+
+	while (mk_cursor_next(&c))
+	{
+		Oid		   *types = palloc(ncols * sizeof(Oid));
+
+		for (int j = 0; j < ncols; j++)
+			types[j] = TupleDescAttr(c.tupdesc, first + j - 1)->atttypid;
+		/* grow the matrix in the caller's context: it must outlive SPI_finish */
+		if (m->n + (int64) c.nrows > cap)
+		{
+			int64		newcap = Max(cap * 2, m->n + (int64) c.nrows);
+			MemoryContext old = MemoryContextSwitchTo(caller);
+
+			m->x = m->x ? repalloc_huge(m->x, newcap * ncols * sizeof(double))
+				: palloc_extended(newcap * ncols * sizeof(double), MCXT_ALLOC_HUGE);
+			if (id_col)
+				m->ids = m->ids ? repalloc_huge(m->ids, newcap * sizeof(char *))
+					: palloc_extended(newcap * sizeof(char *), MCXT_ALLOC_HUGE);
+			MemoryContextSwitchTo(old);
+			cap = newcap;
+		}
+		for (uint64 r = 0; r < c.nrows; r++)
+		{
+			HeapTuple	tup = c.batch->vals[r];
+			double	   *row = m->x + m->n * ncols;
+			bool		ok = true;
+			bool		isnull;
+
+			for (int j = 0; j < ncols && ok; j++)
+			{
+				Datum		d = SPI_getbinval(tup, c.tupdesc, first + j, &isnull);
+
+				if (isnull)
+					ok = false;
+				else
+				{
+					row[j] = mk_numeric_to_f64(d, types[j]);
+					ok = isfinite(row[j]);
+				}
+			}
+			if (!ok)
+			{
+				m->skipped++;
+				continue;
+			}
+			if (id_col)
+			{
+				Datum		d = SPI_getbinval(tup, c.tupdesc, 1, &isnull);
+
+				m->ids[m->n] = isnull ? NULL : MemoryContextStrdup(caller, TextDatumGetCString(d));
+			}
+			m->n++;
+		}
+		pfree(types);
+	}
+	mk_cursor_close(&c);
+	SPI_finish();
+}
+
+/* ---------- timing ---------- */
+
+MkTime
+mk_now(void)
+{
+	MkTime		t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return t;
+}
+
+double
+mk_ms_since(MkTime t0)
+{
+	MkTime		t = mk_now();
+
+	return (t.tv_sec - t0.tv_sec) * 1e3 + (t.tv_nsec - t0.tv_nsec) / 1e6;
+}
