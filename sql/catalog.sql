@@ -41,3 +41,12 @@ SELECT name, setting FROM pg_settings WHERE name LIKE 'mktdb.%' ORDER BY name;
 
 -- the cache starts empty
 SELECT count(*) FROM mktdb.model_cache();
+
+-- scheduling needs pg_cron in this database; without it a clear error
+\set VERBOSITY sqlstate
+SELECT mktdb.schedule_retrain('nosuch', '0 3 * * *');
+SELECT mktdb.unschedule_retrain('nosuch');
+\set VERBOSITY terse
+
+-- model references: "name@N" reads version N; malformed references are refused
+SELECT mktdb.retrain('a@b');
