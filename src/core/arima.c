@@ -1,0 +1,808 @@
+/*
+ * arima.c -- fitting seasonal ARIMA(p,d,q)(P,D,Q)s by exact maximum likelihood the way R's
+ * stats::arima does: the same parameter transforms (partrans: tanh + Durbin-Levinson so that AR
+ * parts stay stationary), the same objective (0.5 * (log(ssq / nu) + sumlog / nu) from the
+ * Kalman filter of kalman.c), the same optimiser (optim.c, BFGS), MA invertibility enforced
+ * afterwards (maInvert), standard errors from the Hessian through the Jacobian of the
+ * transform, sigma2 = ssq / n.used, and forecasts by KalmanForecast.  arima_fit_series() adds
+ * the per-series fallbacks (no data, too short, constant, failed fit).
+ * Pure C: no PostgreSQL calls, all memory from the caller's work buffer (LAPACK for the
+ * small linear solves and polynomial roots), so series can be fitted on threads.
+ */
+#include "arima.h"
+
+#include <complex.h>
+#include <lapacke.h>
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+#define KAPPA 1e6				/* prior variance of the diffuse (differencing) states, R's default */
+#define GRADTRANS_EPS 1e-3
+
+/* ---------- small helpers ---------- */
+
+int
+arima_state_dim(const ArimaSpec *s)
+{
+	int			pp = s->p + s->s * s->P;
+	int			qq = s->q + s->s * s->Q;
+
+	return pp > qq + 1 ? pp : qq + 1;
+}
+
+int
+arima_ncoef(const ArimaSpec *s)
+{
+	return s->p + s->q + s->P + s->Q + (s->include_mean ? 1 : 0);
+}
+
+void
+arima_coef_name(const ArimaSpec *s, int i, char *buf, size_t len)
+{
+	if (i < s->p)
+		snprintf(buf, len, "ar%d", i + 1);
+	else if ((i -= s->p) < s->q)
+		snprintf(buf, len, "ma%d", i + 1);
+	else if ((i -= s->q) < s->P)
+		snprintf(buf, len, "sar%d", i + 1);
+	else if ((i -= s->P) < s->Q)
+		snprintf(buf, len, "sma%d", i + 1);
+	else
+		snprintf(buf, len, "intercept");
+}
+
+const char *
+arima_fallback_text(ArimaFallback fb)
+{
+	switch (fb)
+	{
+		case ARIMA_FB_NONE:
+			return NULL;
+		case ARIMA_FB_NO_DATA:
+			return "no data: no forecast";
+		case ARIMA_FB_TOO_SHORT:
+			return "too short: mean";
+		case ARIMA_FB_CONSTANT:
+			return "constant: mean";
+		case ARIMA_FB_FAILED_NAIVE:
+			return "fit failed: naive";
+		case ARIMA_FB_FAILED_MEAN:
+			return "fit failed: mean";
+	}
+	return "unknown";
+}
+
+/* ---------- polynomials ---------- */
+
+/* complex roots of 1 + c[0] z + ... + c[k-1] z^k (c[k-1] != 0), as eigenvalues of the companion matrix */
+static int
+poly_roots(const double *c, int k, double complex *roots)
+{
+	double		A[64 * 64];
+	double		wr[64],
+				wi[64];
+
+	if (k < 1 || k > 64)
+		return -1;
+	/* companion matrix of the monic z^k + (c[k-2]/c[k-1]) z^(k-1) + ... + 1/c[k-1] */
+	memset(A, 0, sizeof(double) * k * k);
+	for (int j = 0; j < k; j++)
+	{
+		double		coef = (j == 0) ? 1.0 : c[j - 1];	/* coefficient of z^j */
+
+		A[0 + (k - 1 - j) * k] = -coef / c[k - 1];
+	}
+	for (int i = 1; i < k; i++)
+		A[i + (i - 1) * k] = 1.0;
+	if (LAPACKE_dgeev(LAPACK_COL_MAJOR, 'N', 'N', k, A, k, wr, wi, NULL, 1, NULL, 1) != 0)
+		return -1;
+	for (int i = 0; i < k; i++)
+		roots[i] = wr[i] + I * wi[i];
+	return 0;
+}
+
+int
+arima_poly_root_moduli(const double *c, int k, double *mod)
+{
+	double complex roots[64];
+
+	if (poly_roots(c, k, roots))
+		return -1;
+	for (int i = 0; i < k; i++)
+		mod[i] = cabs(roots[i]);
+	return 0;
+}
+
+int
+arima_ar_stationary(const double *ar, int k)
+{
+	double		c[64],
+				mod[64];
+	int			pk = 0;
+
+	for (int i = 0; i < k; i++)
+		if (ar[i] != 0.0)
+			pk = i + 1;
+	if (pk == 0)
+		return 1;
+	if (pk > 64)
+		return 0;
+	for (int i = 0; i < pk; i++)
+		c[i] = -ar[i];
+	if (arima_poly_root_moduli(c, pk, mod))
+		return 0;
+	for (int i = 0; i < pk; i++)
+		if (!(mod[i] > 1.0))
+			return 0;
+	return 1;
+}
+
+int
+arima_ma_invert(double *ma, int k)
+{
+	double complex roots[64];
+	double complex x[65];
+	int			q0 = 0,
+				any = 0;
+
+	for (int i = 0; i < k; i++)
+		if (ma[i] != 0.0)
+			q0 = i + 1;
+	if (q0 == 0 || q0 > 64)
+		return 0;
+	if (poly_roots(ma, q0, roots))
+		return 0;
+	for (int i = 0; i < q0; i++)
+		if (cabs(roots[i]) < 1.0)
+			any = 1;
+	if (!any)
+		return 0;
+	if (q0 == 1)
+	{
+		ma[0] = 1.0 / ma[0];
+		return 1;
+	}
+	for (int i = 0; i < q0; i++)
+		if (cabs(roots[i]) < 1.0)
+			roots[i] = 1.0 / roots[i];
+	/* rebuild prod (1 - z / root) */
+	x[0] = 1.0;
+	for (int m = 0; m < q0; m++)
+	{
+		x[m + 1] = 0.0;
+		for (int j = m + 1; j >= 1; j--)
+			x[j] = x[j] - x[j - 1] / roots[m];
+	}
+	for (int i = 0; i < q0; i++)
+		ma[i] = creal(x[i + 1]);
+	return 1;
+}
+
+/* ---------- parameter transforms (R's partrans and friends) ---------- */
+
+static void
+partrans(int p, const double *raw, double *out)
+{
+	double		work[ARIMA_MAX_COEF];
+
+	for (int j = 0; j < p; j++)
+		work[j] = out[j] = tanh(raw[j]);
+	for (int j = 1; j < p; j++)
+	{
+		double		a = out[j];
+
+		for (int k = 0; k < j; k++)
+			work[k] -= a * out[j - k - 1];
+		for (int k = 0; k < j; k++)
+			out[k] = work[k];
+	}
+}
+
+static void
+invpartrans(int p, const double *phi, double *out)
+{
+	double		work[ARIMA_MAX_COEF];
+
+	for (int j = 0; j < p; j++)
+		work[j] = out[j] = phi[j];
+	for (int j = p - 1; j > 0; j--)
+	{
+		double		a = out[j];
+
+		for (int k = 0; k < j; k++)
+			work[k] = (out[k] + a * out[j - k - 1]) / (1 - a * a);
+		for (int k = 0; k < j; k++)
+			out[k] = work[k];
+	}
+	for (int j = 0; j < p; j++)
+		out[j] = atanh(out[j]);
+}
+
+/* transformed (optimiser) parameters -> model parameters, on the AR and SAR blocks */
+static void
+undo_pars(const ArimaSpec *s, const double *in, double *out, int n)
+{
+	memcpy(out, in, n * sizeof(double));
+	if (s->p > 0)
+		partrans(s->p, in, out);
+	if (s->P > 0)
+		partrans(s->P, in + s->p + s->q, out + s->p + s->q);
+}
+
+static void
+inv_trans(const ArimaSpec *s, const double *in, double *out, int n)
+{
+	memcpy(out, in, n * sizeof(double));
+	if (s->p > 0)
+		invpartrans(s->p, in, out);
+	if (s->P > 0)
+		invpartrans(s->P, in + s->p + s->q, out + s->p + s->q);
+}
+
+/* R's ARIMA_transPars: expands the seasonal product into phi (p + s*P) and theta (q + s*Q) */
+static void
+trans_pars(const ArimaSpec *s, const double *in, int trans, double *phi, double *theta)
+{
+	int			mp = s->p,
+				mq = s->q,
+				msp = s->P,
+				msq = s->Q,
+				ns = s->s;
+	int			pp = mp + ns * msp,
+				qq = mq + ns * msq;
+	double		params[ARIMA_MAX_COEF];
+	int			n = mp + mq + msp + msq;
+
+	if (trans)
+		undo_pars(s, in, params, n);
+	else
+		memcpy(params, in, n * sizeof(double));
+	for (int i = 0; i < pp; i++)
+		phi[i] = i < mp ? params[i] : 0.0;
+	for (int i = 0; i < qq; i++)
+		theta[i] = i < mq ? params[i + mp] : 0.0;
+	for (int j = 0; j < msp; j++)
+	{
+		phi[(j + 1) * ns - 1] += params[j + mp + mq];
+		for (int i = 0; i < mp; i++)
+			phi[(j + 1) * ns + i] -= params[i] * params[j + mp + mq];
+	}
+	for (int j = 0; j < msq; j++)
+	{
+		theta[(j + 1) * ns - 1] += params[j + mp + mq + msp];
+		for (int i = 0; i < mq; i++)
+			theta[(j + 1) * ns + i] += params[i + mp] * params[j + mp + mq + msp];
+	}
+}
+
+/* R's ARIMA_Gradtrans: A[i + j*n] = d undo_pars(x)_j / d x_i by forward differences */
+static void
+grad_trans(const ArimaSpec *s, const double *x, int n, double *A)
+{
+	double		w1[ARIMA_MAX_COEF],
+				w2[ARIMA_MAX_COEF],
+				w3[ARIMA_MAX_COEF];
+	int			blocks[2][2] = {{0, s->p}, {s->p + s->q, s->P}};
+
+	for (int i = 0; i < n; i++)
+		for (int j = 0; j < n; j++)
+			A[i + j * n] = (i == j);
+	for (int b = 0; b < 2; b++)
+	{
+		int			v = blocks[b][0],
+					m = blocks[b][1];
+
+		if (m == 0)
+			continue;
+		for (int i = 0; i < m; i++)
+			w1[i] = x[v + i];
+		partrans(m, w1, w2);
+		for (int i = 0; i < m; i++)
+		{
+			w1[i] += GRADTRANS_EPS;
+			partrans(m, w1, w3);
+			for (int j = 0; j < m; j++)
+				A[i + v + (j + v) * n] = (w3[j] - w2[j]) / GRADTRANS_EPS;
+			w1[i] -= GRADTRANS_EPS;
+		}
+	}
+}
+
+/* ---------- work space ---------- */
+
+typedef struct Bump
+{
+	double	   *base;
+	size_t		used;
+} Bump;
+
+static double *
+take(Bump *b, size_t k)
+{
+	double	   *p = b->base ? b->base + b->used : NULL;
+
+	b->used += k + (k & 1);		/* keep 16-byte alignment */
+	return p;
+}
+
+/* everything one fit uses, carved from the work buffer */
+typedef struct FitCtx
+{
+	const ArimaSpec *spec;
+	const double *y;			/* the series */
+	int			n;
+	int			narma;			/* p + q + P + Q */
+	int			npar;			/* narma + include_mean */
+	int			pp,
+				qq,
+				nd,
+				r,
+				rd;
+	int			trans;			/* objective works on transformed AR parameters */
+	int			ncond;			/* CSS conditioning points */
+	double	   *w;				/* n: y minus the intercept */
+	double	   *phi,
+			   *theta,
+			   *delta;
+	double	   *a,
+			   *P,
+			   *Pn;
+	double	   *kwork;			/* filter / forecast scratch */
+	double	   *q0,
+			   *q0work;
+	double	   *csswork;		/* 2n */
+	double	   *owork;			/* optimiser */
+	double	   *H,
+			   *A,
+			   *tmp;			/* npar^2 each */
+	double	   *par,
+			   *init,
+			   *coef,
+			   *parscale;		/* npar each */
+} FitCtx;
+
+static void
+layout(FitCtx *c, const ArimaSpec *s, int n, double *base, size_t *total)
+{
+	Bump		b = {base, 0};
+	int			np;
+
+	c->spec = s;
+	c->n = n;
+	c->narma = s->p + s->q + s->P + s->Q;
+	c->npar = np = c->narma + (s->include_mean ? 1 : 0);
+	c->pp = s->p + s->s * s->P;
+	c->qq = s->q + s->s * s->Q;
+	c->nd = s->d + s->s * s->D;
+	c->r = c->pp > c->qq + 1 ? c->pp : c->qq + 1;
+	c->rd = c->r + c->nd;
+	c->w = take(&b, n);
+	c->phi = take(&b, c->pp + 1);
+	c->theta = take(&b, c->qq + 1);
+	c->delta = take(&b, c->nd + 1);
+	c->a = take(&b, c->rd);
+	c->P = take(&b, (size_t) c->rd * c->rd);
+	c->Pn = take(&b, (size_t) c->rd * c->rd);
+	c->kwork = take(&b, 2 * (size_t) c->rd + 2 * (size_t) c->rd * c->rd);
+	c->q0 = take(&b, (size_t) c->r * c->r);
+	c->q0work = take(&b, c->pp > 0 ? arima_q0_work_doubles(c->pp, c->qq) : 1);
+	c->csswork = take(&b, 2 * (size_t) n);
+	c->owork = take(&b, optim_work_doubles(np));
+	c->H = take(&b, (size_t) np * np + 1);
+	c->A = take(&b, (size_t) np * np + 1);
+	c->tmp = take(&b, (size_t) np * np + 1);
+	c->par = take(&b, np + 1);
+	c->init = take(&b, np + 1);
+	c->coef = take(&b, np + 1);
+	c->parscale = take(&b, np + 1);
+	if (total)
+		*total = b.used;
+}
+
+size_t
+arima_work_doubles(const ArimaSpec *spec, int n)
+{
+	FitCtx		c;
+	size_t		t1,
+				t2;
+	ArimaSpec	naive = {0, 1, 0, 0, 0, 0, spec->s, 0, ARIMA_ML};
+
+	layout(&c, spec, n, NULL, &t1);
+	layout(&c, &naive, n, NULL, &t2);
+	return t1 > t2 ? t1 : t2;
+}
+
+/* ---------- objectives ---------- */
+
+/* series minus the intercept (when there is one) into c->w */
+static void
+demean(FitCtx *c, const double *par)
+{
+	if (c->spec->include_mean)
+	{
+		double		mu = par[c->narma];
+
+		for (int i = 0; i < c->n; i++)
+			c->w[i] = c->y[i] - mu;
+	}
+	else
+		memcpy(c->w, c->y, c->n * sizeof(double));
+}
+
+/* R's upARIMA + ARIMA_Like: a = 0, Pn = diag(Q0, kappa * I_nd) */
+static void
+filter_at(FitCtx *c, double *ssq, double *sumlog, int *nu)
+{
+	int			rd = c->rd,
+				r = c->r;
+
+	memset(c->a, 0, rd * sizeof(double));
+	memset(c->Pn, 0, (size_t) rd * rd * sizeof(double));
+	memset(c->P, 0, (size_t) rd * rd * sizeof(double));
+	if (r > 1)
+	{
+		arima_q0(c->phi, c->pp, c->theta, c->qq, c->q0, c->q0work);
+		for (int j = 0; j < r; j++)
+			memcpy(c->Pn + (size_t) j * rd, c->q0 + (size_t) j * r, r * sizeof(double));
+	}
+	else
+		c->Pn[0] = c->pp > 0 ? 1.0 / (1.0 - c->phi[0] * c->phi[0]) : 1.0;
+	for (int i = r; i < rd; i++)
+		c->Pn[i + (size_t) i * rd] = KAPPA;
+	arima_like(c->w, c->n, c->phi, c->pp, c->theta, c->qq, c->delta, c->nd, c->a, c->P, c->Pn,
+			   c->kwork, ssq, sumlog, nu);
+}
+
+/* R's armafn: the concentrated -loglik / n used by optim */
+static double
+ml_objective(int n, const double *p, void *ex)
+{
+	FitCtx	   *c = ex;
+	double		ssq,
+				sumlog,
+				s2;
+	int			nu;
+
+	(void) n;
+	trans_pars(c->spec, p, c->trans, c->phi, c->theta);
+	demean(c, p);
+	filter_at(c, &ssq, &sumlog, &nu);
+	s2 = ssq / nu;
+	return 0.5 * (log(s2) + sumlog / nu);
+}
+
+/* R's armaCSS */
+static double
+css_objective(int n, const double *p, void *ex)
+{
+	FitCtx	   *c = ex;
+
+	(void) n;
+	trans_pars(c->spec, p, 0, c->phi, c->theta);
+	demean(c, p);
+	return 0.5 * log(arima_css(c->w, c->n, c->spec, c->phi, c->pp, c->theta, c->qq, c->ncond, c->csswork));
+}
+
+/*
+ * The differencing polynomial (1 - B)^d (1 - B^s)^D, stored as R's Delta: the coefficients of
+ * B^1..B^nd, negated.  delta has nd + 1 doubles; the product is built in place.
+ */
+static void
+make_delta(const ArimaSpec *s, double *delta, int nd)
+{
+	double	   *x = delta;
+	int			len = 1;
+
+	x[0] = 1.0;
+	for (int i = 1; i <= nd; i++)
+		x[i] = 0.0;
+	for (int k = 0; k < s->d; k++)
+	{
+		for (int j = len; j >= 1; j--)
+			x[j] -= x[j - 1];
+		len += 1;
+	}
+	for (int k = 0; k < s->D; k++)
+	{
+		for (int j = len - 1 + s->s; j >= s->s; j--)
+			x[j] -= x[j - s->s];
+		len += s->s;
+	}
+	for (int i = 0; i < nd; i++)
+		delta[i] = -x[i + 1];
+}
+
+/* ---------- the fit ---------- */
+
+int
+arima_fit(const double *y, int n, const ArimaSpec *spec, int h, double *fc_mean,
+		  double *fc_se, double *work, ArimaResult *res, const volatile int *cancel)
+{
+	FitCtx		c;
+	OptimControl ctl;
+	int			np,
+				narma,
+				m = 0,
+				rc,
+				n_used;
+	double		fmin,
+				ssq,
+				sumlog;
+	int			nu;
+
+	layout(&c, spec, n, work, NULL);
+	c.y = y;
+	np = c.npar;
+	narma = c.narma;
+	memset(res, 0, sizeof(*res));
+	res->spec = *spec;
+	res->ncoef = np;
+	res->n = n;
+	make_delta(spec, c.delta, c.nd);
+
+	for (int i = 0; i < n; i++)
+		if (!isnan(y[i]))
+			m++;
+	n_used = m - c.nd;
+	res->n_used = n_used;
+	if (n_used <= 0)
+		return ARIMA_EFAIL;
+
+	/* start values: zeros for the ARMA part; the intercept from least squares (the mean) */
+	for (int i = 0; i < np; i++)
+	{
+		c.init[i] = 0.0;
+		c.parscale[i] = 1.0;
+	}
+	if (spec->include_mean)
+	{
+		double		mean = 0.0,
+					ss = 0.0;
+
+		for (int i = 0; i < n; i++)
+			if (!isnan(y[i]))
+				mean += y[i];
+		mean /= m;
+		for (int i = 0; i < n; i++)
+			if (!isnan(y[i]))
+				ss += (y[i] - mean) * (y[i] - mean);
+		c.init[narma] = mean;
+		/* R: parscale = 10 * the standard error of the lm() coefficient */
+		c.parscale[narma] = m > 1 ? 10.0 * sqrt(ss / (m - 1)) / sqrt((double) m) : 1.0;
+		if (!(c.parscale[narma] > 0.0))
+			return ARIMA_EFAIL;
+	}
+	optim_defaults(&ctl);
+	ctl.parscale = c.parscale;
+	ctl.cancel = cancel;
+
+	if (spec->method == ARIMA_CSS_ML)
+	{
+		/* R's default: a conditional-sum-of-squares fit gives the start values */
+		int			fc;
+
+		c.ncond = spec->d + spec->D * spec->s + spec->p + spec->s * spec->P;
+		if (c.ncond >= n)
+			return ARIMA_EFAIL;
+		memcpy(c.par, c.init, np * sizeof(double));
+		if (np > 0)
+		{
+			rc = optim_bfgs(np, c.par, &fmin, css_objective, &c, &ctl, c.owork, &fc);
+			if (rc == -3)
+				return ARIMA_ECANCEL;
+			if (rc == 0)
+				memcpy(c.init, c.par, np * sizeof(double));
+		}
+		if (spec->p > 0 && !arima_ar_stationary(c.init, spec->p))
+			return ARIMA_EFAIL;
+		if (spec->P > 0 && !arima_ar_stationary(c.init + spec->p + spec->q, spec->P))
+			return ARIMA_EFAIL;
+		c.ncond = 0;
+	}
+
+	/* optimise in the transformed space, MA parts started invertible */
+	inv_trans(spec, c.init, c.par, np);
+	if (spec->q > 0)
+		arima_ma_invert(c.par + spec->p, spec->q);
+	if (spec->Q > 0)
+		arima_ma_invert(c.par + spec->p + spec->q + spec->P, spec->Q);
+	c.trans = 1;
+	rc = optim_bfgs(np, c.par, &fmin, ml_objective, &c, &ctl, c.owork, &res->fncount);
+	if (rc == -3)
+		return ARIMA_ECANCEL;
+	if (rc < 0 || !isfinite(fmin))
+		return ARIMA_EFAIL;
+	res->optim_code = rc;
+
+	/* enforce invertibility; if that moved the estimate, R re-evaluates there (maxit = 0) */
+	memcpy(c.coef, c.par, np * sizeof(double));
+	{
+		int			changed = 0;
+
+		if (spec->q > 0)
+			changed |= arima_ma_invert(c.coef + spec->p, spec->q);
+		if (spec->Q > 0)
+			changed |= arima_ma_invert(c.coef + spec->p + spec->q + spec->P, spec->Q);
+		if (changed)
+		{
+			OptimControl c0 = ctl;
+
+			c0.maxit = 0;
+			memcpy(c.par, c.coef, np * sizeof(double));
+			optim_bfgs(np, c.par, &fmin, ml_objective, &c, &c0, c.owork, NULL);
+			if (!isfinite(fmin))
+				return ARIMA_EFAIL;
+		}
+	}
+
+	/* var = A' (n.used H)^-1 A at the transformed estimate */
+	for (int i = 0; i < np; i++)
+		res->se[i] = NAN;
+	if (np > 0 && optim_hessian(np, c.coef, ml_objective, &c, &ctl, c.H, c.owork) == 0)
+	{
+		lapack_int ipiv[ARIMA_MAX_COEF];
+		int			ok = 1;
+
+		for (int i = 0; i < np * np; i++)
+		{
+			c.H[i] *= n_used;
+			ok &= isfinite(c.H[i]);
+		}
+		grad_trans(spec, c.coef, np, c.A);
+		memcpy(c.tmp, c.A, (size_t) np * np * sizeof(double));
+		/* H is symmetric, so row/column order does not matter for the solve */
+		if (ok && LAPACKE_dgesv(LAPACK_COL_MAJOR, np, np, c.H, np, ipiv, c.tmp, np) == 0)
+		{
+			for (int i = 0; i < np; i++)
+			{
+				double		v = 0.0;
+
+				for (int k = 0; k < np; k++)
+					v += c.A[k + i * np] * c.tmp[k + i * np];
+				res->se[i] = v >= 0.0 ? sqrt(v) : NAN;
+			}
+		}
+	}
+
+	/* back to model parameters; the final filter gives sigma2 and the state for forecasting */
+	undo_pars(spec, c.coef, res->coef, np);
+	trans_pars(spec, res->coef, 0, c.phi, c.theta);
+	demean(&c, res->coef);
+	filter_at(&c, &ssq, &sumlog, &nu);
+	res->sigma2 = ssq / n_used;
+	{
+		double		value = 2 * n_used * fmin + n_used + n_used * log(2 * M_PI);
+		int			npar = np + 1;
+		int			nstar = n - c.nd;
+
+		res->loglik = -0.5 * value;
+		res->aic = value + 2 * np + 2;
+		res->aicc = (nstar - npar - 1 > 0) ? res->aic + 2.0 * npar * (npar + 1) / (nstar - npar - 1) : NAN;
+	}
+	if (!isfinite(res->loglik) || !isfinite(res->sigma2))
+		return ARIMA_EFAIL;
+
+	if (h > 0)
+	{
+		double		mu = spec->include_mean ? res->coef[narma] : 0.0;
+
+		arima_kalman_forecast(h, c.phi, c.pp, c.theta, c.qq, c.delta, c.nd, c.a, c.P, c.kwork,
+							  fc_mean, fc_se);
+		for (int i = 0; i < h; i++)
+		{
+			fc_mean[i] += mu;
+			fc_se[i] = sqrt(fc_se[i] * res->sigma2);
+			if (!isfinite(fc_mean[i]) || !isfinite(fc_se[i]))
+				return ARIMA_EFAIL;
+		}
+	}
+	return ARIMA_OK;
+}
+
+/* ---------- per-series entry point with fallbacks ---------- */
+
+/* the mean model, computed directly (also for constant series, where ML has no optimum) */
+static void
+fit_mean(const double *y, int n, const ArimaSpec *spec, int h, double *fc_mean, double *fc_se,
+		 ArimaResult *res, ArimaFallback fb)
+{
+	double		mean = 0.0,
+				ss = 0.0;
+	int			m = 0;
+
+	for (int i = 0; i < n; i++)
+		if (!isnan(y[i]))
+		{
+			mean += y[i];
+			m++;
+		}
+	mean /= m;
+	for (int i = 0; i < n; i++)
+		if (!isnan(y[i]))
+			ss += (y[i] - mean) * (y[i] - mean);
+	memset(res, 0, sizeof(*res));
+	res->spec = (ArimaSpec) {0, 0, 0, 0, 0, 0, spec->s, 1, spec->method};
+	res->fallback = fb;
+	res->ncoef = 1;
+	res->coef[0] = mean;
+	res->sigma2 = ss / m;
+	res->se[0] = sqrt(res->sigma2 / m);
+	res->n = n;
+	res->n_used = m;
+	if (res->sigma2 > 0.0)
+	{
+		res->loglik = -0.5 * m * (log(2 * M_PI * res->sigma2) + 1.0);
+		res->aic = -2 * res->loglik + 4;
+		res->aicc = (n - 3 > 0) ? res->aic + 12.0 / (n - 3) : NAN;
+	}
+	else
+		res->loglik = res->aic = res->aicc = NAN;
+	for (int i = 0; i < h; i++)
+	{
+		fc_mean[i] = mean;
+		fc_se[i] = sqrt(res->sigma2);
+	}
+}
+
+int
+arima_fit_series(const double *y, int n, const ArimaSpec *spec, int h, double *fc_mean,
+				 double *fc_se, double *work, ArimaResult *res, const volatile int *cancel)
+{
+	int			m = 0,
+				constant = 1,
+				nd = spec->d + spec->s * spec->D,
+				rc;
+	double		first = NAN;
+
+	for (int i = 0; i < n; i++)
+		if (!isnan(y[i]))
+		{
+			if (m == 0)
+				first = y[i];
+			else if (y[i] != first)
+				constant = 0;
+			m++;
+		}
+	if (m == 0)
+	{
+		memset(res, 0, sizeof(*res));
+		res->spec = *spec;
+		res->fallback = ARIMA_FB_NO_DATA;
+		res->n = n;
+		res->sigma2 = res->loglik = res->aic = res->aicc = NAN;
+		for (int i = 0; i < h; i++)
+			fc_mean[i] = fc_se[i] = NAN;
+		return ARIMA_OK;
+	}
+	if (constant)
+	{
+		fit_mean(y, n, spec, h, fc_mean, fc_se, res, ARIMA_FB_CONSTANT);
+		return ARIMA_OK;
+	}
+	if (m - nd < arima_ncoef(spec) + 2)
+	{
+		fit_mean(y, n, spec, h, fc_mean, fc_se, res, ARIMA_FB_TOO_SHORT);
+		return ARIMA_OK;
+	}
+	rc = arima_fit(y, n, spec, h, fc_mean, fc_se, work, res, cancel);
+	if (rc == ARIMA_OK || rc == ARIMA_ECANCEL)
+		return rc;
+
+	/* the requested model failed: a random walk for a differenced model, else the mean */
+	if (nd > 0 && m >= 3)
+	{
+		ArimaSpec	naive = {0, 1, 0, 0, 0, 0, spec->s, 0, spec->method};
+
+		rc = arima_fit(y, n, &naive, h, fc_mean, fc_se, work, res, cancel);
+		if (rc == ARIMA_ECANCEL)
+			return rc;
+		if (rc == ARIMA_OK)
+		{
+			res->fallback = ARIMA_FB_FAILED_NAIVE;
+			return ARIMA_OK;
+		}
+	}
+	fit_mean(y, n, spec, h, fc_mean, fc_se, res, ARIMA_FB_FAILED_MEAN);
+	return ARIMA_OK;
+}

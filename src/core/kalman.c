@@ -1,0 +1,469 @@
+/*
+ * kalman.c -- the state-space side of seasonal ARIMA, following R's stats package so that
+ * likelihoods agree to rounding:
+ *   arima_q0()              initial covariance of the ARMA state by Gardner, Harvey and
+ *                           Phillips (1980, AS 154), as R's getQ0 (SSinit = "Gardner1980")
+ *   arima_like()            the filter of R's ARIMA_Like: the differencing lives in the state
+ *                           (observation y_t = a0 + sum delta_i a_{r+i}), the d diffuse states
+ *                           start with variance kappa = 1e6, and observations whose prediction
+ *                           variance is >= 1e4 (the diffuse start) are left out of the likelihood
+ *   arima_kalman_forecast() R's KalmanForecast on the same model
+ *   arima_css()             R's ARIMA_CSS (conditional sum of squares)
+ * State vector: r ARMA states then nd lagged (undifferenced) values; matrices column-major.
+ * Pure C, no allocation: every buffer comes from the caller.
+ */
+#include "arima.h"
+
+#include <math.h>
+#include <string.h>
+
+/* ---------- Gardner et al. (1980) ---------- */
+
+size_t
+arima_q0_work_doubles(int p, int q)
+{
+	size_t		r = (size_t) (p > q + 1 ? p : q + 1);
+	size_t		np = r * (r + 1) / 2;
+
+	/* V, thetab, xnext, xrow, and the rbar triangle of the Givens QR */
+	return 4 * np + np * (np - 1) / 2 + 1;
+}
+
+/*
+ * Adds one equation (row xnext, right-hand side ynext) to the square-root-free Givens
+ * factorisation d, rbar, thetab (AS 154's INCLU2).
+ */
+static void
+givens_include(size_t np, const double *xnext, double *xrow, double ynext,
+			   double *d, double *rbar, double *thetab)
+{
+	size_t		ir = 0;
+
+	memcpy(xrow, xnext, np * sizeof(double));
+	for (size_t i = 0; i < np; i++)
+	{
+		if (xrow[i] != 0.0)
+		{
+			double		xi = xrow[i];
+			double		di = d[i];
+			double		dpi = di + xi * xi;
+			double		cbar = di / dpi;
+			double		sbar = xi / dpi;
+			double		yk;
+
+			d[i] = dpi;
+			for (size_t k = i + 1; k < np; k++)
+			{
+				double		xk = xrow[k];
+				double		rb = rbar[ir];
+
+				xrow[k] = xk - xi * rb;
+				rbar[ir++] = cbar * rb + sbar * xk;
+			}
+			yk = ynext;
+			ynext = yk - xi * thetab[i];
+			thetab[i] = cbar * thetab[i] + sbar * yk;
+			if (di == 0.0)
+				return;
+		}
+		else
+			ir += np - i - 1;
+	}
+}
+
+/*
+ * Solves Q0 = T Q0 T' + v v' (v = (1, theta)) for the r x r ARMA state covariance.  With an
+ * AR part the equations for the packed upper triangle are generated in AS 154's order (which
+ * puts leading zeros in the rows) and solved by Givens rotations; a pure MA model is solved by
+ * back substitution.  The result is R's getQ0 exactly, including its behaviour for models
+ * where AS 154 is known to be inexact (R's "Gardner1980" default keeps it, and so do we).
+ */
+void
+arima_q0(const double *phi, int p, const double *theta, int q, double *Q0, double *work)
+{
+	long		r = p > q + 1 ? p : q + 1;
+	long		np = r * (r + 1) / 2;
+	long		nrbar = np * (np - 1) / 2;
+	double	   *V = work;
+	double	   *thetab = V + np;
+	double	   *xnext = thetab + np;
+	double	   *xrow = xnext + np;
+	double	   *rbar = xrow + np;
+	double	   *P = Q0;			/* packed solution first, unpacked in place at the end */
+	long		ind;
+
+	if (r == 1)
+	{
+		Q0[0] = (p == 0) ? 1.0 : 1.0 / (1.0 - phi[0] * phi[0]);
+		return;
+	}
+
+	/* V: packed products v_i v_j, column by column of the lower triangle */
+	ind = 0;
+	for (long j = 0; j < r; j++)
+	{
+		double		vj = (j == 0) ? 1.0 : (j - 1 < q ? theta[j - 1] : 0.0);
+
+		for (long i = j; i < r; i++)
+		{
+			double		vi = (i == 0) ? 1.0 : (i - 1 < q ? theta[i - 1] : 0.0);
+
+			V[ind++] = vi * vj;
+		}
+	}
+
+	if (p > 0)
+	{
+		long		npr = np - r;
+		long		npr1 = npr + 1;
+		long		indj = npr;
+		long		ind1 = -1;
+		long		ind2 = npr - 1;
+		long		ithisr,
+					im;
+
+		memset(rbar, 0, nrbar * sizeof(double));
+		memset(P, 0, np * sizeof(double));
+		memset(thetab, 0, np * sizeof(double));
+		memset(xnext, 0, np * sizeof(double));
+		ind = 0;
+		for (long j = 0; j < r; j++)
+		{
+			double		phij = (j < p) ? phi[j] : 0.0;
+			long		indi = npr1 + j;
+
+			xnext[indj++] = 0.0;
+			for (long i = j; i < r; i++)
+			{
+				double		ynext = V[ind++];
+				double		phii = (i < p) ? phi[i] : 0.0;
+
+				if (j != r - 1)
+				{
+					xnext[indj] = -phii;
+					if (i != r - 1)
+					{
+						xnext[indi] -= phij;
+						xnext[++ind1] = -1.0;
+					}
+				}
+				xnext[npr] = -phii * phij;
+				if (++ind2 >= np)
+					ind2 = 0;
+				xnext[ind2] += 1.0;
+				givens_include(np, xnext, xrow, ynext, P, rbar, thetab);
+				xnext[ind2] = 0.0;
+				if (i != r - 1)
+				{
+					xnext[indi++] = 0.0;
+					xnext[ind1] = 0.0;
+				}
+			}
+		}
+
+		/* back substitution */
+		ithisr = nrbar - 1;
+		im = np - 1;
+		for (long i = 0; i < np; i++)
+		{
+			double		bi = thetab[im];
+			long		jm = np - 1;
+
+			for (long j = 0; j < i; j++)
+				bi -= rbar[ithisr--] * P[jm--];
+			P[im--] = bi;
+		}
+
+		/* undo AS 154's reordering of the unknowns */
+		for (long i = 0; i < r; i++)
+			xnext[i] = P[npr + i];
+		ind = np - 1;
+		ind1 = npr - 1;
+		for (long i = 0; i < npr; i++)
+			P[ind--] = P[ind1--];
+		for (long i = 0; i < r; i++)
+			P[i] = xnext[i];
+	}
+	else
+	{
+		/* pure MA: back substitution */
+		long		indn = np;
+
+		ind = np;
+		for (long i = 0; i < r; i++)
+			for (long j = 0; j <= i; j++)
+			{
+				--ind;
+				P[ind] = V[ind];
+				if (j != 0)
+					P[ind] += P[--indn];
+			}
+	}
+
+	/* unpack the rows of the upper triangle (row 0 is in place), then mirror */
+	ind = np;
+	for (long i = r - 1; i > 0; i--)
+		for (long j = r - 1; j >= i; j--)
+			P[r * i + j] = P[--ind];
+	for (long i = 0; i < r - 1; i++)
+		for (long j = i + 1; j < r; j++)
+			P[i + r * j] = P[j + r * i];
+}
+
+/* ---------- the likelihood recursion ---------- */
+
+/*
+ * One prediction step of the state: anew = T a.  T has phi in the first column of the ARMA
+ * block, ones on its superdiagonal, and the differencing rows below.
+ */
+static void
+predict_state(const double *a, double *anew, const double *phi, int p, int r, const double *delta, int nd)
+{
+	for (int i = 0; i < r; i++)
+	{
+		double		t = (i < r - 1) ? a[i + 1] : 0.0;
+
+		if (i < p)
+			t += phi[i] * a[0];
+		anew[i] = t;
+	}
+	if (nd > 0)
+	{
+		double		t = a[0];
+
+		for (int i = r + 1; i < r + nd; i++)
+			anew[i] = a[i - 1];
+		for (int i = 0; i < nd; i++)
+			t += delta[i] * a[r + i];
+		anew[r] = t;
+	}
+}
+
+/* Pnew = T P T' + V (V = (1, theta, 0...)(1, theta, 0...)'), exploiting the structure of T. */
+static void
+predict_cov(const double *P, double *Pnew, double *mm, const double *phi, int p,
+			const double *theta, int q, int r, const double *delta, int nd)
+{
+	int			rd = r + nd;
+
+	if (nd == 0)
+	{
+		for (int i = 0; i < r; i++)
+		{
+			double		vi = (i == 0) ? 1.0 : (i - 1 < q ? theta[i - 1] : 0.0);
+
+			for (int j = 0; j < r; j++)
+			{
+				double		t = (j == 0) ? vi : (j - 1 < q ? vi * theta[j - 1] : 0.0);
+
+				if (i < p && j < p)
+					t += phi[i] * phi[j] * P[0];
+				if (i < r - 1 && j < r - 1)
+					t += P[i + 1 + r * (j + 1)];
+				if (i < p && j < r - 1)
+					t += phi[i] * P[j + 1];
+				if (j < p && i < r - 1)
+					t += phi[j] * P[i + 1];
+				Pnew[i + r * j] = t;
+			}
+		}
+		return;
+	}
+
+	/* mm = T P */
+	for (int i = 0; i < r; i++)
+		for (int j = 0; j < rd; j++)
+		{
+			double		t = 0.0;
+
+			if (i < p)
+				t += phi[i] * P[rd * j];
+			if (i < r - 1)
+				t += P[i + 1 + rd * j];
+			mm[i + rd * j] = t;
+		}
+	for (int j = 0; j < rd; j++)
+	{
+		double		t = P[rd * j];
+
+		for (int k = 0; k < nd; k++)
+			t += delta[k] * P[r + k + rd * j];
+		mm[r + rd * j] = t;
+	}
+	for (int i = 1; i < nd; i++)
+		for (int j = 0; j < rd; j++)
+			mm[r + i + rd * j] = P[r + i - 1 + rd * j];
+
+	/* Pnew = mm T' */
+	for (int i = 0; i < r; i++)
+		for (int j = 0; j < rd; j++)
+		{
+			double		t = 0.0;
+
+			if (i < p)
+				t += phi[i] * mm[j];
+			if (i < r - 1)
+				t += mm[rd * (i + 1) + j];
+			Pnew[j + rd * i] = t;
+		}
+	for (int j = 0; j < rd; j++)
+	{
+		double		t = mm[j];
+
+		for (int k = 0; k < nd; k++)
+			t += delta[k] * mm[rd * (r + k) + j];
+		Pnew[rd * r + j] = t;
+	}
+	for (int i = 1; i < nd; i++)
+		for (int j = 0; j < rd; j++)
+			Pnew[rd * (r + i) + j] = mm[rd * (r + i - 1) + j];
+	for (int i = 0; i <= q; i++)
+	{
+		double		vi = (i == 0) ? 1.0 : theta[i - 1];
+
+		for (int j = 0; j <= q; j++)
+			Pnew[i + rd * j] += vi * ((j == 0) ? 1.0 : theta[j - 1]);
+	}
+}
+
+void
+arima_like(const double *y, int n, const double *phi, int p, const double *theta, int q,
+		   const double *delta, int nd, double *a, double *P, double *Pn, double *work,
+		   double *ssq_out, double *sumlog_out, int *nu_out)
+{
+	int			r = p > q + 1 ? p : q + 1;
+	int			rd = r + nd;
+	double	   *anew = work;
+	double	   *M = anew + rd;
+	double	   *mm = M + rd;	/* rd * rd */
+	double		ssq = 0.0,
+				sumlog = 0.0;
+	int			nu = 0;
+
+	for (int l = 0; l < n; l++)
+	{
+		predict_state(a, anew, phi, p, r, delta, nd);
+		/* the first step uses the initial covariance as given (R: sUP = 0) */
+		if (l > 0)
+			predict_cov(P, Pn, mm, phi, p, theta, q, r, delta, nd);
+		if (!isnan(y[l]))
+		{
+			double		resid = y[l] - anew[0];
+			double		gain;
+
+			for (int i = 0; i < nd; i++)
+				resid -= delta[i] * anew[r + i];
+			for (int i = 0; i < rd; i++)
+			{
+				double		t = Pn[i];
+
+				for (int j = 0; j < nd; j++)
+					t += Pn[i + (r + j) * rd] * delta[j];
+				M[i] = t;
+			}
+			gain = M[0];
+			for (int j = 0; j < nd; j++)
+				gain += delta[j] * M[r + j];
+			if (gain < 1e4)
+			{
+				nu++;
+				ssq += resid * resid / gain;
+				sumlog += log(gain);
+			}
+			for (int i = 0; i < rd; i++)
+				a[i] = anew[i] + M[i] * resid / gain;
+			for (int i = 0; i < rd; i++)
+				for (int j = 0; j < rd; j++)
+					P[i + j * rd] = Pn[i + j * rd] - M[i] * M[j] / gain;
+		}
+		else
+		{
+			memcpy(a, anew, rd * sizeof(double));
+			memcpy(P, Pn, (size_t) rd * rd * sizeof(double));
+		}
+	}
+	*ssq_out = ssq;
+	*sumlog_out = sumlog;
+	*nu_out = nu;
+}
+
+void
+arima_kalman_forecast(int h, const double *phi, int p, const double *theta, int q,
+					  const double *delta, int nd, double *a, double *P, double *work,
+					  double *mean, double *var)
+{
+	int			r = p > q + 1 ? p : q + 1;
+	int			rd = r + nd;
+	double	   *anew = work;
+	double	   *Pnew = anew + rd;
+	double	   *mm = Pnew + rd * rd;
+
+	for (int l = 0; l < h; l++)
+	{
+		double		fc,
+					v = 0.0;
+
+		predict_state(a, anew, phi, p, r, delta, nd);
+		fc = anew[0];
+		for (int i = 0; i < nd; i++)
+			fc += delta[i] * anew[r + i];
+		memcpy(a, anew, rd * sizeof(double));
+		mean[l] = fc;
+
+		predict_cov(P, Pnew, mm, phi, p, theta, q, r, delta, nd);
+		memcpy(P, Pnew, (size_t) rd * rd * sizeof(double));
+		/* Z P Z' with Z = (1, 0.., delta) */
+		for (int i = 0; i < rd; i++)
+		{
+			double		zi = (i == 0) ? 1.0 : (i >= r ? delta[i - r] : 0.0);
+
+			if (zi == 0.0)
+				continue;
+			for (int j = 0; j < rd; j++)
+			{
+				double		zj = (j == 0) ? 1.0 : (j >= r ? delta[j - r] : 0.0);
+
+				v += zi * zj * P[i + j * rd];
+			}
+		}
+		var[l] = v;
+	}
+}
+
+double
+arima_css(const double *y, int n, const ArimaSpec *spec, const double *phi, int p,
+		  const double *theta, int q, int ncond, double *work)
+{
+	double	   *w = work;
+	double	   *resid = w + n;
+	double		ssq = 0.0;
+	int			nu = 0;
+	int			s = spec->s;
+
+	memcpy(w, y, n * sizeof(double));
+	for (int i = 0; i < spec->d; i++)
+		for (int l = n - 1; l > 0; l--)
+			w[l] -= w[l - 1];
+	for (int i = 0; i < spec->D; i++)
+		for (int l = n - 1; l >= s; l--)
+			w[l] -= w[l - s];
+	for (int l = 0; l < ncond && l < n; l++)
+		resid[l] = 0.0;
+	for (int l = ncond; l < n; l++)
+	{
+		double		t = w[l];
+		int			jm = l - ncond < q ? l - ncond : q;
+
+		for (int j = 0; j < p; j++)
+			t -= phi[j] * w[l - j - 1];
+		for (int j = 0; j < jm; j++)
+			t -= theta[j] * resid[l - j - 1];
+		resid[l] = t;
+		if (!isnan(t))
+		{
+			nu++;
+			ssq += t * t;
+		}
+	}
+	return ssq / (double) nu;
+}
