@@ -1,0 +1,1095 @@
+/*
+ * arima_sql.c -- SQL side of demand forecasting: mktdb.arima_forecast() (argument checks,
+ * reading the series with one SPI cursor, the time axis, one fit per series through the pure-C
+ * core, storing every series' fit and forecasts as one model version) and the set-returning
+ * readers behind the views mktdb.forecasts and mktdb.arima_models.
+ *
+ * Time axis: the spacing of the time column gives the step (hour, day, week, calendar month,
+ * quarter, year, or any other fixed spacing) and the seasonal period (24, 7, 52, 12, 4, 1; 1
+ * otherwise) unless `period` is given.  Missing periods inside a series and NULL values become
+ * missing values that the Kalman filter skips (as R's arima does with NA); two rows of one
+ * series in the same period are an error.  Forecast timestamps continue from the last one by
+ * whole steps, so calendar months stay month-aligned.
+ */
+#include "mktdb.h"
+
+#include <math.h>
+#include <signal.h>
+
+#include "catalog/pg_type.h"
+#include "datatype/timestamp.h"
+#include "funcapi.h"
+#include "miscadmin.h"
+#include "utils/array.h"
+#include "utils/builtins.h"
+#include "utils/date.h"
+#include "utils/datetime.h"
+#include "utils/jsonb.h"
+#include "utils/lsyscache.h"
+#include "utils/timestamp.h"
+
+#include "core/arima.h"
+
+#define ARIMA_BLOB_VERSION 1
+#define MAX_HORIZON 10000
+#define MAX_PERIOD 1000
+#define MAX_SERIES_PERIODS 1000000
+#define MAX_WORK_DOUBLES ((size_t) 1 << 27)	/* 1 GiB of work space per fit */
+
+/* the core's cancel flag is the backend's own interrupt flag */
+StaticAssertDecl(sizeof(sig_atomic_t) == sizeof(int), "sig_atomic_t must be an int");
+
+typedef enum TimeKind
+{
+	TK_INTEGER = 0,				/* integer index: ts NULL, step = index */
+	TK_TIME = 1					/* date / timestamp / timestamptz */
+} TimeKind;
+
+/* the step of the time axis: whole months, or a fixed number of microseconds */
+typedef struct TimeStep
+{
+	int			months;			/* > 0: calendar months */
+	int64		usecs;			/* > 0: fixed spacing (days, hours, ...) */
+	bool		known;			/* false when no series had two time points */
+	const char *name;
+	int			period;			/* the inferred seasonal period */
+} TimeStep;
+
+/* what the caller asked for */
+typedef struct ArimaRequest
+{
+	int			horizon;
+	int			period;			/* 0: infer */
+	bool		auto_order;		/* pdq NULL: automatic order selection (issue 6) */
+	bool		auto_seasonal;	/* seasonal_pdq NULL */
+	int			order[3];
+	int			sorder[3];
+} ArimaRequest;
+
+/* the data of one call, series after series */
+typedef struct SeriesData
+{
+	int64		nrows;			/* rows kept */
+	int64		cap;
+	int64	   *t;				/* time as int64 (index, or microseconds) */
+	double	   *v;				/* value, NaN for NULL */
+	int			nseries;
+	int			scap;
+	int64	   *start;			/* first row of each series (nseries + 1) */
+	char	  **key;			/* series JSON text */
+	int64		skipped;		/* rows with a NULL or infinite time */
+	Oid			time_type;
+} SeriesData;
+
+/* one stored series (also the decoded form) */
+typedef struct ArimaSeriesRec
+{
+	char	   *series;
+	int32		ord[8];			/* p d q P D Q s include_mean */
+	int32		ncoef;
+	double	   *coef;
+	double	   *se;
+	double		stats[4];		/* sigma2, loglik, aic, aicc */
+	int32		ints[3];		/* n_obs, n_used, fallback code */
+	char	   *fallback;
+	int64	   *steps;
+	int64	   *ts;				/* NULL without timestamps */
+	double	   *fc;				/* mean, lo80, hi80, lo95, hi95 per step */
+} ArimaSeriesRec;
+
+typedef struct ArimaModel
+{
+	int32		horizon;
+	int32		time_kind;
+	int32		period;
+	int64		nseries;
+	ArimaSeriesRec *s;
+} ArimaModel;
+
+static const double Z80 = 1.2815515655446004;
+static const double Z95 = 1.959963984540054;
+
+/* ---------- argument checks ---------- */
+
+static void
+int_triple(ArrayType *arr, const char *argname, int *out)
+{
+	Datum	   *elems;
+	bool	   *nulls;
+	int			n;
+
+	if (ARR_NDIM(arr) != 1)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("%s must be a one-dimensional array of three integers", argname)));
+	deconstruct_array(arr, INT4OID, 4, true, TYPALIGN_INT, &elems, &nulls, &n);
+	if (n != 3)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("%s must have exactly three elements, not %d", argname, n),
+				 errhint("Write it as ARRAY[p, d, q] (or ARRAY[P, D, Q] for seasonal_pdq).")));
+	for (int i = 0; i < 3; i++)
+	{
+		if (nulls[i])
+			ereport(ERROR,
+					(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+					 errmsg("%s must not contain NULL", argname)));
+		out[i] = DatumGetInt32(elems[i]);
+		if (out[i] < 0)
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("%s must not contain negative orders", argname)));
+	}
+}
+
+static void
+check_orders(const ArimaRequest *rq)
+{
+	if (!rq->auto_order)
+	{
+		if (rq->order[0] > ARIMA_MAX_P || rq->order[2] > ARIMA_MAX_P)
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("pdq orders p and q must be at most %d", ARIMA_MAX_P)));
+		if (rq->order[1] > ARIMA_MAX_D)
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("pdq order d must be at most %d", ARIMA_MAX_D)));
+	}
+	if (!rq->auto_seasonal)
+	{
+		if (rq->sorder[0] > ARIMA_MAX_SP || rq->sorder[2] > ARIMA_MAX_SP)
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("seasonal_pdq orders P and Q must be at most %d", ARIMA_MAX_SP)));
+		if (rq->sorder[1] > ARIMA_MAX_SD)
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("seasonal_pdq order D must be at most %d", ARIMA_MAX_SD)));
+	}
+}
+
+/* checks that depend on the period (known after the data's spacing was seen) */
+static void
+check_model_size(const ArimaRequest *rq, int period, int64 longest)
+{
+	ArimaSpec	sp = {rq->order[0], rq->order[1], rq->order[2], rq->sorder[0], rq->sorder[1],
+	rq->sorder[2], period, 0, ARIMA_ML};
+	int			r = arima_state_dim(&sp);
+
+	if (r > ARIMA_MAX_R)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("the ARMA part is too long for period %d: max(p + period*P, q + period*Q + 1) = %d exceeds %d",
+						period, r, ARIMA_MAX_R),
+				 errhint("Use smaller seasonal orders, or a shorter period.")));
+	if (arima_work_doubles(&sp, (int) Min(longest, INT_MAX)) > MAX_WORK_DOUBLES)
+		ereport(ERROR,
+				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+				 errmsg("model (%d,%d,%d)(%d,%d,%d)[%d] needs too much memory to fit",
+						sp.p, sp.d, sp.q, sp.P, sp.D, sp.Q, period),
+				 errhint("A seasonal AR part with a long period makes the exact initial covariance expensive; use a seasonal MA part or seasonal differencing instead.")));
+}
+
+/* ---------- reading the series ---------- */
+
+static int64
+time_value(Datum d, Oid typid, bool *ok)
+{
+	*ok = true;
+	switch (typid)
+	{
+		case INT2OID:
+			return DatumGetInt16(d);
+		case INT4OID:
+			return DatumGetInt32(d);
+		case INT8OID:
+			return DatumGetInt64(d);
+		case DATEOID:
+			{
+				DateADT		dt = DatumGetDateADT(d);
+
+				if (DATE_NOT_FINITE(dt))
+					*ok = false;
+				return (int64) dt * USECS_PER_DAY;
+			}
+		default:
+			{
+				Timestamp	ts = DatumGetTimestamp(d);
+
+				if (TIMESTAMP_NOT_FINITE(ts))
+					*ok = false;
+				return ts;
+			}
+	}
+}
+
+static void
+add_row(SeriesData *sd, MemoryContext cxt, int64 t, double v)
+{
+	if (sd->nrows == sd->cap)
+	{
+		int64		ncap = sd->cap ? sd->cap * 2 : 4096;
+
+		sd->t = sd->t ? repalloc_huge(sd->t, ncap * sizeof(int64)) : MemoryContextAllocHuge(cxt, ncap * sizeof(int64));
+		sd->v = sd->v ? repalloc_huge(sd->v, ncap * sizeof(double)) : MemoryContextAllocHuge(cxt, ncap * sizeof(double));
+		sd->cap = ncap;
+	}
+	sd->t[sd->nrows] = t;
+	sd->v[sd->nrows] = v;
+	sd->nrows++;
+}
+
+static void
+add_series(SeriesData *sd, MemoryContext cxt, const char *key)
+{
+	if (sd->nseries + 1 >= sd->scap)
+	{
+		int			ncap = sd->scap ? sd->scap * 2 : 64;
+
+		sd->start = sd->start ? repalloc_huge(sd->start, ncap * sizeof(int64)) : MemoryContextAllocHuge(cxt, ncap * sizeof(int64));
+		sd->key = sd->key ? repalloc_huge(sd->key, ncap * sizeof(char *)) : MemoryContextAllocHuge(cxt, ncap * sizeof(char *));
+		sd->scap = ncap;
+	}
+	sd->start[sd->nseries] = sd->nrows;
+	sd->key[sd->nseries] = MemoryContextStrdup(cxt, key);
+	sd->nseries++;
+	sd->start[sd->nseries] = sd->nrows;
+}
+
+/*
+ * One cursor over the source ordered by the group columns, then time.  Each row's group
+ * values arrive as a JSON object text built by the server (so numbers stay numbers).
+ */
+static void
+read_series(const char *source, const char *time_col, const char *value_col, char **groups,
+			int ngroups, SeriesData *sd, MemoryContext cxt)
+{
+	StringInfoData q;
+	MkCursor	c;
+	Oid			ttype,
+				vtype;
+	char	   *from = mk_source_from(source);
+	const char *tq = mk_column(time_col, "time_column");
+	const char *vq = mk_column(value_col, "value_column");
+
+	initStringInfo(&q);
+	appendStringInfoString(&q, "SELECT ");
+	if (ngroups > 0)
+	{
+		appendStringInfoString(&q, "pg_catalog.jsonb_build_object(");
+		for (int i = 0; i < ngroups; i++)
+			appendStringInfo(&q, "%s%s, %s", i ? ", " : "", quote_literal_cstr(groups[i]),
+							 mk_column(groups[i], "group_columns element"));
+		appendStringInfoString(&q, ")::text");
+	}
+	else
+		appendStringInfoString(&q, "'{}'::text");
+	appendStringInfo(&q, ", %s, %s FROM %s ORDER BY ", tq, vq, from);
+	for (int i = 0; i < ngroups; i++)
+		appendStringInfo(&q, "%s, ", mk_column(groups[i], "group_columns element"));
+	appendStringInfo(&q, "%s", tq);
+
+	memset(sd, 0, sizeof(*sd));
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	mk_cursor_open(&c, q.data, 0, NULL, NULL);
+
+	ttype = getBaseType(TupleDescAttr(c.tupdesc, 1)->atttypid);
+	if (ttype != DATEOID && ttype != TIMESTAMPOID && ttype != TIMESTAMPTZOID &&
+		ttype != INT2OID && ttype != INT4OID && ttype != INT8OID)
+		ereport(ERROR,
+				(errcode(ERRCODE_DATATYPE_MISMATCH),
+				 errmsg("time_column \"%s\" is of type %s, not a date, timestamp, timestamptz or integer",
+						time_col, format_type_be(ttype)),
+				 errhint("Cast it in a query source, e.g. SELECT day::date AS day, ...")));
+	mk_require_numeric(c.tupdesc, 3, psprintf("value_column \"%s\"", value_col));
+	vtype = TupleDescAttr(c.tupdesc, 2)->atttypid;
+	sd->time_type = ttype;
+
+	while (mk_cursor_next(&c))
+	{
+		for (uint64 i = 0; i < c.nrows; i++)
+		{
+			HeapTuple	tup = c.batch->vals[i];
+			bool		isnull,
+						ok;
+			char	   *key = TextDatumGetCString(SPI_getbinval(tup, c.tupdesc, 1, &isnull));
+			Datum		td = SPI_getbinval(tup, c.tupdesc, 2, &isnull);
+			int64		t;
+			Datum		vd;
+			double		v;
+
+			if (sd->nseries == 0 || strcmp(sd->key[sd->nseries - 1], key) != 0)
+				add_series(sd, cxt, key);
+			pfree(key);
+			if (isnull)
+			{
+				sd->skipped++;
+				continue;
+			}
+			t = time_value(td, ttype, &ok);
+			if (!ok)
+			{
+				sd->skipped++;
+				continue;
+			}
+			vd = SPI_getbinval(tup, c.tupdesc, 3, &isnull);
+			v = isnull ? NAN : mk_numeric_to_f64(vd, vtype);
+			if (!isfinite(v))
+				v = NAN;
+			add_row(sd, cxt, t, v);
+			sd->start[sd->nseries] = sd->nrows;
+		}
+	}
+	mk_cursor_close(&c);
+	SPI_finish();
+}
+
+/* ---------- the time axis ---------- */
+
+static int
+cmp_int64(const void *a, const void *b)
+{
+	int64		x = *(const int64 *) a,
+				y = *(const int64 *) b;
+
+	return x < y ? -1 : x > y;
+}
+
+/* months since year 0 of a timestamp (local time for timestamptz) */
+static int64
+month_number(int64 t, Oid ttype)
+{
+	struct pg_tm tm;
+	fsec_t		fsec;
+	int			tz;
+
+	if (ttype == TIMESTAMPTZOID)
+	{
+		if (timestamp2tm(t, &tz, &tm, &fsec, NULL, NULL) != 0)
+			ereport(ERROR, (errcode(ERRCODE_DATETIME_VALUE_OUT_OF_RANGE), errmsg("timestamp out of range")));
+	}
+	else if (timestamp2tm(t, NULL, &tm, &fsec, NULL, NULL) != 0)
+		ereport(ERROR, (errcode(ERRCODE_DATETIME_VALUE_OUT_OF_RANGE), errmsg("timestamp out of range")));
+	return (int64) tm.tm_year * 12 + (tm.tm_mon - 1);
+}
+
+/* the step from the median spacing of consecutive times within the series */
+static TimeStep
+infer_step(const SeriesData *sd, MemoryContext cxt)
+{
+	TimeStep	st = {0, 0, false, "unknown", 1};
+	int64	   *d = MemoryContextAllocHuge(cxt, Max(sd->nrows, 1) * sizeof(int64));
+	int64		nd = 0;
+	double		med,
+				days;
+
+	if (sd->time_type == INT2OID || sd->time_type == INT4OID || sd->time_type == INT8OID)
+	{
+		st.usecs = 1;
+		st.known = true;
+		st.name = "index";
+		return st;
+	}
+	for (int s = 0; s < sd->nseries; s++)
+		for (int64 i = sd->start[s] + 1; i < sd->start[s + 1]; i++)
+			if (sd->t[i] > sd->t[i - 1])
+				d[nd++] = sd->t[i] - sd->t[i - 1];
+	if (nd == 0)
+		return st;
+	qsort(d, nd, sizeof(int64), cmp_int64);
+	med = (double) d[nd / 2];
+	pfree(d);
+	days = med / (double) USECS_PER_DAY;
+	st.known = true;
+	if (days >= 0.9 / 24 && days <= 1.1 / 24)
+	{
+		st.usecs = USECS_PER_HOUR;
+		st.name = "hourly";
+		st.period = 24;
+	}
+	else if (days >= 0.9 && days <= 1.1)
+	{
+		st.usecs = USECS_PER_DAY;
+		st.name = "daily";
+		st.period = 7;
+	}
+	else if (days >= 6.5 && days <= 7.5)
+	{
+		st.usecs = 7 * USECS_PER_DAY;
+		st.name = "weekly";
+		st.period = 52;
+	}
+	else if (days >= 27.5 && days <= 31.5)
+	{
+		st.months = 1;
+		st.name = "monthly";
+		st.period = 12;
+	}
+	else if (days >= 88 && days <= 93)
+	{
+		st.months = 3;
+		st.name = "quarterly";
+		st.period = 4;
+	}
+	else if (days >= 360 && days <= 370)
+	{
+		st.months = 12;
+		st.name = "yearly";
+		st.period = 1;
+	}
+	else
+	{
+		/* any other regular spacing: that many microseconds, no seasonality by default */
+		st.usecs = (int64) med;
+		st.name = "fixed";
+		st.period = 1;
+	}
+	return st;
+}
+
+/* period index of row i relative to the first row of its series */
+static int64
+period_index(const SeriesData *sd, const TimeStep *st, int64 first, int64 i)
+{
+	if (st->months > 0)
+	{
+		int64		m0 = month_number(sd->t[first], sd->time_type);
+		int64		m = month_number(sd->t[i], sd->time_type);
+
+		return (m - m0) / st->months;
+	}
+	return (int64) llround((double) (sd->t[i] - sd->t[first]) / (double) st->usecs);
+}
+
+/* timestamptz of the period h steps after t */
+static Datum
+time_after(int64 t, Oid ttype, const TimeStep *st, int h)
+{
+	Interval   *iv = palloc0(sizeof(Interval));
+	Datum		base;
+
+	if (st->months > 0)
+		iv->month = st->months * h;
+	else if (st->usecs % USECS_PER_DAY == 0)
+		iv->day = (int32) (st->usecs / USECS_PER_DAY) * h;	/* calendar days: DST-aware */
+	else
+		iv->time = st->usecs * h;
+	if (ttype == TIMESTAMPTZOID)
+		return DirectFunctionCall2(timestamptz_pl_interval, TimestampTzGetDatum(t), IntervalPGetDatum(iv));
+	/* date and timestamp: local wall-clock time, then as timestamptz in the session's zone */
+	base = DirectFunctionCall2(timestamp_pl_interval, TimestampGetDatum(t), IntervalPGetDatum(iv));
+	return DirectFunctionCall1(timestamp_timestamptz, base);
+}
+
+static char *
+time_text(int64 t, Oid ttype)
+{
+	switch (ttype)
+	{
+		case INT2OID:
+		case INT4OID:
+		case INT8OID:
+			return psprintf(INT64_FORMAT, t);
+		case DATEOID:
+			return DatumGetCString(DirectFunctionCall1(date_out, DateADTGetDatum((DateADT) (t / USECS_PER_DAY))));
+		case TIMESTAMPOID:
+			return DatumGetCString(DirectFunctionCall1(timestamp_out, TimestampGetDatum(t)));
+		default:
+			return DatumGetCString(DirectFunctionCall1(timestamptz_out, TimestampTzGetDatum(t)));
+	}
+}
+
+/* ---------- the binary model ---------- */
+
+static void
+put_series(MkWriter *w, const ArimaSeriesRec *r, int h)
+{
+	mk_put_text(w, r->series);
+	mk_put_i32s(w, r->ord, 8);
+	mk_put_f64s(w, r->coef, r->ncoef);
+	mk_put_f64s(w, r->se, r->ncoef);
+	mk_put_f64s(w, r->stats, 4);
+	mk_put_i32s(w, r->ints, 3);
+	mk_put_text(w, r->fallback);
+	mk_put_i64s(w, r->steps, h);
+	mk_put_i64s(w, r->ts, r->ts ? h : 0);
+	mk_put_f64s(w, r->fc, (int64) 5 * h);
+}
+
+static void *
+arima_decode(bytea *blob, MemoryContext cxt)
+{
+	MkfReader	r;
+	MemoryContext old = MemoryContextSwitchTo(cxt);
+	ArimaModel *m = palloc0(sizeof(ArimaModel));
+	int32		fmt;
+
+	mk_reader_open(&r, blob, MKF_KIND_ARIMA);
+	fmt = mkf_get_i32(&r);
+	m->horizon = mkf_get_i32(&r);
+	m->time_kind = mkf_get_i32(&r);
+	m->period = mkf_get_i32(&r);
+	m->nseries = mkf_get_i64(&r);
+	mk_reader_check(&r);
+	if (fmt != ARIMA_BLOB_VERSION)
+		mk_damaged(psprintf("unknown arima model format %d", fmt));
+	if (m->horizon < 1 || m->horizon > MAX_HORIZON || m->nseries < 0 ||
+		(m->time_kind != TK_INTEGER && m->time_kind != TK_TIME) ||
+		m->nseries > (int64) (r.end - r.p) / 8)
+		mk_damaged("bad arima model header");
+	m->s = palloc0(sizeof(ArimaSeriesRec) * Max(m->nseries, 1));
+	for (int64 i = 0; i < m->nseries; i++)
+	{
+		ArimaSeriesRec *s = &m->s[i];
+		int64		n;
+		int32	   *ord;
+		ArimaSpec	sp;
+
+		s->series = mk_get_text(&r);
+		ord = mk_get_i32s(&r, &n);
+		if (s->series == NULL || n != 8)
+			mk_damaged("bad arima series record");
+		memcpy(s->ord, ord, sizeof(s->ord));
+		if (s->ord[0] < 0 || s->ord[0] > ARIMA_MAX_P || s->ord[2] < 0 || s->ord[2] > ARIMA_MAX_P ||
+			s->ord[1] < 0 || s->ord[1] > ARIMA_MAX_D || s->ord[3] < 0 || s->ord[3] > ARIMA_MAX_SP ||
+			s->ord[5] < 0 || s->ord[5] > ARIMA_MAX_SP || s->ord[4] < 0 || s->ord[4] > ARIMA_MAX_SD ||
+			s->ord[6] < 1 || s->ord[6] > MAX_PERIOD || (s->ord[7] != 0 && s->ord[7] != 1))
+			mk_damaged("bad arima orders");
+		sp = (ArimaSpec) {s->ord[0], s->ord[1], s->ord[2], s->ord[3], s->ord[4], s->ord[5], s->ord[6], s->ord[7], ARIMA_ML};
+		s->ncoef = arima_ncoef(&sp);
+		s->coef = mk_get_f64s(&r, &n);
+		if (n != s->ncoef)
+			mk_damaged("bad arima coefficient count");
+		s->se = mk_get_f64s(&r, &n);
+		if (n != s->ncoef)
+			mk_damaged("bad arima standard error count");
+		{
+			double	   *st = mk_get_f64s(&r, &n);
+			int32	   *in;
+
+			if (n != 4)
+				mk_damaged("bad arima statistics");
+			memcpy(s->stats, st, sizeof(s->stats));
+			in = mk_get_i32s(&r, &n);
+			if (n != 3)
+				mk_damaged("bad arima counts");
+			memcpy(s->ints, in, sizeof(s->ints));
+		}
+		s->fallback = mk_get_text(&r);
+		s->steps = mk_get_i64s(&r, &n);
+		if (n != m->horizon)
+			mk_damaged("bad arima step count");
+		s->ts = mk_get_i64s(&r, &n);
+		if (n == 0)
+			s->ts = NULL;
+		else if (n != m->horizon)
+			mk_damaged("bad arima timestamp count");
+		s->fc = mk_get_f64s(&r, &n);
+		if (n != (int64) 5 * m->horizon)
+			mk_damaged("bad arima forecast count");
+	}
+	mk_reader_finish(&r);
+	MemoryContextSwitchTo(old);
+	return m;
+}
+
+/* ---------- the trainer ---------- */
+
+static Datum
+jsonb_from_text(const char *s)
+{
+	return DirectFunctionCall1(jsonb_in, CStringGetDatum(s));
+}
+
+static char *
+coef_json(const ArimaSeriesRec *r)
+{
+	MkJson		j;
+	ArimaSpec	sp = {r->ord[0], r->ord[1], r->ord[2], r->ord[3], r->ord[4], r->ord[5], r->ord[6], r->ord[7], ARIMA_ML};
+	char		nm[32];
+
+	mk_json_begin(&j);
+	for (int i = 0; i < r->ncoef; i++)
+	{
+		arima_coef_name(&sp, i, nm, sizeof nm);
+		mk_json_key(&j, nm);
+		mk_json_num(&j, r->coef[i]);
+		strlcat(nm, "_se", sizeof nm);
+		mk_json_key(&j, nm);
+		mk_json_num(&j, r->se[i]);
+	}
+	return mk_json_end(&j);
+}
+
+static void
+spec_json_array(MkJson *j, const char *key, const int *v, bool isnull)
+{
+	mk_json_key(j, key);
+	if (isnull)
+	{
+		mk_json_null(j);
+		return;
+	}
+	mk_json_arr_open(j);
+	for (int i = 0; i < 3; i++)
+		mk_json_int(j, v[i]);
+	mk_json_arr_close(j);
+}
+
+PG_FUNCTION_INFO_V1(mktdb_arima_forecast);
+Datum
+mktdb_arima_forecast(PG_FUNCTION_ARGS)
+{
+	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	char	   *model,
+			   *source,
+			   *time_col,
+			   *value_col;
+	char	  **groups = NULL;
+	int			ngroups = 0;
+	ArimaRequest rq;
+	MemoryContext train_cxt,
+				old;
+	SeriesData	sd;
+	TimeStep	st;
+	int			period;
+	MkTime		t0 = mk_now();
+	int64		longest = 1,
+				total_missing = 0;
+	ArimaSeriesRec *recs;
+	int			nfb[ARIMA_FB_FAILED_MEAN + 1] = {0};
+	int			not_converged = 0;
+	double	   *work,
+			   *y,
+			   *mean,
+			   *se;
+	MkWriter	w;
+	MkJson		js;
+	int32		version;
+	double		train_ms;
+
+	/* ---- arguments, all checked before any work ---- */
+	if (PG_ARGISNULL(0))
+		ereport(ERROR, (errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED), errmsg("model must not be NULL")));
+	model = text_to_cstring(PG_GETARG_TEXT_PP(0));
+	mk_check_model_name(model);
+	source = PG_ARGISNULL(1) ? NULL : text_to_cstring(PG_GETARG_TEXT_PP(1));
+	time_col = PG_ARGISNULL(2) ? NULL : text_to_cstring(PG_GETARG_TEXT_PP(2));
+	value_col = PG_ARGISNULL(3) ? NULL : text_to_cstring(PG_GETARG_TEXT_PP(3));
+	mk_column(time_col, "time_column");
+	mk_column(value_col, "value_column");
+	if (!PG_ARGISNULL(4))
+		groups = mk_text_array(PG_GETARG_ARRAYTYPE_P(4), &ngroups, "group_columns");
+	if (PG_ARGISNULL(5))
+		ereport(ERROR, (errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED), errmsg("horizon must not be NULL")));
+	rq.horizon = PG_GETARG_INT32(5);
+	if (rq.horizon < 1 || rq.horizon > MAX_HORIZON)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("horizon must be between 1 and %d, not %d", MAX_HORIZON, rq.horizon)));
+	rq.period = PG_ARGISNULL(6) ? 0 : PG_GETARG_INT32(6);
+	if (!PG_ARGISNULL(6) && (rq.period < 1 || rq.period > MAX_PERIOD))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("period must be between 1 and %d, not %d", MAX_PERIOD, rq.period),
+				 errhint("Leave it NULL to infer it from the spacing of the time column.")));
+	rq.auto_order = PG_ARGISNULL(7);
+	rq.auto_seasonal = PG_ARGISNULL(8);
+	if (!rq.auto_order)
+		int_triple(PG_GETARG_ARRAYTYPE_P(7), "pdq", rq.order);
+	if (!rq.auto_seasonal)
+		int_triple(PG_GETARG_ARRAYTYPE_P(8), "seasonal_pdq", rq.sorder);
+	check_orders(&rq);
+
+	/*
+	 * Hook for automatic order selection (issue 6): it chooses per series in place of the
+	 * fixed orders below.  Until it exists, NULL orders are refused here, before any work;
+	 * a NULL seasonal_pdq is accepted only where there is no seasonal part to choose.
+	 */
+	if (rq.auto_order)
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("automatic order selection is not available yet"),
+				 errhint("Give the orders, e.g. pdq => ARRAY[0,1,1], seasonal_pdq => ARRAY[0,1,1].")));
+	if (rq.auto_seasonal && rq.period > 1)
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("automatic seasonal order selection is not available yet"),
+				 errhint("Give seasonal_pdq, e.g. ARRAY[0,1,1], or ARRAY[0,0,0] for no seasonal part.")));
+
+	/* forecasts go back as rows; check the call context before reading anything */
+	InitMaterializedSRF(fcinfo, 0);
+
+	train_cxt = AllocSetContextCreate(CurrentMemoryContext, "mktdb arima", ALLOCSET_DEFAULT_SIZES);
+	old = MemoryContextSwitchTo(train_cxt);
+
+	/* ---- data ---- */
+	read_series(source, time_col, value_col, groups, ngroups, &sd, train_cxt);
+	st = infer_step(&sd, train_cxt);
+	period = rq.period > 0 ? rq.period : (st.known ? st.period : 1);
+	if (sd.time_type == INT2OID || sd.time_type == INT4OID || sd.time_type == INT8OID)
+		period = rq.period > 0 ? rq.period : 1;
+	if (rq.auto_seasonal)
+	{
+		if (period > 1)
+			ereport(ERROR,
+					(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+					 errmsg("automatic seasonal order selection is not available yet (the inferred period is %d)", period),
+					 errhint("Give seasonal_pdq, e.g. ARRAY[0,1,1], or ARRAY[0,0,0] for no seasonal part.")));
+		rq.sorder[0] = rq.sorder[1] = rq.sorder[2] = 0;
+	}
+
+	/* period indexes: duplicates are an error, gaps become missing values */
+	{
+		int64	   *idx = MemoryContextAllocHuge(train_cxt, Max(sd.nrows, 1) * sizeof(int64));
+
+		for (int s = 0; s < sd.nseries; s++)
+		{
+			int64		first = sd.start[s];
+
+			for (int64 i = first; i < sd.start[s + 1]; i++)
+			{
+				idx[i] = st.known ? period_index(&sd, &st, first, i) : i - first;
+				if (i > first && idx[i] == idx[i - 1])
+					ereport(ERROR,
+							(errcode(ERRCODE_CARDINALITY_VIOLATION),
+							 errmsg("series %s has more than one row for %s period %s",
+									sd.key[s], st.name, time_text(sd.t[i], sd.time_type)),
+							 errhint("Aggregate the source first, e.g. SELECT day, sum(units) ... GROUP BY day.")));
+			}
+			if (sd.start[s + 1] > first)
+			{
+				int64		len = idx[sd.start[s + 1] - 1] + 1;
+
+				if (len > MAX_SERIES_PERIODS)
+					ereport(ERROR,
+							(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+							 errmsg("series %s spans %lld %s periods, more than %d",
+									sd.key[s], (long long) len, st.name, MAX_SERIES_PERIODS)));
+				longest = Max(longest, len);
+			}
+		}
+		check_model_size(&rq, period, longest);
+
+		/* ---- fit every series (pure C; cancel through the backend's interrupt flag) ---- */
+		{
+			ArimaSpec	spec = {rq.order[0], rq.order[1], rq.order[2], rq.sorder[0], rq.sorder[1],
+			rq.sorder[2], period, (rq.order[1] + rq.sorder[1]) == 0, ARIMA_ML};
+
+			work = MemoryContextAllocHuge(train_cxt, arima_work_doubles(&spec, (int) longest) * sizeof(double));
+			y = MemoryContextAllocHuge(train_cxt, longest * sizeof(double));
+			mean = palloc(rq.horizon * sizeof(double));
+			se = palloc(rq.horizon * sizeof(double));
+			recs = MemoryContextAllocHuge(train_cxt, Max(sd.nseries, 1) * sizeof(ArimaSeriesRec));
+
+			for (int s = 0; s < sd.nseries; s++)
+			{
+				ArimaSeriesRec *r = &recs[s];
+				ArimaResult res;
+				int64		first = sd.start[s],
+							last = sd.start[s + 1] - 1;
+				int			n = 0;
+				int			rc;
+
+				CHECK_FOR_INTERRUPTS();
+				memset(r, 0, sizeof(*r));
+				r->series = sd.key[s];
+				if (last >= first)
+				{
+					n = (int) (idx[last] + 1);
+					for (int k = 0; k < n; k++)
+						y[k] = NAN;
+					for (int64 i = first; i <= last; i++)
+						y[idx[i]] = sd.v[i];
+					for (int k = 0; k < n; k++)
+						total_missing += isnan(y[k]);
+				}
+				rc = arima_fit_series(y, n, &spec, rq.horizon, mean, se, work, &res,
+									  (const volatile int *) &QueryCancelPending);
+				if (rc == ARIMA_ECANCEL)
+				{
+					CHECK_FOR_INTERRUPTS();
+					ereport(ERROR,
+							(errcode(ERRCODE_QUERY_CANCELED),
+							 errmsg("canceling statement due to user request")));
+				}
+				nfb[res.fallback]++;
+				if (res.optim_code != 0)
+					not_converged++;
+
+				r->ord[0] = res.spec.p;
+				r->ord[1] = res.spec.d;
+				r->ord[2] = res.spec.q;
+				r->ord[3] = res.spec.P;
+				r->ord[4] = res.spec.D;
+				r->ord[5] = res.spec.Q;
+				r->ord[6] = res.spec.s;
+				r->ord[7] = res.spec.include_mean;
+				r->ncoef = res.ncoef;
+				r->coef = palloc(Max(res.ncoef, 1) * sizeof(double));
+				r->se = palloc(Max(res.ncoef, 1) * sizeof(double));
+				memcpy(r->coef, res.coef, res.ncoef * sizeof(double));
+				memcpy(r->se, res.se, res.ncoef * sizeof(double));
+				r->stats[0] = res.sigma2;
+				r->stats[1] = res.loglik;
+				r->stats[2] = res.aic;
+				r->stats[3] = res.aicc;
+				r->ints[0] = n;
+				r->ints[1] = res.n_used;
+				r->ints[2] = res.fallback;
+				r->fallback = (char *) arima_fallback_text(res.fallback);
+				r->steps = palloc(rq.horizon * sizeof(int64));
+				r->fc = palloc((size_t) 5 * rq.horizon * sizeof(double));
+				r->ts = (sd.time_type == INT2OID || sd.time_type == INT4OID || sd.time_type == INT8OID || !st.known)
+					? NULL : palloc(rq.horizon * sizeof(int64));
+				for (int k = 0; k < rq.horizon; k++)
+				{
+					r->steps[k] = k + 1;
+					if (r->ts == NULL && st.known && last >= first)
+					{
+						/* integer index: the step counts on from the last index */
+						if (sd.t[last] + k + 1 > PG_INT32_MAX || sd.t[last] + k + 1 < PG_INT32_MIN)
+							ereport(ERROR,
+									(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
+									 errmsg("time index " INT64_FORMAT " of series %s is out of range for the step column",
+											sd.t[last], r->series)));
+						r->steps[k] = sd.t[last] + k + 1;
+					}
+					if (r->ts && last >= first)
+						r->ts[k] = DatumGetTimestampTz(time_after(sd.t[last], sd.time_type, &st, k + 1));
+					r->fc[5 * k] = mean[k];
+					r->fc[5 * k + 1] = mean[k] - Z80 * se[k];
+					r->fc[5 * k + 2] = mean[k] + Z80 * se[k];
+					r->fc[5 * k + 3] = mean[k] - Z95 * se[k];
+					r->fc[5 * k + 4] = mean[k] + Z95 * se[k];
+				}
+			}
+		}
+	}
+	train_ms = mk_ms_since(t0);
+
+	/* ---- one model version holds everything ---- */
+	mk_writer_init(&w);
+	mk_put_i32(&w, ARIMA_BLOB_VERSION);
+	mk_put_i32(&w, rq.horizon);
+	mk_put_i32(&w, (sd.time_type == INT2OID || sd.time_type == INT4OID || sd.time_type == INT8OID) ? TK_INTEGER : TK_TIME);
+	mk_put_i32(&w, period);
+	mk_put_i64(&w, sd.nseries);
+	for (int s = 0; s < sd.nseries; s++)
+	{
+		put_series(&w, &recs[s], rq.horizon);
+		if ((s & 1023) == 0)
+			CHECK_FOR_INTERRUPTS();
+	}
+
+	mk_json_begin(&js);
+	mk_json_key(&js, "source");
+	mk_json_str(&js, source);
+	mk_json_key(&js, "time_column");
+	mk_json_str(&js, time_col);
+	mk_json_key(&js, "value_column");
+	mk_json_str(&js, value_col);
+	mk_json_key(&js, "group_columns");
+	if (ngroups == 0)
+		mk_json_null(&js);
+	else
+	{
+		mk_json_arr_open(&js);
+		for (int i = 0; i < ngroups; i++)
+			mk_json_str(&js, groups[i]);
+		mk_json_arr_close(&js);
+	}
+	mk_json_key(&js, "horizon");
+	mk_json_int(&js, rq.horizon);
+	mk_json_key(&js, "period");
+	if (rq.period > 0)
+		mk_json_int(&js, rq.period);
+	else
+		mk_json_null(&js);
+	spec_json_array(&js, "pdq", rq.order, rq.auto_order);
+	spec_json_array(&js, "seasonal_pdq", rq.sorder, PG_ARGISNULL(8));
+	{
+		char	   *spec_text = mk_json_end(&js);
+		char	   *metrics_text;
+
+		mk_json_begin(&js);
+		mk_json_key(&js, "series");
+		mk_json_int(&js, sd.nseries);
+		mk_json_key(&js, "period");
+		mk_json_int(&js, period);
+		mk_json_key(&js, "spacing");
+		mk_json_str(&js, st.name);
+		mk_json_key(&js, "fallbacks");
+		mk_json_obj_open(&js);
+		for (int f = 1; f <= ARIMA_FB_FAILED_MEAN; f++)
+		{
+			mk_json_key(&js, arima_fallback_text((ArimaFallback) f));
+			mk_json_int(&js, nfb[f]);
+		}
+		mk_json_obj_close(&js);
+		mk_json_key(&js, "not_converged");
+		mk_json_int(&js, not_converged);
+		mk_json_key(&js, "missing_values");
+		mk_json_int(&js, total_missing);
+		mk_json_key(&js, "skipped_rows");
+		mk_json_int(&js, sd.skipped);
+		mk_json_key(&js, "fit_ms");
+		mk_json_num(&js, train_ms);
+		metrics_text = mk_json_end(&js);
+
+		mk_store_model(model, "arima", spec_text, metrics_text, sd.nrows + sd.skipped, train_ms,
+					   mk_writer_finish(&w, MKF_KIND_ARIMA), &version);
+	}
+
+	/* ---- the forecasts as rows ---- */
+	MemoryContextSwitchTo(old);
+	for (int s = 0; s < sd.nseries; s++)
+	{
+		ArimaSeriesRec *r = &recs[s];
+		Datum		series = jsonb_from_text(r->series);
+
+		for (int k = 0; k < rq.horizon; k++)
+		{
+			Datum		values[8];
+			bool		nulls[8] = {false};
+
+			if (isnan(r->fc[5 * k]))
+				continue;
+			values[0] = series;
+			values[1] = Int32GetDatum((int32) r->steps[k]);
+			if (r->ts)
+				values[2] = TimestampTzGetDatum(r->ts[k]);
+			else
+				nulls[2] = true;
+			for (int c = 0; c < 5; c++)
+				values[3 + c] = Float8GetDatum(r->fc[5 * k + c]);
+			tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
+		}
+	}
+	MemoryContextDelete(train_cxt);
+	return (Datum) 0;
+}
+
+/* ---------- readers behind the views ---------- */
+
+/* names of the arima models the caller can see (row security applies), or just the one given */
+static List *
+model_names(text *arg)
+{
+	List	   *names = NIL;
+	MemoryContext caller = CurrentMemoryContext;
+
+	if (arg != NULL)
+		return list_make1(text_to_cstring(arg));
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	if (SPI_execute("SELECT DISTINCT name FROM mktdb.model WHERE kind = 'arima' ORDER BY name", true, 0) != SPI_OK_SELECT)
+		elog(ERROR, "reading mktdb.model failed");
+	for (uint64 i = 0; i < SPI_processed; i++)
+	{
+		char	   *nm = SPI_getvalue(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 1);
+		MemoryContext o = MemoryContextSwitchTo(caller);
+
+		names = lappend(names, pstrdup(nm));
+		MemoryContextSwitchTo(o);
+	}
+	SPI_finish();
+	return names;
+}
+
+PG_FUNCTION_INFO_V1(mktdb_arima_forecast_rows);
+Datum
+mktdb_arima_forecast_rows(PG_FUNCTION_ARGS)
+{
+	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	List	   *names;
+	ListCell   *lc;
+
+	InitMaterializedSRF(fcinfo, 0);
+	names = model_names(PG_ARGISNULL(0) ? NULL : PG_GETARG_TEXT_PP(0));
+	foreach(lc, names)
+	{
+		MkModelInfo info;
+		ArimaModel *m = mk_model_get((char *) lfirst(lc), "arima", arima_decode, &info);
+		Datum		name = CStringGetTextDatum(info.name);
+
+		for (int64 s = 0; s < m->nseries; s++)
+		{
+			ArimaSeriesRec *r = &m->s[s];
+			Datum		series = jsonb_from_text(r->series);
+
+			CHECK_FOR_INTERRUPTS();
+			for (int k = 0; k < m->horizon; k++)
+			{
+				Datum		values[10];
+				bool		nulls[10] = {false};
+
+				if (isnan(r->fc[5 * k]))
+					continue;
+				values[0] = name;
+				values[1] = Int32GetDatum(info.version);
+				values[2] = series;
+				values[3] = Int32GetDatum((int32) r->steps[k]);
+				if (r->ts)
+					values[4] = TimestampTzGetDatum(r->ts[k]);
+				else
+					nulls[4] = true;
+				for (int c = 0; c < 5; c++)
+					values[5 + c] = Float8GetDatum(r->fc[5 * k + c]);
+				tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
+			}
+		}
+	}
+	return (Datum) 0;
+}
+
+PG_FUNCTION_INFO_V1(mktdb_arima_model_rows);
+Datum
+mktdb_arima_model_rows(PG_FUNCTION_ARGS)
+{
+	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	List	   *names;
+	ListCell   *lc;
+
+	InitMaterializedSRF(fcinfo, 0);
+	names = model_names(PG_ARGISNULL(0) ? NULL : PG_GETARG_TEXT_PP(0));
+	foreach(lc, names)
+	{
+		MkModelInfo info;
+		ArimaModel *m = mk_model_get((char *) lfirst(lc), "arima", arima_decode, &info);
+		Datum		name = CStringGetTextDatum(info.name);
+
+		for (int64 s = 0; s < m->nseries; s++)
+		{
+			ArimaSeriesRec *r = &m->s[s];
+			Datum		values[16];
+			bool		nulls[16] = {false};
+
+			CHECK_FOR_INTERRUPTS();
+			values[0] = name;
+			values[1] = Int32GetDatum(info.version);
+			values[2] = jsonb_from_text(r->series);
+			for (int c = 0; c < 7; c++)
+				values[3 + c] = Int32GetDatum(r->ord[c]);
+			values[10] = jsonb_from_text(coef_json(r));
+			for (int c = 0; c < 3; c++)
+			{
+				double		v = r->stats[c == 0 ? 0 : c == 1 ? 1 : 3];	/* sigma2, loglik, aicc */
+
+				if (isfinite(v))
+					values[11 + c] = Float8GetDatum(v);
+				else
+					nulls[11 + c] = true;
+			}
+			values[14] = Int32GetDatum(r->ints[0]);
+			if (r->fallback)
+				values[15] = CStringGetTextDatum(r->fallback);
+			else
+				nulls[15] = true;
+			tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
+		}
+	}
+	return (Datum) 0;
+}
