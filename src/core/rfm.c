@@ -4,7 +4,9 @@
  * measure instead of three window sorts), scoring against stored thresholds,
  * and the R x FM segment grid.  See rfm.h for the contracts.
  */
+#ifndef _GNU_SOURCE
 #define _GNU_SOURCE				/* qsort_r */
+#endif
 #include "core/rfm.h"
 
 #include <stdio.h>

@@ -18,6 +18,13 @@
 /* ---------- per-customer accumulators ---------- */
 
 /*
+ * A 128-bit integer that needs only 8-byte alignment: allocators (palloc)
+ * guarantee no more, and the compiler would otherwise use aligned 16-byte moves
+ * (PostgreSQL's own int128 does the same).
+ */
+typedef __int128 rfm_i128 __attribute__((aligned(8)));
+
+/*
  * One customer.  The key is the customer id itself (integer ids) or a hash of
  * its bytes, kept at key_off in the byte arena (other ids).  sum is the exact
  * monetary sum, as an integer count of 1e-16 units (RFM_SCALE) or, once the
@@ -27,7 +34,7 @@ typedef struct RfmSlot
 {
 	union
 	{
-		__int128	fixed;
+		rfm_i128	fixed;
 		void	   *ptr;
 	}			sum;
 	uint64_t	key;
