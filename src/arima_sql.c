@@ -702,6 +702,8 @@ mktdb_arima_forecast(PG_FUNCTION_ARGS)
 	if (!rq.auto_seasonal)
 		int_triple(PG_GETARG_ARRAYTYPE_P(8), "seasonal_pdq", rq.sorder);
 	check_orders(&rq);
+	if (rq.period > 0 && !rq.auto_order && !rq.auto_seasonal)
+		check_model_size(&rq, rq.period, 1);
 
 	/*
 	 * Hook for automatic order selection (issue 6): it chooses per series in place of the
@@ -755,8 +757,11 @@ mktdb_arima_forecast(PG_FUNCTION_ARGS)
 				if (i > first && idx[i] == idx[i - 1])
 					ereport(ERROR,
 							(errcode(ERRCODE_CARDINALITY_VIOLATION),
-							 errmsg("series %s has more than one row for %s period %s",
-									sd.key[s], st.name, time_text(sd.t[i], sd.time_type)),
+							 st.months == 0 && st.usecs == 1
+							 ? errmsg("series %s has more than one row at index %s",
+									  sd.key[s], time_text(sd.t[i], sd.time_type))
+							 : errmsg("series %s has more than one row in the period of %s (%s spacing)",
+									  sd.key[s], time_text(sd.t[i], sd.time_type), st.name),
 							 errhint("Aggregate the source first, e.g. SELECT day, sum(units) ... GROUP BY day.")));
 			}
 			if (sd.start[s + 1] > first)

@@ -767,7 +767,7 @@ arima_fit_series(const double *y, int n, const ArimaSpec *spec, int h, double *f
 	if (m == 0)
 	{
 		memset(res, 0, sizeof(*res));
-		res->spec = *spec;
+		res->spec = (ArimaSpec) {0, 0, 0, 0, 0, 0, spec->s, 0, spec->method};
 		res->fallback = ARIMA_FB_NO_DATA;
 		res->n = n;
 		res->sigma2 = res->loglik = res->aic = res->aicc = NAN;
@@ -775,14 +775,14 @@ arima_fit_series(const double *y, int n, const ArimaSpec *spec, int h, double *f
 			fc_mean[i] = fc_se[i] = NAN;
 		return ARIMA_OK;
 	}
-	if (constant)
-	{
-		fit_mean(y, n, spec, h, fc_mean, fc_se, res, ARIMA_FB_CONSTANT);
-		return ARIMA_OK;
-	}
 	if (m - nd < arima_ncoef(spec) + 2)
 	{
 		fit_mean(y, n, spec, h, fc_mean, fc_se, res, ARIMA_FB_TOO_SHORT);
+		return ARIMA_OK;
+	}
+	if (constant)
+	{
+		fit_mean(y, n, spec, h, fc_mean, fc_se, res, ARIMA_FB_CONSTANT);
 		return ARIMA_OK;
 	}
 	rc = arima_fit(y, n, spec, h, fc_mean, fc_se, work, res, cancel);
