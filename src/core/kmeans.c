@@ -7,6 +7,13 @@
  * Determinism: rows are cut into "slots" whose number depends only on n, k
  * and d; every reduction adds per-slot partial results in slot order, so the
  * result for a seed is the same bit for bit with 1 or 16 threads.
+ *
+ * Independence of row order: every random choice (seeding, the silhouette
+ * sample) is keyed on a hash of the row's values, not on its position, so the
+ * same rows in another physical order (after a VACUUM FULL, from parallel
+ * workers, from Citus shards) give the same segments, up to rounding in the
+ * last bits of sums.  Weighted sampling uses exponential keys (Efraimidis and
+ * Spirakis): the rows with the smallest -log(u)/w, u from the row hash.
  */
 #include "core/kmeans.h"
 
@@ -21,6 +28,8 @@
 #define KM_MIN_SLOT_ROWS 2048
 #define KM_SLOT_BUDGET (32 * 1024 * 1024)	/* doubles of per-slot centroid sums */
 #define KM_DEFAULT_SIL_SAMPLE 2000
+#define KM_SEED_SAMPLE 65536		/* rows k-means++ seeds on, at least (see seed_centres) */
+#define KM_STATS_MAXD 32			/* columns per block in the statistics pass */
 
 /* ---------------------------------------------------------------- PRNG */
 
@@ -71,11 +80,36 @@ km_rng_uniform(KmRng *r)
 	return (km_rng_next(r) >> 11) * 0x1.0p-53;
 }
 
-/* uniform integer in [0, n) without modulo bias worth caring about (n < 2^53) */
-static int64_t
-rng_below(KmRng *r, int64_t n)
+static inline uint64_t
+mix64(uint64_t z)
 {
-	return (int64_t) (km_rng_uniform(r) * (double) n);
+	z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
+	z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
+	return z ^ (z >> 31);
+}
+
+/* (0, 1] from a hash */
+static inline double
+hash_unit(uint64_t h)
+{
+	return ((h >> 11) + 1) * 0x1.0p-53;
+}
+
+uint64_t
+km_row_hash(const double *row, int d)
+{
+	uint64_t	h = 0x243F6A8885A308D3ULL ^ (uint64_t) d;
+
+	for (int t = 0; t < d; t++)
+	{
+		double		v = row[t] == 0.0 ? 0.0 : row[t];	/* -0.0 and 0.0 are the same value */
+		uint64_t	b;
+
+		memcpy(&b, &v, sizeof(b));
+		h = (h ^ b) * 0x9E3779B97F4A7C15ULL;
+		h ^= h >> 29;
+	}
+	return mix64(h);
 }
 
 /* ---------------------------------------------------------------- names */
@@ -171,78 +205,75 @@ run_slots(int nslots, int nthreads, SlotFn fn, void *ctx)
 		pthread_join(tid[t], NULL);
 }
 
-/* ---------------------------------------------------------------- scaling */
+/* ---------------------------------------------------------------- the fit */
 
-void
-km_scale_params(const double *x, int64_t n, int d, int scaling, double *shift, double *scale)
+/* a sampled row: the smallest keys win; ties by hash (equal hashes: equal rows) */
+typedef struct Cand
 {
-	for (int j = 0; j < d; j++)
-	{
-		shift[j] = 0.0;
-		scale[j] = 1.0;
-	}
-	if (scaling == KM_SCALE_NONE || n == 0)
-		return;
-	if (scaling == KM_SCALE_ZSCORE)
-	{
-		double	   *ss = calloc(d, sizeof(double));
+	double		key;
+	uint64_t	hash;
+	int64_t		idx;
+} Cand;
 
-		/* two passes: mean, then the centred sum of squares (no cancellation) */
-		for (int64_t i = 0; i < n; i++)
-			for (int j = 0; j < d; j++)
-				shift[j] += x[i * d + j];
-		for (int j = 0; j < d; j++)
-			shift[j] /= (double) n;
-		if (ss == NULL)
-		{
-			/* degrade to centring only rather than fail: d doubles is all we asked for */
-			return;
-		}
-		for (int64_t i = 0; i < n; i++)
-			for (int j = 0; j < d; j++)
-			{
-				double		v = x[i * d + j] - shift[j];
-
-				ss[j] += v * v;
-			}
-		for (int j = 0; j < d; j++)
-		{
-			double		sd = sqrt(ss[j] / (double) n);
-
-			/* a constant column stays centred but unscaled, as scikit-learn's StandardScaler does */
-			scale[j] = (sd > 0.0 && isfinite(sd)) ? sd : 1.0;
-		}
-		free(ss);
-	}
-	else if (scaling == KM_SCALE_MINMAX)
-	{
-		for (int j = 0; j < d; j++)
-		{
-			double		lo = x[j],
-						hi = x[j];
-
-			for (int64_t i = 1; i < n; i++)
-			{
-				double		v = x[i * d + j];
-
-				if (v < lo)
-					lo = v;
-				if (v > hi)
-					hi = v;
-			}
-			shift[j] = lo;
-			scale[j] = (hi - lo > 0.0 && isfinite(hi - lo)) ? hi - lo : 1.0;
-		}
-	}
+static inline int
+cand_less(const Cand *a, const Cand *b)
+{
+	if (a->key != b->key)
+		return a->key < b->key;
+	if (a->hash != b->hash)
+		return a->hash < b->hash;
+	return a->idx < b->idx;
 }
 
-/* ---------------------------------------------------------------- the fit */
+static int
+cand_cmp(const void *a, const void *b)
+{
+	return cand_less(a, b) ? -1 : (cand_less(b, a) ? 1 : 0);
+}
+
+/* keeps the T smallest candidates of a slot, sorted */
+static inline void
+cand_offer(Cand *list, int *cnt, int T, double key, uint64_t hash, int64_t idx)
+{
+	Cand		c = {key, hash, idx};
+	int			pos;
+
+	if (*cnt == T && !cand_less(&c, &list[T - 1]))
+		return;
+	pos = (*cnt < T) ? (*cnt)++ : T - 1;
+	while (pos > 0 && cand_less(&c, &list[pos - 1]))
+	{
+		list[pos] = list[pos - 1];
+		pos--;
+	}
+	list[pos] = c;
+}
+
+/*
+ * Offers row i with weight w to a slot's sample.  The key is -log(u)/w; since
+ * -log(u) >= 1 - u, most rows are rejected without computing the logarithm.
+ */
+static inline void
+offer_weighted(Cand *list, int *cnt, int T, uint64_t hash, uint64_t salt, int64_t i, double w)
+{
+	double		u,
+				key;
+
+	if (!(w > 0.0))
+		return;
+	u = hash_unit(mix64(hash ^ salt));
+	if (*cnt == T && (1.0 - u) / w > list[T - 1].key)
+		return;
+	key = -log(u) / w;
+	cand_offer(list, cnt, T, key, hash, i);
+}
 
 /* Everything one restart needs; shared read-only by the slot functions except per-slot outputs. */
 typedef struct Fit
 {
 	const double *x;			/* n x d, centred */
 	const double *xn;			/* n squared row norms */
+	const uint64_t *hash;		/* n row hashes (of the original values) */
 	int64_t		n;
 	int			d;
 	int			k;
@@ -262,14 +293,18 @@ typedef struct Fit
 	int64_t    *counts;			/* nslots x k */
 	double	   *sinertia;		/* nslots */
 	int64_t    *schanged;		/* nslots */
-	int			exact;			/* assignment: exact winner distances */
 
 	/* k-means++ */
 	const double *cand;			/* T x d candidates */
 	double	   *candn;			/* T */
-	int			ntrials;
-	double	   *spot;			/* nslots x T: potential with each candidate */
-	double	   *sclosest;		/* nslots: sum of mind */
+	int			ntrials;		/* candidates in this step */
+	int			maxtrials;
+	double	   *spot;			/* nslots x maxtrials: potential with each candidate */
+	Cand	   *ssample;		/* nslots x maxtrials: each slot's smallest keys */
+	int		   *scount;			/* nslots */
+	uint64_t	salt;			/* sampling salt of the next step */
+	int			sample_next;	/* update pass: also sample candidates (weights = new mind) */
+	int			uniform;		/* sample with weight 1 instead of mind */
 
 	/* per-worker scratch: block x max(k, T) doubles */
 	double	   *scratch;
@@ -326,8 +361,8 @@ assign_slot(void *ctx, int s, int worker)
 					best = j;
 				}
 			}
-			if (f->exact)
 			{
+				/* the winner's exact distance: the expansion above cancels badly near a centre */
 				const double *cj = f->c + (size_t) best * d;
 
 				dist = 0.0;
@@ -337,12 +372,6 @@ assign_slot(void *ctx, int s, int worker)
 
 					dist += e * e;
 				}
-			}
-			else
-			{
-				dist = f->xn[b + i] + bv;
-				if (dist < 0.0)
-					dist = 0.0;
 			}
 			if (f->labels[b + i] != best)
 			{
@@ -369,7 +398,7 @@ trials_slot(void *ctx, int s, int worker)
 	int			d = f->d,
 				T = f->ntrials;
 	double	   *D = f->scratch + (size_t) worker * f->scratch_per_worker;
-	double	   *pot = f->spot + (size_t) s * T;
+	double	   *pot = f->spot + (size_t) s * f->maxtrials;
 	int64_t		r0,
 				r1;
 
@@ -398,35 +427,64 @@ trials_slot(void *ctx, int s, int worker)
 	}
 }
 
-/* k-means++: after choosing a centre (f->cand row 0), update mind and the slot sums of mind. */
+/*
+ * k-means++: after choosing a centre (f->cand row 0), lower mind to the
+ * distance to it, and sample the next step's candidates by the new weights.
+ * With f->uniform, only sample (weight 1 for every row).
+ */
 static void
 update_closest_slot(void *ctx, int s, int worker)
 {
 	Fit		   *f = ctx;
 	int			d = f->d;
 	const double *c = f->cand;
-	double		sum = 0.0;
+	int			T = f->maxtrials;
+	Cand	   *list = f->ssample + (size_t) s * T;
 	int64_t		r0,
 				r1;
 
 	(void) worker;
+	f->scount[s] = 0;
 	slot_range(f, s, &r0, &r1);
 	for (int64_t i = r0; i < r1; i++)
 	{
-		const double *xi = f->x + i * d;
-		double		dot = 0.0,
-					v;
+		if (!f->uniform)
+		{
+			const double *xi = f->x + i * d;
+			double		dot = 0.0,
+						v;
 
-		for (int t = 0; t < d; t++)
-			dot += xi[t] * c[t];
-		v = f->xn[i] - 2.0 * dot + f->candn[0];
-		if (v < 0.0)
-			v = 0.0;
-		if (v < f->mind[i])
-			f->mind[i] = v;
-		sum += f->mind[i];
+			for (int t = 0; t < d; t++)
+				dot += xi[t] * c[t];
+			v = f->xn[i] - 2.0 * dot + f->candn[0];
+			if (v < 0.0)
+				v = 0.0;
+			if (v < f->mind[i])
+				f->mind[i] = v;
+		}
+		if (f->sample_next)
+			offer_weighted(list, &f->scount[s], f->uniform ? 1 : T, f->hash[i], f->salt, i,
+						   f->uniform ? 1.0 : f->mind[i]);
 	}
-	f->sclosest[s] = sum;
+}
+
+/* the sampled candidates of all slots, merged; returns how many (<= want) */
+static int
+merge_samples(Fit *f, int want, int64_t *idx)
+{
+	int			T = f->maxtrials,
+				m = 0;
+	Cand	   *all = (Cand *) f->scratch;	/* nslots x T Cands fit: see km_fit */
+
+	for (int s = 0; s < f->nslots; s++)
+		for (int t = 0; t < f->scount[s]; t++)
+			all[m++] = f->ssample[(size_t) s * T + t];
+	qsort(all, m, sizeof(Cand), cand_cmp);
+	if (m > want)
+		m = want;
+	for (int t = 0; t < m; t++)
+		idx[t] = all[t].idx;
+	return m;
 }
 
 static double
@@ -439,48 +497,33 @@ sq_norm(const double *v, int d)
 	return s;
 }
 
-/* index of the first row at which the running sum of mind exceeds r (sampling by weight) */
+/* one row chosen with equal weights (the first centre, or when every row sits on a centre) */
 static int64_t
-search_weighted(const Fit *f, double r)
+sample_uniform(Fit *f, const KmParams *p, uint64_t salt)
 {
-	double		acc = 0.0;
+	int64_t		idx = 0;
 
-	for (int s = 0; s < f->nslots; s++)
-	{
-		int64_t		r0,
-					r1;
-
-		if (acc + f->sclosest[s] <= r)
-		{
-			acc += f->sclosest[s];
-			continue;
-		}
-		slot_range(f, s, &r0, &r1);
-		for (int64_t i = r0; i < r1; i++)
-		{
-			acc += f->mind[i];
-			if (acc > r)
-				return i;
-		}
-	}
-	/* rounding left r unreached: the last row with a positive weight */
-	for (int64_t i = f->n - 1; i > 0; i--)
-		if (f->mind[i] > 0.0)
-			return i;
-	return 0;
+	f->uniform = 1;
+	f->sample_next = 1;
+	f->salt = salt;
+	run_slots(f->nslots, p->n_threads, update_closest_slot, f);
+	f->uniform = 0;
+	merge_samples(f, 1, &idx);
+	return idx;
 }
 
 /*
  * Greedy k-means++ (Arthur & Vassilvitskii; the 2 + log k local trials of
  * scikit-learn): each new centre is the best of several candidates drawn with
- * probability proportional to the squared distance to the nearest centre.
+ * probability proportional to the squared distance to the nearest centre
+ * (here without replacement, so the trials are distinct rows).
  */
 static int
-kmeanspp(Fit *f, KmRng *rng, double *C, const KmParams *p)
+kmeanspp(Fit *f, uint64_t seed, double *C, const KmParams *p)
 {
 	int			d = f->d,
 				k = f->k,
-				T = f->ntrials;
+				T = f->maxtrials;
 	double	   *cand = malloc(sizeof(double) * (size_t) T * d);
 	double	   *candn = malloc(sizeof(double) * T);
 	double	   *pots = malloc(sizeof(double) * T);
@@ -493,7 +536,7 @@ kmeanspp(Fit *f, KmRng *rng, double *C, const KmParams *p)
 		rc = KM_ENOMEM;
 		goto done;
 	}
-	first = rng_below(rng, f->n);
+	first = sample_uniform(f, p, mix64(seed ^ 0x6669727374ULL));
 	memcpy(C, f->x + first * d, sizeof(double) * d);
 	for (int64_t i = 0; i < f->n; i++)
 		f->mind[i] = DBL_MAX;
@@ -501,31 +544,36 @@ kmeanspp(Fit *f, KmRng *rng, double *C, const KmParams *p)
 	candn[0] = sq_norm(cand, d);
 	f->cand = cand;
 	f->candn = candn;
+	f->sample_next = (k > 1);
+	f->salt = mix64(seed ^ mix64(1));
 	run_slots(f->nslots, p->n_threads, update_closest_slot, f);
 
 	for (int c = 1; c < k; c++)
 	{
-		double		pot = 0.0,
-					bestpot;
-		int			best;
+		double		bestpot;
+		int			best,
+					nt;
 
 		if (p->interrupted && p->interrupted(p->interrupt_arg))
 		{
 			rc = KM_CANCELLED;
 			goto done;
 		}
-		for (int s = 0; s < f->nslots; s++)
-			pot += f->sclosest[s];
-		for (int t = 0; t < T; t++)
+		nt = merge_samples(f, T, cidx);
+		if (nt == 0)
 		{
-			/* all points already sit on a centre: any row will do */
-			cidx[t] = (pot > 0.0) ? search_weighted(f, km_rng_uniform(rng) * pot) : rng_below(rng, f->n);
+			/* every row already sits on a centre: any row will do */
+			cidx[0] = sample_uniform(f, p, mix64(seed ^ mix64(c) ^ 0x756eULL));
+			nt = 1;
+		}
+		for (int t = 0; t < nt; t++)
+		{
 			memcpy(cand + (size_t) t * d, f->x + cidx[t] * d, sizeof(double) * d);
 			candn[t] = sq_norm(cand + (size_t) t * d, d);
 		}
-		f->ntrials = T;
+		f->ntrials = nt;
 		run_slots(f->nslots, p->n_threads, trials_slot, f);
-		for (int t = 0; t < T; t++)
+		for (int t = 0; t < nt; t++)
 		{
 			pots[t] = 0.0;
 			for (int s = 0; s < f->nslots; s++)
@@ -533,7 +581,7 @@ kmeanspp(Fit *f, KmRng *rng, double *C, const KmParams *p)
 		}
 		best = 0;
 		bestpot = pots[0];
-		for (int t = 1; t < T; t++)
+		for (int t = 1; t < nt; t++)
 			if (pots[t] < bestpot)
 			{
 				bestpot = pots[t];
@@ -543,11 +591,14 @@ kmeanspp(Fit *f, KmRng *rng, double *C, const KmParams *p)
 		/* the chosen candidate into row 0 for the update */
 		memmove(cand, cand + (size_t) best * d, sizeof(double) * d);
 		candn[0] = candn[best];
+		f->sample_next = (c + 1 < k);
+		f->salt = mix64(seed ^ mix64(c + 1));
 		run_slots(f->nslots, p->n_threads, update_closest_slot, f);
 	}
 done:
 	f->cand = NULL;
 	f->candn = NULL;
+	f->sample_next = 0;
 	free(cand);
 	free(candn);
 	free(pots);
@@ -581,8 +632,8 @@ reduce_assign(Fit *f, double *sums, int64_t *counts, double *inertia, int64_t *c
 
 /*
  * New centres from sums and counts.  An empty cluster takes the row farthest
- * from its centre (as scikit-learn does), which is taken out of its old
- * cluster's sums; returns the number of relocations.
+ * from its centre (as scikit-learn does; ties by row hash), which is taken out
+ * of its old cluster's sums; returns the number of relocations.
  */
 static int
 update_centres(Fit *f, double *C, double *sums, int64_t *counts)
@@ -602,10 +653,10 @@ update_centres(Fit *f, double *C, double *sums, int64_t *counts)
 		{
 			int32_t		l = f->labels[i];
 
-			/* never empty another cluster, never take a row twice */
+			/* never empty another cluster */
 			if (l < 0 || counts[l] <= 1)
 				continue;
-			if (f->mind[i] > fv)
+			if (far < 0 || f->mind[i] > fv || (f->mind[i] == fv && f->hash[i] < f->hash[far]))
 			{
 				fv = f->mind[i];
 				far = i;
@@ -646,25 +697,31 @@ centre_norms(Fit *f, const double *C)
 		f->cn[j] = sq_norm(C + (size_t) j * f->d, f->d);
 }
 
-/* One restart: seeding, Lloyd until converged, then an exact assignment. */
+static int	seed_centres(Fit *f, uint64_t seed, double *C, const KmParams *p);
+
+/*
+ * One restart: seeding, then Lloyd until the labels stop changing or the
+ * relative change of inertia is below tol.  On return labels, sizes and
+ * inertia belong to the returned centres.
+ */
 static int
-lloyd(Fit *f, KmRng *rng, const KmParams *p, double *C, double *sums, int64_t *counts,
+lloyd(Fit *f, uint64_t seed, const KmParams *p, double *C, double *sums, int64_t *counts,
 	  double *inertia_out, int *iterations_out)
 {
 	double		prev = HUGE_VAL,
 				inertia = HUGE_VAL;
-	int64_t		changed;
+	int64_t		changed = 1;
 	int			it,
 				rc,
-				relocated = 0;
+				relocated = 0,
+				fixed = 0;
 
-	rc = kmeanspp(f, rng, C, p);
+	rc = seed_centres(f, seed, C, p);
 	if (rc != KM_OK)
 		return rc;
 	for (int64_t i = 0; i < f->n; i++)
 		f->labels[i] = -1;
 	f->c = C;
-	f->exact = 0;
 	for (it = 1; it <= p->max_iter; it++)
 	{
 		int			converged;
@@ -674,22 +731,24 @@ lloyd(Fit *f, KmRng *rng, const KmParams *p, double *C, double *sums, int64_t *c
 		centre_norms(f, C);
 		run_slots(f->nslots, p->n_threads, assign_slot, f);
 		reduce_assign(f, sums, counts, &inertia, &changed);
-		/* unchanged labels give the same centres again: a fixed point */
-		converged = (changed == 0 && relocated == 0) ||
-			(isfinite(prev) && fabs(prev - inertia) <= p->tol * prev);
+		/* unchanged labels give the same centres again, bit for bit: a fixed point */
+		fixed = (changed == 0 && relocated == 0);
+		converged = fixed || (isfinite(prev) && fabs(prev - inertia) <= p->tol * prev);
+		if (fixed)
+			break;
 		relocated = update_centres(f, C, sums, counts);
 		prev = inertia;
 		if (converged && relocated == 0)
 			break;
 	}
 	*iterations_out = (it > p->max_iter) ? p->max_iter : it;
-
-	/* labels and inertia that belong to the returned centres, with exact distances */
-	centre_norms(f, C);
-	f->exact = 1;
-	run_slots(f->nslots, p->n_threads, assign_slot, f);
-	f->exact = 0;
-	reduce_assign(f, sums, counts, &inertia, &changed);
+	if (!fixed)
+	{
+		/* the centres moved after the last assignment: assign once more */
+		centre_norms(f, C);
+		run_slots(f->nslots, p->n_threads, assign_slot, f);
+		reduce_assign(f, sums, counts, &inertia, &changed);
+	}
 	*inertia_out = inertia;
 	return KM_OK;
 }
@@ -729,62 +788,300 @@ choose_block(int k, int d)
 	return (int) b;
 }
 
-int
-km_fit(double *x, int64_t n, int d, const KmParams *p, double *centroids, int32_t *labels_out,
-	   int64_t *sizes, double *inertia_out, int *iterations_out, int *best_init_out)
+typedef struct HashJob
 {
-	Fit			f;
-	int			k = p->k,
-				T,
-				nthreads = p->n_threads < 1 ? 1 : p->n_threads,
-				rc = KM_OK;
-	double	   *mu = NULL,
-			   *xn = NULL,
-			   *C = NULL,
-			   *sums = NULL;
-	int64_t    *counts = NULL;
-	int32_t    *lab_a = NULL,
-			   *lab_b = NULL;
-	double		best = HUGE_VAL;
-	uint64_t	seedstate = p->seed;
+	const double *x;
+	int64_t		n;
+	int			d;
+	int			nslots;
+	uint64_t   *out;
+} HashJob;
 
-	if (n < 1 || d < 1 || k < 1 || k > n || p->n_init < 1 || p->max_iter < 1 || !(p->tol >= 0.0))
-		return KM_EINVAL;
-	T = 2 + (int) log((double) k);
+static void
+hash_slot(void *ctx, int s, int worker)
+{
+	HashJob    *h = ctx;
+	int64_t		r0 = h->n * s / h->nslots,
+				r1 = h->n * (s + 1) / h->nslots;
 
-	memset(&f, 0, sizeof(f));
-	f.n = n;
-	f.d = d;
-	f.k = k;
-	f.nslots = choose_slots(n, k, d);
-	f.block = choose_block(k > T ? k : T, d);
-	f.ntrials = T;
-	f.scratch_per_worker = (size_t) f.block * (k > T ? k : T);
+	(void) worker;
+	for (int64_t i = r0; i < r1; i++)
+		h->out[i] = km_row_hash(h->x + i * h->d, h->d);
+}
 
-	mu = calloc(d, sizeof(double));
-	xn = malloc(sizeof(double) * n);
-	C = malloc(sizeof(double) * (size_t) k * d);
-	sums = malloc(sizeof(double) * (size_t) k * d);
-	counts = malloc(sizeof(int64_t) * k);
-	lab_a = malloc(sizeof(int32_t) * n);
-	lab_b = malloc(sizeof(int32_t) * n);
-	f.cn = malloc(sizeof(double) * k);
-	f.mind = malloc(sizeof(double) * n);
-	f.sums = malloc(sizeof(double) * (size_t) f.nslots * k * d);
-	f.counts = malloc(sizeof(int64_t) * (size_t) f.nslots * k);
-	f.sinertia = malloc(sizeof(double) * f.nslots);
-	f.schanged = malloc(sizeof(int64_t) * f.nslots);
-	f.spot = malloc(sizeof(double) * (size_t) f.nslots * T);
-	f.sclosest = malloc(sizeof(double) * f.nslots);
-	f.scratch = malloc(sizeof(double) * f.scratch_per_worker * (nthreads > 64 ? 64 : nthreads));
-	if (!mu || !xn || !C || !sums || !counts || !lab_a || !lab_b || !f.cn || !f.mind || !f.sums ||
-		!f.counts || !f.sinertia || !f.schanged || !f.spot || !f.sclosest || !f.scratch)
+static int
+plain_slots(int64_t n)
+{
+	int64_t		s = n / KM_MIN_SLOT_ROWS;
+
+	return (int) (s < 1 ? 1 : (s > KM_MAX_SLOTS ? KM_MAX_SLOTS : s));
+}
+
+void
+km_row_hashes(const double *x, int64_t n, int d, int n_threads, uint64_t *out)
+{
+	HashJob		h = {x, n, d, plain_slots(n), out};
+
+	run_slots(h.nslots, n_threads < 1 ? 1 : n_threads, hash_slot, &h);
+}
+
+/* Work buffers of a Fit over n rows (x, xn, hash and labels belong to the caller). */
+static int
+fit_alloc(Fit *f, int64_t n, int d, int k, int nthreads)
+{
+	int			T = 2 + (int) log((double) k);
+	size_t		merge_need;
+
+	memset(f, 0, sizeof(*f));
+	f->n = n;
+	f->d = d;
+	f->k = k;
+	f->nslots = choose_slots(n, k, d);
+	f->block = choose_block(k > T ? k : T, d);
+	f->maxtrials = T;
+	f->scratch_per_worker = (size_t) f->block * (k > T ? k : T);
+	/* merge_samples sorts nslots x T Cands in the scratch of worker 0 */
+	merge_need = ((size_t) f->nslots * T * sizeof(Cand) + sizeof(double) - 1) / sizeof(double);
+	if (f->scratch_per_worker < merge_need)
+		f->scratch_per_worker = merge_need;
+	f->cn = malloc(sizeof(double) * k);
+	f->mind = malloc(sizeof(double) * n);
+	f->sums = malloc(sizeof(double) * (size_t) f->nslots * k * d);
+	f->counts = malloc(sizeof(int64_t) * (size_t) f->nslots * k);
+	f->sinertia = malloc(sizeof(double) * f->nslots);
+	f->schanged = malloc(sizeof(int64_t) * f->nslots);
+	f->spot = malloc(sizeof(double) * (size_t) f->nslots * T);
+	f->ssample = malloc(sizeof(Cand) * (size_t) f->nslots * T);
+	f->scount = malloc(sizeof(int) * f->nslots);
+	f->scratch = malloc(sizeof(double) * f->scratch_per_worker * nthreads);
+	if (!f->cn || !f->mind || !f->sums || !f->counts || !f->sinertia || !f->schanged || !f->spot ||
+		!f->ssample || !f->scount || !f->scratch)
+		return KM_ENOMEM;
+	return KM_OK;
+}
+
+static void
+fit_free(Fit *f)
+{
+	free(f->cn);
+	free(f->mind);
+	free(f->sums);
+	free(f->counts);
+	free(f->sinertia);
+	free(f->schanged);
+	free(f->spot);
+	free(f->ssample);
+	free(f->scount);
+	free(f->scratch);
+	memset(f, 0, sizeof(*f));
+}
+
+static int
+cmp_u64_idx(const void *a, const void *b)
+{
+	const uint64_t *x = a,
+			   *y = b;
+
+	if (x[0] != y[0])
+		return x[0] < y[0] ? -1 : 1;
+	return x[1] < y[1] ? -1 : (x[1] > y[1]);
+}
+
+/*
+ * Seeding.  On large inputs k-means++ runs on a sample of about KM_SEED_SAMPLE
+ * rows (chosen by row hash, in hash order, so independent of row order): its
+ * 2 (k - 1) passes then cost next to nothing, and Lloyd on all rows corrects
+ * the small difference.  Small inputs seed on every row, as scikit-learn does.
+ */
+static int
+seed_centres(Fit *f, uint64_t seed, double *C, const KmParams *p)
+{
+	int64_t		want = KM_SEED_SAMPLE > (int64_t) 256 * f->k ? KM_SEED_SAMPLE : (int64_t) 256 * f->k;
+	uint64_t	salt = mix64(seed ^ 0x73616d706c65ULL),
+				threshold;
+	uint64_t   *pick = NULL;
+	double	   *xs = NULL,
+			   *xn = NULL;
+	uint64_t   *hs = NULL;
+	int64_t		m = 0;
+	Fit			g;
+	int			rc;
+
+	if (f->n <= 2 * want)
+		return kmeanspp(f, seed, C, p);
+
+	/* Bernoulli sample with probability want / n, decided by the hash */
+	threshold = (uint64_t) ((double) want / (double) f->n * 18446744073709551616.0);
+	pick = malloc(sizeof(uint64_t) * 2 * (want * 2 + 1024));
+	if (!pick)
+		return KM_ENOMEM;
+	for (int64_t i = 0; i < f->n; i++)
+	{
+		uint64_t	h = mix64(f->hash[i] ^ salt);
+
+		if (h < threshold && m < want * 2 + 1024)
+		{
+			pick[2 * m] = f->hash[i];
+			pick[2 * m + 1] = (uint64_t) i;
+			m++;
+		}
+	}
+	if (m < f->k)
+	{
+		free(pick);
+		return kmeanspp(f, seed, C, p);
+	}
+	qsort(pick, m, 2 * sizeof(uint64_t), cmp_u64_idx);
+	xs = malloc(sizeof(double) * m * f->d);
+	xn = malloc(sizeof(double) * m);
+	hs = malloc(sizeof(uint64_t) * m);
+	rc = fit_alloc(&g, m, f->d, f->k, p->n_threads < 1 ? 1 : (p->n_threads > 64 ? 64 : p->n_threads));
+	if (!xs || !xn || !hs || rc != KM_OK)
 	{
 		rc = KM_ENOMEM;
 		goto done;
 	}
+	for (int64_t j = 0; j < m; j++)
+	{
+		int64_t		i = (int64_t) pick[2 * j + 1];
 
-	/* centre the data: translation does not change k-means, and it keeps the GEMM expansion accurate */
+		memcpy(xs + j * f->d, f->x + i * f->d, sizeof(double) * f->d);
+		xn[j] = f->xn[i];
+		hs[j] = pick[2 * j];
+	}
+	g.x = xs;
+	g.xn = xn;
+	g.hash = hs;
+	rc = kmeanspp(&g, seed, C, p);
+done:
+	fit_free(&g);
+	free(pick);
+	free(xs);
+	free(xn);
+	free(hs);
+	return rc;
+}
+
+/*
+ * n_init restarts on prepared data: x centred, xn its squared row norms, hash
+ * the row hashes.  Centroids come back in the coordinates of x.
+ */
+static int
+fit_prepared(const double *x, const double *xn, const uint64_t *hash, int64_t n, int d,
+			 const KmParams *p, double *centroids, int32_t *labels_out, int64_t *sizes,
+			 double *inertia_out, int *iterations_out, int *best_init_out)
+{
+	Fit			f;
+	int			k = p->k,
+				nthreads = p->n_threads < 1 ? 1 : (p->n_threads > 64 ? 64 : p->n_threads),
+				rc;
+	double	   *C = malloc(sizeof(double) * (size_t) k * d);
+	double	   *sums = malloc(sizeof(double) * (size_t) k * d);
+	int64_t    *counts = malloc(sizeof(int64_t) * k);
+	int32_t    *lab_a = malloc(sizeof(int32_t) * n);
+	int32_t    *lab_b = malloc(sizeof(int32_t) * n);
+	double		best = HUGE_VAL;
+	uint64_t	seedstate = p->seed;
+
+	rc = fit_alloc(&f, n, d, k, nthreads);
+	if (!C || !sums || !counts || !lab_a || !lab_b || rc != KM_OK)
+	{
+		rc = KM_ENOMEM;
+		goto done;
+	}
+	f.x = x;
+	f.xn = xn;
+	f.hash = hash;
+	for (int init = 0; init < p->n_init; init++)
+	{
+		double		inertia;
+		int			iters;
+
+		f.labels = lab_b;
+		rc = lloyd(&f, splitmix64(&seedstate), p, C, sums, counts, &inertia, &iters);
+		if (rc != KM_OK)
+			goto done;
+		if (inertia < best)
+		{
+			int32_t    *tmp = lab_a;
+
+			best = inertia;
+			lab_a = lab_b;
+			lab_b = tmp;
+			memcpy(centroids, C, sizeof(double) * (size_t) k * d);
+			memcpy(sizes, counts, sizeof(int64_t) * k);
+			*inertia_out = inertia;
+			*iterations_out = iters;
+			*best_init_out = init;
+		}
+	}
+	if (labels_out)
+		memcpy(labels_out, lab_a, sizeof(int32_t) * n);
+done:
+	fit_free(&f);
+	free(C);
+	free(sums);
+	free(counts);
+	free(lab_a);
+	free(lab_b);
+	return rc;
+}
+
+/*
+ * OpenBLAS would start its own threads for the larger GEMMs (the silhouette)
+ * while ours run: keep it on one thread for the duration, and restore.
+ */
+static int
+blas_single_begin(void)
+{
+	int			old = openblas_get_num_threads();
+
+	if (old != 1)
+		openblas_set_num_threads(1);
+	return old;
+}
+
+static void
+blas_single_end(int old)
+{
+	if (old != 1)
+		openblas_set_num_threads(old);
+}
+
+static int
+args_ok(int64_t n, int d, const KmParams *p)
+{
+	return n >= 1 && d >= 1 && p->k >= 1 && p->k <= n && p->n_init >= 1 && p->max_iter >= 1 &&
+		p->tol >= 0.0 && p->tol < HUGE_VAL;
+}
+
+int
+km_fit(double *x, int64_t n, int d, const KmParams *p, const uint64_t *hash, double *centroids,
+	   int32_t *labels_out, int64_t *sizes, double *inertia_out, int *iterations_out, int *best_init_out)
+{
+	double	   *mu = NULL,
+			   *xn = NULL;
+	uint64_t   *own_hash = NULL;
+	int			rc,
+				blas;
+
+	if (!args_ok(n, d, p))
+		return KM_EINVAL;
+	mu = calloc(d, sizeof(double));
+	xn = malloc(sizeof(double) * n);
+	if (hash == NULL)
+		hash = own_hash = malloc(sizeof(uint64_t) * n);
+	if (!mu || !xn || !hash)
+	{
+		free(mu);
+		free(xn);
+		free(own_hash);
+		return KM_ENOMEM;
+	}
+	blas = blas_single_begin();
+	if (own_hash)
+		km_row_hashes(x, n, d, p->n_threads, own_hash);
+	/* centre: translation does not change k-means, and it keeps the GEMM expansion accurate */
 	for (int64_t i = 0; i < n; i++)
 		for (int t = 0; t < d; t++)
 			mu[t] += x[i * d + t];
@@ -796,57 +1093,247 @@ km_fit(double *x, int64_t n, int d, const KmParams *p, double *centroids, int32_
 			x[i * d + t] -= mu[t];
 		xn[i] = sq_norm(x + i * d, d);
 	}
-	f.x = x;
-	f.xn = xn;
-
-	for (int init = 0; init < p->n_init; init++)
-	{
-		KmRng		rng;
-		double		inertia;
-		int			iters;
-
-		km_rng_seed(&rng, splitmix64(&seedstate));
-		f.labels = lab_b;
-		rc = lloyd(&f, &rng, p, C, sums, counts, &inertia, &iters);
-		if (rc != KM_OK)
-			goto done;
-		if (inertia < best)
-		{
-			int32_t    *tmp = lab_a;
-
-			best = inertia;
-			lab_a = lab_b;
-			lab_b = tmp;
-			for (int j = 0; j < k; j++)
-			{
-				for (int t = 0; t < d; t++)
-					centroids[(size_t) j * d + t] = C[(size_t) j * d + t] + mu[t];
-				sizes[j] = counts[j];
-			}
-			*inertia_out = inertia;
-			*iterations_out = iters;
-			*best_init_out = init;
-		}
-	}
-	if (labels_out)
-		memcpy(labels_out, lab_a, sizeof(int32_t) * n);
-done:
+	rc = fit_prepared(x, xn, hash, n, d, p, centroids, labels_out, sizes, inertia_out, iterations_out,
+					  best_init_out);
+	if (rc == KM_OK)
+		for (int j = 0; j < p->k; j++)
+			for (int t = 0; t < d; t++)
+				centroids[(size_t) j * d + t] += mu[t];
+	blas_single_end(blas);
 	free(mu);
 	free(xn);
-	free(C);
-	free(sums);
-	free(counts);
-	free(lab_a);
-	free(lab_b);
-	free(f.cn);
-	free(f.mind);
-	free(f.sums);
-	free(f.counts);
-	free(f.sinertia);
-	free(f.schanged);
-	free(f.spot);
-	free(f.sclosest);
-	free(f.scratch);
+	free(own_hash);
+	return rc;
+}
+
+/* ---- km_train's two passes over the input: statistics (and hashes), then the transform */
+
+typedef struct Prep
+{
+	double	   *x;
+	int64_t		n;
+	int			d;
+	int			nslots;
+	uint64_t   *hash;
+	/* per slot and column: count is the slot's rows; mean, M2 (Chan et al.), min, max */
+	double	   *mean;
+	double	   *m2;
+	double	   *lo;
+	double	   *hi;
+	/* the transform x' = (x - shift) / scale - mu */
+	const double *shift;
+	const double *scale;
+	const double *mu;
+	double	   *xn;
+} Prep;
+
+#define PREP_BLOCK 256
+
+static void
+stats_slot(void *ctx, int s, int worker)
+{
+	Prep	   *P = ctx;
+	int			d = P->d;
+	int64_t		r0 = P->n * s / P->nslots,
+				r1 = P->n * (s + 1) / P->nslots,
+				cnt = 0;
+	double	   *mean = P->mean + (size_t) s * d,
+			   *m2 = P->m2 + (size_t) s * d,
+			   *lo = P->lo + (size_t) s * d,
+			   *hi = P->hi + (size_t) s * d;
+	double		bsum[KM_STATS_MAXD],
+				bm2[KM_STATS_MAXD];
+
+	(void) worker;
+	for (int t = 0; t < d; t++)
+	{
+		mean[t] = m2[t] = 0.0;
+		lo[t] = HUGE_VAL;
+		hi[t] = -HUGE_VAL;
+	}
+	/* blocks: sums, then squares about the block mean while the block is in cache; merge blocks */
+	for (int64_t b = r0; b < r1; b += PREP_BLOCK)
+	{
+		int64_t		e = (r1 - b < PREP_BLOCK) ? r1 : b + PREP_BLOCK,
+					nb = e - b;
+
+		for (int t0 = 0; t0 < d; t0 += KM_STATS_MAXD)
+		{
+			int			t1 = (d - t0 < KM_STATS_MAXD) ? d : t0 + KM_STATS_MAXD;
+
+			for (int t = t0; t < t1; t++)
+				bsum[t - t0] = bm2[t - t0] = 0.0;
+			for (int64_t i = b; i < e; i++)
+				for (int t = t0; t < t1; t++)
+				{
+					double		v = P->x[i * d + t];
+
+					bsum[t - t0] += v;
+					if (v < lo[t])
+						lo[t] = v;
+					if (v > hi[t])
+						hi[t] = v;
+				}
+			for (int t = t0; t < t1; t++)
+				bsum[t - t0] /= (double) nb;	/* the block mean */
+			for (int64_t i = b; i < e; i++)
+				for (int t = t0; t < t1; t++)
+				{
+					double		v = P->x[i * d + t] - bsum[t - t0];
+
+					bm2[t - t0] += v * v;
+				}
+			for (int t = t0; t < t1; t++)
+			{
+				double		delta = bsum[t - t0] - mean[t];
+				double		tot = (double) (cnt + nb);
+
+				mean[t] += delta * (double) nb / tot;
+				m2[t] += bm2[t - t0] + delta * delta * (double) cnt * (double) nb / tot;
+			}
+		}
+		if (P->hash)
+			for (int64_t i = b; i < e; i++)
+				P->hash[i] = km_row_hash(P->x + i * d, d);
+		cnt += nb;
+	}
+}
+
+static void
+transform_slot(void *ctx, int s, int worker)
+{
+	Prep	   *P = ctx;
+	int			d = P->d;
+	int64_t		r0 = P->n * s / P->nslots,
+				r1 = P->n * (s + 1) / P->nslots;
+
+	(void) worker;
+	for (int64_t i = r0; i < r1; i++)
+	{
+		double	   *xi = P->x + i * d;
+		double		nn = 0.0;
+
+		for (int t = 0; t < d; t++)
+		{
+			double		v = (xi[t] - P->shift[t]) / P->scale[t] - P->mu[t];
+
+			xi[t] = v;
+			nn += v * v;
+		}
+		P->xn[i] = nn;
+	}
+}
+/*
+ * Column mean, population variance, min and max in one pass (and the row
+ * hashes when hash is not NULL); slots merged in order, so deterministic.
+ */
+static int
+column_stats(double *x, int64_t n, int d, int nthreads, uint64_t *hash, double *mean, double *var,
+			 double *lo, double *hi)
+{
+	Prep		P;
+	int64_t		cnt = 0;
+
+	memset(&P, 0, sizeof(P));
+	P.x = x;
+	P.n = n;
+	P.d = d;
+	P.nslots = plain_slots(n);
+	P.hash = hash;
+	P.mean = malloc(sizeof(double) * P.nslots * d);
+	P.m2 = malloc(sizeof(double) * P.nslots * d);
+	P.lo = malloc(sizeof(double) * P.nslots * d);
+	P.hi = malloc(sizeof(double) * P.nslots * d);
+	if (!P.mean || !P.m2 || !P.lo || !P.hi)
+	{
+		free(P.mean);
+		free(P.m2);
+		free(P.lo);
+		free(P.hi);
+		return KM_ENOMEM;
+	}
+	run_slots(P.nslots, nthreads, stats_slot, &P);
+	for (int t = 0; t < d; t++)
+	{
+		mean[t] = var[t] = 0.0;
+		lo[t] = HUGE_VAL;
+		hi[t] = -HUGE_VAL;
+	}
+	for (int s = 0; s < P.nslots; s++)
+	{
+		int64_t		ns = n * (s + 1) / P.nslots - n * s / P.nslots;
+		double		tot = (double) (cnt + ns);
+
+		if (ns == 0)
+			continue;
+		for (int t = 0; t < d; t++)
+		{
+			double		delta = P.mean[s * d + t] - mean[t];
+
+			mean[t] += delta * (double) ns / tot;
+			var[t] += P.m2[s * d + t] + delta * delta * (double) cnt * (double) ns / tot;
+			if (P.lo[s * d + t] < lo[t])
+				lo[t] = P.lo[s * d + t];
+			if (P.hi[s * d + t] > hi[t])
+				hi[t] = P.hi[s * d + t];
+		}
+		cnt += ns;
+	}
+	for (int t = 0; t < d; t++)
+		var[t] /= (double) n;
+	free(P.mean);
+	free(P.m2);
+	free(P.lo);
+	free(P.hi);
+	return KM_OK;
+}
+
+static void
+scale_from_stats(int scaling, int d, const double *mean, const double *var, const double *lo,
+				 const double *hi, double *shift, double *scale)
+{
+	for (int t = 0; t < d; t++)
+	{
+		shift[t] = 0.0;
+		scale[t] = 1.0;
+		if (scaling == KM_SCALE_ZSCORE)
+		{
+			double		sd = sqrt(var[t]);
+
+			shift[t] = mean[t];
+			/* a constant column stays centred but unscaled, as scikit-learn's StandardScaler does */
+			if (sd > 0.0 && isfinite(sd))
+				scale[t] = sd;
+		}
+		else if (scaling == KM_SCALE_MINMAX)
+		{
+			shift[t] = lo[t];
+			/* a constant column: range 1, as scikit-learn's MinMaxScaler does */
+			if (hi[t] - lo[t] > 0.0 && isfinite(hi[t] - lo[t]))
+				scale[t] = hi[t] - lo[t];
+		}
+	}
+}
+
+int
+km_scale_params(const double *x, int64_t n, int d, int scaling, double *shift, double *scale)
+{
+	double	   *st = malloc(sizeof(double) * 4 * d);
+	int			rc;
+
+	if (st == NULL)
+		return KM_ENOMEM;
+	if (n < 1)
+	{
+		for (int t = 0; t < d; t++)
+			st[t] = st[d + t] = st[2 * d + t] = st[3 * d + t] = 0.0;
+		rc = KM_OK;
+	}
+	else
+		rc = column_stats((double *) x, n, d, 1, NULL, st, st + d, st + 2 * d, st + 3 * d);
+	if (rc == KM_OK)
+		scale_from_stats(scaling, d, st, st + d, st + 2 * d, st + 3 * d, shift, scale);
+	free(st);
 	return rc;
 }
 
@@ -921,9 +1408,33 @@ sil_slot(void *ctx, int slot, int worker)
 	}
 }
 
+/* max-heap on cand_less: the root is the largest of the smallest keys kept */
+static void
+heap_sift_down(Cand *h, int64_t m, int64_t i)
+{
+	for (;;)
+	{
+		int64_t		l = 2 * i + 1,
+					r = l + 1,
+					big = i;
+		Cand		t;
+
+		if (l < m && cand_less(&h[big], &h[l]))
+			big = l;
+		if (r < m && cand_less(&h[big], &h[r]))
+			big = r;
+		if (big == i)
+			return;
+		t = h[i];
+		h[i] = h[big];
+		h[big] = t;
+		i = big;
+	}
+}
+
 int
 km_silhouette(const double *x, int64_t n, int d, const int32_t *labels, int k, int64_t sample,
-			  uint64_t seed, int n_threads, double *result, int64_t *used)
+			  const uint64_t *hash, uint64_t seed, int n_threads, double *result, int64_t *used)
 {
 	Sil			S;
 	int64_t		s = (n < sample) ? n : sample;
@@ -932,11 +1443,12 @@ km_silhouette(const double *x, int64_t n, int d, const int32_t *labels, int k, i
 			   *scores = NULL;
 	int32_t    *lab = NULL;
 	int64_t    *csize = NULL;
+	Cand	   *heap = NULL;
 	int			nclusters = 0,
 				nthreads = n_threads < 1 ? 1 : (n_threads > 64 ? 64 : n_threads),
 				rc = KM_OK;
 	double		sum = 0.0;
-	KmRng		rng;
+	uint64_t	salt = mix64(seed ^ 0x5349484F55455454ULL);
 
 	*result = NAN;
 	*used = s;
@@ -948,28 +1460,50 @@ km_silhouette(const double *x, int64_t n, int d, const int32_t *labels, int k, i
 	scores = malloc(sizeof(double) * s);
 	lab = malloc(sizeof(int32_t) * s);
 	csize = calloc(k, sizeof(int64_t));
+	heap = malloc(sizeof(Cand) * s);
 	S.block = 64;
 	S.per_worker = (size_t) S.block * s + (size_t) S.block * k;
 	S.scratch = malloc(sizeof(double) * S.per_worker * nthreads);
-	if (!xs || !xn || !scores || !lab || !csize || !S.scratch)
+	if (!xs || !xn || !scores || !lab || !csize || !heap || !S.scratch)
 	{
 		rc = KM_ENOMEM;
 		goto done;
 	}
 
-	/* selection sampling (Knuth's algorithm S): a sorted, seed-determined sample */
-	km_rng_seed(&rng, seed ^ 0x5349484F55455454ULL);
+	/* the s rows with the smallest hash keys: a sample that ignores row order */
 	{
-		int64_t		got = 0;
+		int64_t		m = 0;
 
-		for (int64_t i = 0; i < n && got < s; i++)
+		for (int64_t i = 0; i < n; i++)
 		{
-			if (s == n || (double) (n - i) * km_rng_uniform(&rng) < (double) (s - got))
+			uint64_t	h = hash ? hash[i] : km_row_hash(x + i * d, d);
+			Cand		c = {hash_unit(mix64(h ^ salt)), h, i};
+
+			if (m < s)
 			{
-				memcpy(xs + got * d, x + i * d, sizeof(double) * d);
-				lab[got] = labels[i];
-				got++;
+				int64_t		j = m++;
+
+				heap[j] = c;
+				while (j > 0 && cand_less(&heap[(j - 1) / 2], &heap[j]))
+				{
+					Cand		t = heap[j];
+
+					heap[j] = heap[(j - 1) / 2];
+					heap[(j - 1) / 2] = t;
+					j = (j - 1) / 2;
+				}
 			}
+			else if (cand_less(&c, &heap[0]))
+			{
+				heap[0] = c;
+				heap_sift_down(heap, m, 0);
+			}
+		}
+		qsort(heap, s, sizeof(Cand), cand_cmp);
+		for (int64_t j = 0; j < s; j++)
+		{
+			memcpy(xs + j * d, x + heap[j].idx * d, sizeof(double) * d);
+			lab[j] = labels[heap[j].idx];
 		}
 	}
 	for (int64_t i = 0; i < s; i++)
@@ -1003,6 +1537,7 @@ done:
 	free(scores);
 	free(lab);
 	free(csize);
+	free(heap);
 	free(S.scratch);
 	return rc;
 }
@@ -1042,38 +1577,67 @@ int
 km_train(double *x, int64_t n, int d, const KmParams *p, KmModel *m, int32_t *labels)
 {
 	int			k = p->k,
-				rc;
-	double	   *C = NULL,
-			   *orig = NULL;
-	int64_t    *sizes = NULL;
-	int32_t    *lab = labels,
-			   *map = NULL;
-	OrderKey   *keys = NULL;
+				nthreads = p->n_threads < 1 ? 1 : (p->n_threads > 64 ? 64 : p->n_threads),
+				rc,
+				blas;
+	double	   *C = malloc(sizeof(double) * (size_t) k * d);
+	double	   *orig = malloc(sizeof(double) * (size_t) k * d);
+	double	   *st = malloc(sizeof(double) * 5 * d);
+	double	   *xn = malloc(sizeof(double) * (n > 0 ? n : 1));
+	int64_t    *sizes = malloc(sizeof(int64_t) * k);
+	int32_t    *lab = labels ? labels : malloc(sizeof(int32_t) * (n > 0 ? n : 1));
+	int32_t    *map = malloc(sizeof(int32_t) * k);
+	uint64_t   *hash = malloc(sizeof(uint64_t) * (n > 0 ? n : 1));
+	OrderKey   *keys = malloc(sizeof(OrderKey) * k);
 
-	if (m->k != k || m->d != d)
-		return KM_EINVAL;
-	m->scaling = p->scaling;
-	km_scale_params(x, n, d, p->scaling, m->shift, m->scale);
-	if (p->scaling != KM_SCALE_NONE)
-		for (int64_t i = 0; i < n; i++)
-			for (int t = 0; t < d; t++)
-				x[i * d + t] = (x[i * d + t] - m->shift[t]) / m->scale[t];
-
-	C = malloc(sizeof(double) * (size_t) k * d);
-	orig = malloc(sizeof(double) * (size_t) k * d);
-	sizes = malloc(sizeof(int64_t) * k);
-	map = malloc(sizeof(int32_t) * k);
-	keys = malloc(sizeof(OrderKey) * k);
-	if (lab == NULL)
-		lab = malloc(sizeof(int32_t) * (n > 0 ? n : 1));
-	if (!C || !orig || !sizes || !map || !keys || !lab)
+	if (!C || !orig || !st || !xn || !sizes || !lab || !map || !hash || !keys)
 	{
 		rc = KM_ENOMEM;
-		goto done;
+		goto out;
 	}
-	rc = km_fit(x, n, d, p, C, lab, sizes, &m->inertia, &m->iterations, &m->best_init);
+	if (m->k != k || m->d != d || !args_ok(n, d, p) ||
+		(p->scaling != KM_SCALE_NONE && p->scaling != KM_SCALE_ZSCORE && p->scaling != KM_SCALE_MINMAX))
+	{
+		rc = KM_EINVAL;
+		goto out;
+	}
+	blas = blas_single_begin();
+
+	/* pass 1: statistics, and hashes of the values as given (later sums depend on row order) */
+	rc = column_stats(x, n, d, nthreads, hash, st, st + d, st + 2 * d, st + 3 * d);
 	if (rc != KM_OK)
 		goto done;
+	m->scaling = p->scaling;
+	scale_from_stats(p->scaling, d, st, st + d, st + 2 * d, st + 3 * d, m->shift, m->scale);
+
+	/*
+	 * pass 2: scale and centre in one go (mu is the mean in the fitted space;
+	 * centring keeps the GEMM distance expansion accurate)
+	 */
+	{
+		Prep		P;
+		double	   *mu = st + 4 * d;
+
+		for (int t = 0; t < d; t++)
+			mu[t] = (st[t] - m->shift[t]) / m->scale[t];
+		memset(&P, 0, sizeof(P));
+		P.x = x;
+		P.n = n;
+		P.d = d;
+		P.nslots = plain_slots(n);
+		P.shift = m->shift;
+		P.scale = m->scale;
+		P.mu = mu;
+		P.xn = xn;
+		run_slots(P.nslots, nthreads, transform_slot, &P);
+
+		rc = fit_prepared(x, xn, hash, n, d, p, C, lab, sizes, &m->inertia, &m->iterations, &m->best_init);
+		if (rc != KM_OK)
+			goto done;
+		for (int j = 0; j < k; j++)
+			for (int t = 0; t < d; t++)
+				C[(size_t) j * d + t] += mu[t];
+	}
 
 	/* segments 1..k by descending size; ties by the centroid in original units */
 	for (int j = 0; j < k; j++)
@@ -1098,12 +1662,17 @@ km_train(double *x, int64_t n, int d, const KmParams *p, KmModel *m, int32_t *la
 	/* x is centred now, which the silhouette (distances only) does not mind */
 	rc = km_silhouette(x, n, d, lab, k,
 					   p->silhouette_sample > 0 ? p->silhouette_sample : KM_DEFAULT_SIL_SAMPLE,
-					   p->seed, p->n_threads, &m->silhouette, &m->silhouette_n);
+					   hash, p->seed, nthreads, &m->silhouette, &m->silhouette_n);
 done:
+	blas_single_end(blas);
+out:
 	free(C);
 	free(orig);
+	free(st);
+	free(xn);
 	free(sizes);
 	free(map);
+	free(hash);
 	free(keys);
 	if (lab != labels)
 		free(lab);

@@ -4,6 +4,9 @@
  * algorithm with GEMM distances over row blocks on several threads,
  * renumbering of segments by size, and a sampled silhouette.
  *
+ * Random choices are keyed on hashes of the rows' values, so the result does
+ * not depend on the order in which rows arrive.
+ *
  * The core never longjmps: failures come back as a KM_* code.  Work memory is
  * malloc'd and freed on every path; outputs go into caller buffers.  Results
  * are bit-identical for a given seed whatever the number of threads (row slots
@@ -90,22 +93,30 @@ void		km_centroid_original(const KmModel *m, int j, double *out);
 
 /* ---- lower-level pieces, exposed for the unit tests ---- */
 
-/* Scaling parameters of x for a method (shift, scale: d each). */
-void		km_scale_params(const double *x, int64_t n, int d, int scaling, double *shift, double *scale);
+/* Scaling parameters of x for a method (shift, scale: d each); KM_OK or KM_ENOMEM. */
+int			km_scale_params(const double *x, int64_t n, int d, int scaling, double *shift, double *scale);
 
 /*
- * Plain k-means on already-scaled data: n_init restarts of k-means++ + Lloyd.
+ * Plain k-means on already-scaled data (hash: n row hashes for the sampling, or
+ * NULL to hash x itself): n_init restarts of k-means++ + Lloyd.
  * centroids (k*d) and labels (n, may be NULL) receive the best solution; sizes (k)
  * its cluster sizes.  Clusters are in the order found (not renumbered).
  * x is centred in place (column means subtracted); centroids are returned in
  * the coordinates of x before centring.
  */
-int			km_fit(double *x, int64_t n, int d, const KmParams *p, double *centroids, int32_t *labels,
-				   int64_t *sizes, double *inertia, int *iterations, int *best_init);
+int			km_fit(double *x, int64_t n, int d, const KmParams *p, const uint64_t *hash, double *centroids,
+				   int32_t *labels, int64_t *sizes, double *inertia, int *iterations, int *best_init);
 
-/* Mean silhouette of a deterministic sample of at most sample rows (all rows when n <= sample). */
+/*
+ * Mean silhouette of a sample of at most sample rows (all rows when n <= sample),
+ * chosen by row hash (hash may be NULL: computed from x).
+ */
 int			km_silhouette(const double *x, int64_t n, int d, const int32_t *labels, int k, int64_t sample,
-						  uint64_t seed, int n_threads, double *result, int64_t *used);
+						  const uint64_t *hash, uint64_t seed, int n_threads, double *result, int64_t *used);
+
+/* Hash of a row's values (-0.0 = 0.0); km_row_hashes does n rows on threads. */
+uint64_t	km_row_hash(const double *row, int d);
+void		km_row_hashes(const double *x, int64_t n, int d, int n_threads, uint64_t *out);
 
 /* Small deterministic PRNG (xoshiro256** seeded through splitmix64). */
 typedef struct KmRng

@@ -291,15 +291,15 @@ main(void)
 		/* point 0: a = 1, b = 10.5; point 1: a = 1, b = 9.5; symmetric for the others */
 		double		want = ((9.5 / 10.5) + (8.5 / 9.5)) / 2.0;
 
-		CHECK(km_silhouette(x, 4, 1, l, 2, 2000, 0, 1, &s, &used) == KM_OK, "silhouette: runs");
+		CHECK(km_silhouette(x, 4, 1, l, 2, 2000, NULL, 0, 1, &s, &used) == KM_OK, "silhouette: runs");
 		CHECK_NEAR(s, want, 1e-12, "silhouette: hand-computed value");
 		CHECK(used == 4, "silhouette: every row when n <= sample");
 		l[1] = 1;				/* cluster 0 is now a singleton: scores 0 */
-		km_silhouette(x, 4, 1, l, 2, 2000, 0, 1, &s, &used);
+		km_silhouette(x, 4, 1, l, 2, 2000, NULL, 0, 1, &s, &used);
 		/* 0: singleton -> 0; 1: a = 9.5, b = 1; 10: a = 5, b = 10; 11: a = 5.5, b = 11 */
 		CHECK_NEAR(s, (0.0 + (1.0 - 9.5) / 9.5 + 0.5 + 0.5) / 4.0, 1e-12, "silhouette: singleton scores 0");
 		l[0] = 1;
-		km_silhouette(x, 4, 1, l, 2, 2000, 0, 1, &s, &used);
+		km_silhouette(x, 4, 1, l, 2, 2000, NULL, 0, 1, &s, &used);
 		CHECK(isnan(s), "silhouette: undefined for one cluster");
 	}
 
