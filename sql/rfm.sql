@@ -138,6 +138,18 @@ SELECT (SELECT max(o.ordered_at)::date FROM big_orders o) AS newest, metrics->>'
   FROM mktdb.models WHERE name = 't_big';
 SELECT threshold FROM mktdb.rfm_thresholds WHERE model = 't_big' AND measure = 'monetary' ORDER BY score;
 
+-- amounts that fit 128 bits one by one but whose sums overflow them: the switch happens mid-scan
+CREATE TABLE ovf_orders AS
+SELECT c AS customer_id, '2023-01-01'::date + (i % 30) AS d,
+       CASE WHEN c = 2 THEN 5 ELSE 99999999999999999999.99 END AS amount
+  FROM generate_series(1, 4) c, generate_series(1, CASE c WHEN 1 THEN 300 WHEN 3 THEN 200 ELSE 1 END) i;
+SELECT g.customer_id, g.frequency, g.monetary, g.monetary = s.mon::float8 AS monetary_exact, g.m
+  FROM mktdb.rfm_score('t_ovf', 'ovf_orders', 'customer_id', 'd', 'amount') g
+  JOIN (SELECT customer_id::text, sum(amount) AS mon FROM ovf_orders GROUP BY 1) s USING (customer_id)
+ ORDER BY 1;
+SELECT measure, array_agg(threshold ORDER BY score) FROM mktdb.rfm_thresholds WHERE model = 't_ovf' GROUP BY 1 ORDER BY 1;
+SELECT metrics->>'arithmetic' AS arithmetic FROM mktdb.models WHERE name = 't_ovf';
+
 -- ---------- parallel plans give the same result ----------
 SET parallel_setup_cost = 0;
 SET parallel_tuple_cost = 0;

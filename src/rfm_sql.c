@@ -175,6 +175,17 @@ typedef enum
 	AMT_INT2, AMT_INT4, AMT_INT8, AMT_NUMERIC
 } AmountKind;
 
+/* a parsed row waiting for its customer's slot (integer ids, fixed-point amounts) */
+typedef struct RfmPending
+{
+	rfm_i128	amt;
+	int64		key;
+	DateADT		day;
+	bool		have_amt;
+} RfmPending;
+
+#define RFM_BATCH 32
+
 typedef struct RfmReceiver
 {
 	DestReceiver pub;
@@ -191,6 +202,8 @@ typedef struct RfmReceiver
 	int64		null_date;
 	int64		after_as_of;
 	int64		null_amount;
+	int			npending;
+	RfmPending	pending[RFM_BATCH];
 } RfmReceiver;
 
 static void *
@@ -231,9 +244,12 @@ switch_to_numeric(RfmReceiver *rc)
 	MemoryContextSwitchTo(old);
 }
 
+/* The amount as a Numeric in rc->cxt: from its fixed-point value when it has one, else from the datum. */
 static Numeric
-amount_numeric(RfmReceiver *rc, Datum d)
+amount_numeric(RfmReceiver *rc, bool fits, __int128 amt, Datum d)
 {
+	if (fits)
+		return fixed_to_numeric(amt);
 	switch (rc->amount_kind)
 	{
 		case AMT_INT2:
@@ -247,20 +263,67 @@ amount_numeric(RfmReceiver *rc, Datum d)
 	}
 }
 
+/*
+ * Adds one row to its customer.  amt is the amount in fixed point when fits;
+ * otherwise d is the amount datum and the sums switch to numeric arithmetic
+ * (also when a fixed-point sum would overflow).
+ */
 static void
-add_numeric(RfmReceiver *rc, RfmSlot *s, Datum amount)
+add_row(RfmReceiver *rc, RfmSlot *s, DateADT day, bool have_amt, bool fits, __int128 amt, Datum d)
 {
-	MemoryContext old = MemoryContextSwitchTo(rc->cxt);
-	Numeric		a = amount_numeric(rc, amount);
-	Numeric		prev = s->sum.ptr;
+	MemoryContext old;
+	Numeric		a;
+	Numeric		prev;
+	__int128	sum;
 
-	s->sum.ptr = prev ? numeric_add_opt_error(prev, a, NULL) : DatumGetNumericCopy(NumericGetDatum(a));
-	if (prev)
-		pfree(prev);
-	/* a conversion or a detoasted copy: the sum never points into it */
-	if ((Pointer) a != DatumGetPointer(amount))
-		pfree(a);
+	if (s->count == 0 || day > s->last_day)
+		s->last_day = day;
+	s->count++;
+	rc->rows_used++;
+	if (!rc->numeric_mode)
+	{
+		if (!have_amt)
+			return;
+		if (fits && !__builtin_add_overflow(s->sum.fixed, amt, &sum))
+		{
+			s->sum.fixed = sum;
+			return;
+		}
+		switch_to_numeric(rc);
+	}
+	old = MemoryContextSwitchTo(rc->cxt);
+	prev = s->sum.ptr;
+	if (!have_amt)
+	{
+		if (prev == NULL)
+			s->sum.ptr = int64_to_numeric(0);
+	}
+	else
+	{
+		a = amount_numeric(rc, fits, amt, d);
+		s->sum.ptr = prev ? numeric_add_opt_error(prev, a, NULL) : DatumGetNumericCopy(NumericGetDatum(a));
+		if (prev)
+			pfree(prev);
+		/* a conversion or a detoasted copy: the sum never points into it */
+		if ((Pointer) a != DatumGetPointer(d))
+			pfree(a);
+	}
 	MemoryContextSwitchTo(old);
+}
+
+/* Processes the pending rows: all their slots are prefetched first. */
+static void
+flush_pending(RfmReceiver *rc)
+{
+	for (int i = 0; i < rc->npending; i++)
+		rfm_table_prefetch_int(&rc->table, rc->pending[i].key);
+	for (int i = 0; i < rc->npending; i++)
+	{
+		RfmPending *p = &rc->pending[i];
+
+		add_row(rc, rfm_table_int(&rc->table, p->key), p->day, p->have_amt, true, p->amt, (Datum) 0);
+	}
+	rc->npending = 0;
 }
 
 static bool
@@ -305,7 +368,7 @@ rfm_receive(TupleTableSlot *slot, DestReceiver *self)
 	have_amt = !isnull[2];
 	if (!have_amt)
 		rc->null_amount++;
-	else if (!rc->numeric_mode)
+	else
 	{
 		switch (rc->amount_kind)
 		{
@@ -334,7 +397,22 @@ rfm_receive(TupleTableSlot *slot, DestReceiver *self)
 	}
 
 	if (rc->int_keys)
+	{
+		/* the common case waits in a batch whose cache misses overlap */
+		if (fits)
+		{
+			RfmPending *p = &rc->pending[rc->npending++];
+
+			p->key = DatumGetInt64(v[0]);
+			p->day = day;
+			p->have_amt = have_amt;
+			p->amt = amt;
+			if (rc->npending == RFM_BATCH)
+				flush_pending(rc);
+			return true;
+		}
 		s = rfm_table_int(&rc->table, DatumGetInt64(v[0]));
+	}
 	else
 	{
 		struct varlena *t = PG_DETOAST_DATUM_PACKED(v[0]);
@@ -343,32 +421,7 @@ rfm_receive(TupleTableSlot *slot, DestReceiver *self)
 			ereport(ERROR, (errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED), errmsg("customer id is too long")));
 		s = rfm_table_bytes(&rc->table, VARDATA_ANY(t), (int32) VARSIZE_ANY_EXHDR(t));
 	}
-	if (s->count == 0 || day > s->last_day)
-		s->last_day = day;
-	s->count++;
-	rc->rows_used++;
-
-	if (have_amt)
-	{
-		__int128	sum;
-
-		if (!rc->numeric_mode && fits && !__builtin_add_overflow(s->sum.fixed, amt, &sum))
-		{
-			s->sum.fixed = sum;
-			return true;
-		}
-		/* too many decimals, too large, or the sum would overflow: exact numeric from here on */
-		if (!rc->numeric_mode)
-			switch_to_numeric(rc);
-		add_numeric(rc, s, v[2]);
-	}
-	else if (rc->numeric_mode && s->sum.ptr == NULL)
-	{
-		MemoryContext old = MemoryContextSwitchTo(rc->cxt);
-
-		s->sum.ptr = int64_to_numeric(0);
-		MemoryContextSwitchTo(old);
-	}
+	add_row(rc, s, day, have_amt, fits, amt, v[2]);
 	return true;
 }
 
@@ -380,6 +433,7 @@ rfm_rstartup(DestReceiver *self, int operation, TupleDesc typeinfo)
 static void
 rfm_rshutdown(DestReceiver *self)
 {
+	flush_pending((RfmReceiver *) self);
 }
 
 static void
@@ -656,6 +710,7 @@ rfm_train(RfmArgs *a, RfmFit *fit)
 	opts.dest = (DestReceiver *) rc;
 	if (SPI_execute_extended(query, &opts) < 0)
 		elog(ERROR, "reading the source failed");
+	flush_pending(rc);
 	SPI_finish();
 
 	n = (int64) rc->table.used;

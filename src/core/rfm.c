@@ -116,6 +116,12 @@ rfm_table_int(RfmTable *t, int64_t key)
 	return &t->slots[h];
 }
 
+void
+rfm_table_prefetch_int(const RfmTable *t, int64_t key)
+{
+	__builtin_prefetch(&t->slots[mix64((uint64_t) key) & (t->cap - 1)], 1);
+}
+
 RfmSlot *
 rfm_table_bytes(RfmTable *t, const char *p, int32_t len)
 {

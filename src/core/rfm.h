@@ -70,6 +70,8 @@ void		rfm_table_init(RfmTable *t, int byte_keys, RfmAllocFn alloc, RfmFreeFn fre
  */
 RfmSlot    *rfm_table_int(RfmTable *t, int64_t key);
 RfmSlot    *rfm_table_bytes(RfmTable *t, const char *p, int32_t len);
+/* Starts loading the slot an integer key hashes to: batches of lookups then overlap their cache misses. */
+void		rfm_table_prefetch_int(const RfmTable *t, int64_t key);
 void		rfm_table_free(RfmTable *t);
 
 #define RFM_SCALE_DIGITS 16		/* fixed-point sums count units of 1e-16 */
