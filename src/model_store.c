@@ -554,6 +554,7 @@ mktdb_retrain(PG_FUNCTION_ARGS)
 	 */
 	GetUserIdAndSecContext(&save_userid, &save_sec);
 	SetUserIdAndSecContext(info.owner, save_sec | SECURITY_LOCAL_USERID_CHANGE | SECURITY_RESTRICTED_OPERATION);
+	a[0] = CStringGetTextDatum(name);
 	a[1] = Int64GetDatum(info.model_id);
 	if (SPI_execute_with_args(psprintf("SELECT %s($1, (SELECT spec FROM mktdb.model WHERE model_id = $2))", fn),
 							  2, t, a, NULL, false, 1) != SPI_OK_SELECT || SPI_processed != 1)
