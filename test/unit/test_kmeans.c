@@ -257,6 +257,54 @@ main(void)
 		free(l3);
 	}
 
+	/* ---- row order: a shuffled copy gives the same model (seeding on the hashed sample, n > 131072) */
+	{
+		int64_t		n = 150000;
+		int			d = 3,
+					k = 5;
+		double	   *x = blobs(n, d, k, 11, NULL);
+		double	   *y = malloc(sizeof(double) * n * d);
+		int64_t    *perm = malloc(sizeof(int64_t) * n);
+		KmParams	p = params(k, KM_SCALE_ZSCORE, 2);
+		KmModel		a,
+					b;
+		KmRng		r;
+		double		maxdiff = 0.0;
+		int			same_sizes = 1;
+
+		for (int64_t i = 0; i < n; i++)
+			perm[i] = i;
+		km_rng_seed(&r, 5);
+		for (int64_t i = n - 1; i > 0; i--)
+		{
+			int64_t		j = (int64_t) (km_rng_uniform(&r) * (double) (i + 1));
+			int64_t		t = perm[i];
+
+			perm[i] = perm[j];
+			perm[j] = t;
+		}
+		for (int64_t i = 0; i < n; i++)
+			memcpy(y + i * d, x + perm[i] * d, sizeof(double) * d);
+		p.n_init = 2;
+		CHECK(train_copy(x, n, d, &p, &a, NULL) == KM_OK && train_copy(y, n, d, &p, &b, NULL) == KM_OK,
+			  "row order: both fits run");
+		for (int j = 0; j < k; j++)
+		{
+			same_sizes &= (a.sizes[j] == b.sizes[j]);
+			for (int t = 0; t < d; t++)
+				maxdiff = fmax(maxdiff, fabs(a.centroids[j * d + t] - b.centroids[j * d + t]));
+		}
+		CHECK(same_sizes && maxdiff < 1e-9, "row order: same sizes, centroids within 1e-9 (%.3g)", maxdiff);
+		CHECK_NEAR(a.inertia / b.inertia, 1.0, 1e-12, "row order: same inertia");
+		CHECK(a.silhouette == a.silhouette && fabs(a.silhouette - b.silhouette) < 1e-9,
+			  "row order: same silhouette sample");
+		model_free(&a);
+		model_free(&b);
+		free(x);
+		free(y);
+		free(perm);
+	}
+
 	/* ---- unequal sizes: segment 1 is the biggest */
 	{
 		int64_t		n = 600;
