@@ -11,7 +11,8 @@ OBJS = $(SRCS:.c=.o)
 DATA_built = sql/$(EXTENSION)--$(EXTVERSION).sql
 DATA = $(filter-out $(DATA_built),$(wildcard sql/$(EXTENSION)--*--*.sql))
 
-# pg_regress inputs: every sql/*.sql that is not an extension script
+# pg_regress inputs: every sql/*.sql that is not an extension script.  test/run.sh runs
+# each in its own database (tests create their own tables and models).
 REGRESS = $(sort $(basename $(notdir $(filter-out sql/$(EXTENSION)--%,$(wildcard sql/*.sql)))))
 REGRESS_OPTS = --inputdir=. --load-extension=mktdb
 

@@ -99,3 +99,5 @@ mk_cluster_dir() {
     fi
     echo "$d"
 }
+
+pg_regress_bin() { echo "$("$PG_BIN/pg_config" --pgxs | xargs dirname)/../test/regress/pg_regress"; }

@@ -43,16 +43,24 @@ if [ "${MKTDB_TEST_USE_SERVER:-0}" != 1 ]; then
     trap 'mk_cluster_stop "$dir"' EXIT
 fi
 
-mk_log "pg_regress (sql/*.sql)"
+mk_log "pg_regress (sql/*.sql), each test in its own database"
 rm -rf results regression.diffs regression.out
-make -s installcheck PG_CONFIG="$PG_BIN/pg_config" > /tmp/mktdb-regress.$$ 2>&1
-count < <(sed -n -E 's/^(test|     ) *([a-z_0-9]+) +\.\.\. +(ok|FAILED).*$/\3 \2/p; s/^(ok|not ok) +[0-9]+ +[-+] +([a-z_0-9]+) .*$/\1 \2/p' /tmp/mktdb-regress.$$ \
-    | sed -e 's/^ok /ok - pg_regress /' -e 's/^FAILED /not ok - pg_regress /' -e 's/^not ok /not ok - pg_regress /')
-if grep -q -E 'FAILED|failed' /tmp/mktdb-regress.$$; then
-    [ -f regression.diffs ] && head -150 regression.diffs
-    grep -q -E 'ok|FAILED' /tmp/mktdb-regress.$$ || { cat /tmp/mktdb-regress.$$; echo "not ok - pg_regress did not run"; failed=$((failed + 1)); }
-fi
-rm -f /tmp/mktdb-regress.$$
+regress=$(pg_regress_bin)
+run_regress() {
+for f in sql/*.sql; do
+    t=$(basename "$f" .sql)
+    case $t in mktdb--*) continue ;; esac
+    mkdir -p "results/$t"
+    if "$regress" --inputdir=. --outputdir="results/$t" --bindir="$PG_BIN" --dbname="mk_regress_$t" \
+            --load-extension=mktdb "$t" > "results/$t/log" 2>&1; then
+        echo "ok - pg_regress $t"
+    else
+        [ -f "results/$t/regression.diffs" ] && head -100 "results/$t/regression.diffs" || tail -20 "results/$t/log"
+        echo "not ok - pg_regress $t"
+    fi
+done
+}
+count < <(run_regress)
 
 for suite in test/suite_*.sh; do
     [ -e "$suite" ] || continue
