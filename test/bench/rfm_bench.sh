@@ -75,6 +75,11 @@ SELECT customer_id::text, recency_days, frequency, monetary::float8, r, f, m, r:
 SQL
 t_sql=$(secs "$t0" "$(now)")
 
+mk_log "for scale: the GROUP BY alone (aggregates, no scores)"
+t0=$(now)
+mk_psql -d $db -c "CREATE TABLE agg_only AS SELECT customer_id, max(order_date), count(*), sum(amount) FROM orders GROUP BY customer_id"
+t_agg=$(secs "$t0" "$(now)")
+
 mk_log "pandas after COPY export"
 t0=$(now)
 psql -X -q -d $db -c "\\copy orders TO '$csv' WITH (FORMAT csv, HEADER true)"
@@ -117,9 +122,11 @@ printf '\nRFM benchmark: %s orders, %s customers scored; %s cores (%s), PostgreS
     "$ORDERS" "$n_cust" "$(nproc)" "$cpu" "$(psql -X -A -t -d $db -c 'SHOW server_version')"
 printf '  %-44s %8.2f s\n' "mktdb.rfm_score (incl. storing the model)" "$t_mktdb"
 printf '  %-44s %8.2f s\n' "plain SQL: GROUP BY + cume_dist windows" "$t_sql"
+printf '  %-44s %8.2f s\n' "  (its GROUP BY alone, without scores)" "$t_agg"
 printf '  %-44s %8.2f s  (COPY export %.2f s + pandas %.2f s)\n' "pandas after COPY export" "$t_pd_total" "$t_export" "$t_pandas"
 printf '  ratio mktdb / plain SQL: %.2f   (goal <= 0.50)\n' "$(echo "$t_mktdb / $t_sql" | bc -l)"
 printf '  ratio mktdb / pandas:    %.2f\n' "$(echo "$t_mktdb / $t_pd_total" | bc -l)"
 printf '  customers where mktdb and the plain SQL differ: %s\n' "$n_diff"
+printf '  load average at the end: %s\n' "$(cut -d' ' -f1-3 /proc/loadavg)"
 psql -X -q -d postgres -c "DROP DATABASE $db"
 mk_cluster_stop "$dir"
