@@ -898,8 +898,12 @@ decode_model(bytea *blob, MemoryContext cxt)
 static int
 als_interrupt_poll(void *arg)
 {
-	/* only looks: the error is raised on the main thread after the workers have stopped */
-	return InterruptPending ? 1 : 0;
+	/*
+	 * Only looks, at the two requests that end the query (other interrupts, e.g. barrier
+	 * events, wait for the next CHECK_FOR_INTERRUPTS); the error is raised on the main
+	 * thread after the workers have stopped.
+	 */
+	return (QueryCancelPending || ProcDiePending) ? 1 : 0;
 }
 
 static const char *
@@ -1069,6 +1073,8 @@ mktdb_recommend_train(PG_FUNCTION_ARGS)
 	blob = serialize_model(&pr, factors, X, Y);
 
 	mk_json_begin(&spec);
+	mk_json_key(&spec, "model");
+	mk_json_str(&spec, name);
 	mk_json_key(&spec, "source");
 	mk_json_str(&spec, source);
 	mk_json_key(&spec, "user_column");

@@ -37,13 +37,14 @@ CREATE FUNCTION mktdb.recommend_all(model text, n int DEFAULT 10, exclude_seen b
 RETURNS TABLE(user_id text, item_id text, score float8, rank int)
 AS 'MODULE_PATHNAME', 'mktdb_recommend_all' LANGUAGE C STRICT STABLE ROWS 100000;
 
--- Replays a stored spec (mktdb.retrain); returns recommend_train's row as jsonb.  No SET
+-- Replays a stored spec (mktdb.retrain); returns recommend_train's row as jsonb.  The model
+-- name comes from the spec (which records it) when present.  No SET
 -- search_path: the stored source names a table the way the trainer's session resolved it
 -- (pg_catalog is searched first, so the operators and casts below cannot be redirected).
 CREATE FUNCTION mktdb._recommender_retrain(name text, spec jsonb) RETURNS jsonb
 LANGUAGE sql VOLATILE AS $$
     SELECT pg_catalog.to_jsonb(r)
-      FROM mktdb.recommend_train($1, $2->>'source', $2->>'user_column', $2->>'item_column',
+      FROM mktdb.recommend_train(coalesce($2->>'model', $1), $2->>'source', $2->>'user_column', $2->>'item_column',
                                  $2->>'weight_column',
                                  ($2->>'factors')::int, ($2->>'iterations')::int,
                                  ($2->>'regularization')::float8, ($2->>'alpha')::float8,
