@@ -23,6 +23,7 @@
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
 #define KM_MAX_SLOTS 64
 #define KM_MIN_SLOT_ROWS 2048
@@ -98,18 +99,72 @@ hash_unit(uint64_t h)
 uint64_t
 km_row_hash(const double *row, int d)
 {
-	uint64_t	h = 0x243F6A8885A308D3ULL ^ (uint64_t) d;
+	/* four independent lanes (columns t, t+4, ...): the multiplies overlap */
+	uint64_t	h[4] = {0x243F6A8885A308D3ULL ^ (uint64_t) d, 0x13198A2E03707344ULL,
+	0xA4093822299F31D0ULL, 0x082EFA98EC4E6C89ULL};
+	int			t;
 
-	for (int t = 0; t < d; t++)
+	for (t = 0; t < d; t++)
 	{
 		double		v = row[t] == 0.0 ? 0.0 : row[t];	/* -0.0 and 0.0 are the same value */
 		uint64_t	b;
+		uint64_t   *l = &h[t & 3];
 
 		memcpy(&b, &v, sizeof(b));
-		h = (h ^ b) * 0x9E3779B97F4A7C15ULL;
-		h ^= h >> 29;
+		*l = (*l ^ b) * 0x9E3779B97F4A7C15ULL;
+		*l ^= *l >> 29;
 	}
-	return mix64(h);
+	return mix64(h[0] ^ rotl(h[1], 17) ^ rotl(h[2], 31) ^ rotl(h[3], 47));
+}
+
+/* ---------------------------------------------------------------- memory */
+
+/*
+ * Arrays of one element per row: anonymous mappings with transparent huge
+ * pages requested.  Faulting in 4 KB pages costs about 1 ms per MB on the
+ * virtual machines we measured; 2 MB pages cost a fifth of that.
+ */
+#define BIG_HDR 64				/* keeps the returned pointer 64-byte aligned */
+#define BIG_MIN (1u << 21)
+
+static void *
+big_alloc(size_t bytes)
+{
+	size_t		total = bytes + BIG_HDR;
+	char	   *p;
+
+	if (total < BIG_MIN)
+	{
+		p = malloc(total);
+		if (p == NULL)
+			return NULL;
+		((size_t *) p)[0] = 0;
+	}
+	else
+	{
+		p = mmap(NULL, total, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+		if (p == MAP_FAILED)
+			return NULL;
+		(void) madvise(p, total, MADV_HUGEPAGE);	/* a hint: fine if refused */
+		((size_t *) p)[0] = total;
+	}
+	return p + BIG_HDR;
+}
+
+static void
+big_free(void *q)
+{
+	char	   *p;
+	size_t		total;
+
+	if (q == NULL)
+		return;
+	p = (char *) q - BIG_HDR;
+	total = ((size_t *) p)[0];
+	if (total)
+		munmap(p, total);
+	else
+		free(p);
 }
 
 /* ---------------------------------------------------------------- names */
@@ -271,9 +326,18 @@ offer_weighted(Cand *list, int *cnt, int T, uint64_t hash, uint64_t salt, int64_
 /* Everything one restart needs; shared read-only by the slot functions except per-slot outputs. */
 typedef struct Fit
 {
-	const double *x;			/* n x d, centred */
-	const double *xn;			/* n squared row norms */
+	double	   *x;				/* n x d, centred (once the pending transform is done) */
+	double	   *xn;				/* n squared row norms; only when seeding on every row */
 	const uint64_t *hash;		/* n row hashes (of the original values) */
+
+	/*
+	 * x' = (x - shift) / scale - mu, still to be applied (pending): the first
+	 * assignment pass does it block by block, saving a pass over the data
+	 */
+	int			pending;
+	const double *tshift;
+	const double *tscale;
+	const double *tmu;
 	int64_t		n;
 	int			d;
 	int			k;
@@ -318,6 +382,29 @@ slot_range(const Fit *f, int s, int64_t *r0, int64_t *r1)
 	*r1 = f->n * (s + 1) / f->nslots;
 }
 
+/* x' = (x - shift) / scale - mu for rows [r0, r1) into out (may be x), and norms (xn may be NULL) */
+static void
+transform_rows(const double *x, double *out, int64_t r0, int64_t r1, int d, const double *shift,
+			   const double *scale, const double *mu, double *xn)
+{
+	for (int64_t i = r0; i < r1; i++)
+	{
+		const double *xi = x + i * d;
+		double	   *oi = out + (i - r0) * d;
+		double		nn = 0.0;
+
+		for (int t = 0; t < d; t++)
+		{
+			double		v = (xi[t] - shift[t]) / scale[t] - mu[t];
+
+			oi[t] = v;
+			nn += v * v;
+		}
+		if (xn)
+			xn[i] = nn;
+	}
+}
+
 /* Assignment step for one slot: nearest centre of every row, per-slot sums and counts. */
 static void
 assign_slot(void *ctx, int s, int worker)
@@ -340,6 +427,8 @@ assign_slot(void *ctx, int s, int worker)
 	{
 		int			nb = (int) ((r1 - b < f->block) ? r1 - b : f->block);
 
+		if (f->pending)
+			transform_rows(f->x, f->x + b * d, b, b + nb, d, f->tshift, f->tscale, f->tmu, NULL);
 		cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasTrans, nb, k, d, 1.0, f->x + b * d, d,
 					f->c, d, 0.0, D, k);
 		for (int i = 0; i < nb; i++)
@@ -698,6 +787,8 @@ centre_norms(Fit *f, const double *C)
 }
 
 static int	seed_centres(Fit *f, uint64_t seed, double *C, const KmParams *p);
+static int	column_stats(double *x, int64_t n, int d, int nthreads, uint64_t *hash, int want, double *mean,
+						 double *var, double *lo, double *hi);
 
 /*
  * One restart: seeding, then Lloyd until the labels stop changing or the
@@ -730,6 +821,7 @@ lloyd(Fit *f, uint64_t seed, const KmParams *p, double *C, double *sums, int64_t
 			return KM_CANCELLED;
 		centre_norms(f, C);
 		run_slots(f->nslots, p->n_threads, assign_slot, f);
+		f->pending = 0;
 		reduce_assign(f, sums, counts, &inertia, &changed);
 		/* unchanged labels give the same centres again, bit for bit: a fixed point */
 		fixed = (changed == 0 && relocated == 0);
@@ -845,7 +937,7 @@ fit_alloc(Fit *f, int64_t n, int d, int k, int nthreads)
 	if (f->scratch_per_worker < merge_need)
 		f->scratch_per_worker = merge_need;
 	f->cn = malloc(sizeof(double) * k);
-	f->mind = malloc(sizeof(double) * n);
+	f->mind = big_alloc(sizeof(double) * n);
 	f->sums = malloc(sizeof(double) * (size_t) f->nslots * k * d);
 	f->counts = malloc(sizeof(int64_t) * (size_t) f->nslots * k);
 	f->sinertia = malloc(sizeof(double) * f->nslots);
@@ -864,7 +956,7 @@ static void
 fit_free(Fit *f)
 {
 	free(f->cn);
-	free(f->mind);
+	big_free(f->mind);
 	free(f->sums);
 	free(f->counts);
 	free(f->sinertia);
@@ -885,6 +977,38 @@ cmp_u64_idx(const void *a, const void *b)
 	if (x[0] != y[0])
 		return x[0] < y[0] ? -1 : 1;
 	return x[1] < y[1] ? -1 : (x[1] > y[1]);
+}
+
+/* the pending transform (if any) and the squared norms of every row */
+static void
+prep_slot(void *ctx, int s, int worker)
+{
+	Fit		   *f = ctx;
+	int64_t		r0,
+				r1;
+
+	(void) worker;
+	slot_range(f, s, &r0, &r1);
+	if (f->pending)
+		transform_rows(f->x, f->x + r0 * f->d, r0, r1, f->d, f->tshift, f->tscale, f->tmu, f->xn);
+	else
+		for (int64_t i = r0; i < r1; i++)
+			f->xn[i] = sq_norm(f->x + i * f->d, f->d);
+}
+
+/* seeding on every row: transform now, with the norms k-means++ needs */
+static int
+seed_centres_all(Fit *f, uint64_t seed, double *C, const KmParams *p)
+{
+	if (f->xn == NULL)
+	{
+		f->xn = big_alloc(sizeof(double) * f->n);
+		if (f->xn == NULL)
+			return KM_ENOMEM;
+		run_slots(f->nslots, p->n_threads, prep_slot, f);
+		f->pending = 0;
+	}
+	return kmeanspp(f, seed, C, p);
 }
 
 /*
@@ -908,7 +1032,7 @@ seed_centres(Fit *f, uint64_t seed, double *C, const KmParams *p)
 	int			rc;
 
 	if (f->n <= 2 * want)
-		return kmeanspp(f, seed, C, p);
+		return seed_centres_all(f, seed, C, p);
 
 	/* Bernoulli sample with probability want / n, decided by the hash */
 	threshold = (uint64_t) ((double) want / (double) f->n * 18446744073709551616.0);
@@ -928,8 +1052,9 @@ seed_centres(Fit *f, uint64_t seed, double *C, const KmParams *p)
 	}
 	if (m < f->k)
 	{
+		/* an unlucky sample: seed on every row */
 		free(pick);
-		return kmeanspp(f, seed, C, p);
+		return seed_centres_all(f, seed, C, p);
 	}
 	qsort(pick, m, 2 * sizeof(uint64_t), cmp_u64_idx);
 	xs = malloc(sizeof(double) * m * f->d);
@@ -944,9 +1069,15 @@ seed_centres(Fit *f, uint64_t seed, double *C, const KmParams *p)
 	for (int64_t j = 0; j < m; j++)
 	{
 		int64_t		i = (int64_t) pick[2 * j + 1];
+		double	   *row = xs + j * f->d;
 
-		memcpy(xs + j * f->d, f->x + i * f->d, sizeof(double) * f->d);
-		xn[j] = f->xn[i];
+		if (f->pending)
+			transform_rows(f->x + i * f->d, row, 0, 1, f->d, f->tshift, f->tscale, f->tmu, xn + j);
+		else
+		{
+			memcpy(row, f->x + i * f->d, sizeof(double) * f->d);
+			xn[j] = sq_norm(row, f->d);
+		}
 		hs[j] = pick[2 * j];
 	}
 	g.x = xs;
@@ -963,12 +1094,12 @@ done:
 }
 
 /*
- * n_init restarts on prepared data: x centred, xn its squared row norms, hash
- * the row hashes.  Centroids come back in the coordinates of x.
+ * n_init restarts.  x is transformed in place first, x' = (x - shift) / scale - mu
+ * (shift NULL: x is ready); centroids come back in the coordinates of x'.
  */
 static int
-fit_prepared(const double *x, const double *xn, const uint64_t *hash, int64_t n, int d,
-			 const KmParams *p, double *centroids, int32_t *labels_out, int64_t *sizes,
+fit_prepared(double *x, const uint64_t *hash, int64_t n, int d, const KmParams *p, const double *shift,
+			 const double *scale, const double *mu, double *centroids, int32_t *labels_out, int64_t *sizes,
 			 double *inertia_out, int *iterations_out, int *best_init_out)
 {
 	Fit			f;
@@ -978,8 +1109,8 @@ fit_prepared(const double *x, const double *xn, const uint64_t *hash, int64_t n,
 	double	   *C = malloc(sizeof(double) * (size_t) k * d);
 	double	   *sums = malloc(sizeof(double) * (size_t) k * d);
 	int64_t    *counts = malloc(sizeof(int64_t) * k);
-	int32_t    *lab_a = malloc(sizeof(int32_t) * n);
-	int32_t    *lab_b = malloc(sizeof(int32_t) * n);
+	int32_t    *lab_a = big_alloc(sizeof(int32_t) * n);
+	int32_t    *lab_b = big_alloc(sizeof(int32_t) * n);
 	double		best = HUGE_VAL;
 	uint64_t	seedstate = p->seed;
 
@@ -990,8 +1121,11 @@ fit_prepared(const double *x, const double *xn, const uint64_t *hash, int64_t n,
 		goto done;
 	}
 	f.x = x;
-	f.xn = xn;
 	f.hash = hash;
+	f.pending = (shift != NULL);
+	f.tshift = shift;
+	f.tscale = scale;
+	f.tmu = mu;
 	for (int init = 0; init < p->n_init; init++)
 	{
 		double		inertia;
@@ -1018,12 +1152,13 @@ fit_prepared(const double *x, const double *xn, const uint64_t *hash, int64_t n,
 	if (labels_out)
 		memcpy(labels_out, lab_a, sizeof(int32_t) * n);
 done:
+	big_free(f.xn);
 	fit_free(&f);
 	free(C);
 	free(sums);
 	free(counts);
-	free(lab_a);
-	free(lab_b);
+	big_free(lab_a);
+	big_free(lab_b);
 	return rc;
 }
 
@@ -1059,50 +1194,40 @@ int
 km_fit(double *x, int64_t n, int d, const KmParams *p, const uint64_t *hash, double *centroids,
 	   int32_t *labels_out, int64_t *sizes, double *inertia_out, int *iterations_out, int *best_init_out)
 {
-	double	   *mu = NULL,
-			   *xn = NULL;
+	double	   *st = NULL;
 	uint64_t   *own_hash = NULL;
 	int			rc,
 				blas;
 
 	if (!args_ok(n, d, p))
 		return KM_EINVAL;
-	mu = calloc(d, sizeof(double));
-	xn = malloc(sizeof(double) * n);
+	st = malloc(sizeof(double) * 3 * d);	/* mean, shift 0, scale 1 */
 	if (hash == NULL)
-		hash = own_hash = malloc(sizeof(uint64_t) * n);
-	if (!mu || !xn || !hash)
+		hash = own_hash = big_alloc(sizeof(uint64_t) * n);
+	if (!st || !hash)
 	{
-		free(mu);
-		free(xn);
-		free(own_hash);
+		free(st);
+		big_free(own_hash);
 		return KM_ENOMEM;
 	}
 	blas = blas_single_begin();
-	if (own_hash)
-		km_row_hashes(x, n, d, p->n_threads, own_hash);
 	/* centre: translation does not change k-means, and it keeps the GEMM expansion accurate */
-	for (int64_t i = 0; i < n; i++)
-		for (int t = 0; t < d; t++)
-			mu[t] += x[i * d + t];
+	rc = column_stats(x, n, d, p->n_threads < 1 ? 1 : p->n_threads, own_hash, 0, st, NULL, NULL, NULL);
 	for (int t = 0; t < d; t++)
-		mu[t] /= (double) n;
-	for (int64_t i = 0; i < n; i++)
 	{
-		for (int t = 0; t < d; t++)
-			x[i * d + t] -= mu[t];
-		xn[i] = sq_norm(x + i * d, d);
+		st[d + t] = 0.0;
+		st[2 * d + t] = 1.0;
 	}
-	rc = fit_prepared(x, xn, hash, n, d, p, centroids, labels_out, sizes, inertia_out, iterations_out,
-					  best_init_out);
+	if (rc == KM_OK)
+		rc = fit_prepared(x, hash, n, d, p, st + d, st + 2 * d, st, centroids, labels_out, sizes,
+						  inertia_out, iterations_out, best_init_out);
 	if (rc == KM_OK)
 		for (int j = 0; j < p->k; j++)
 			for (int t = 0; t < d; t++)
-				centroids[(size_t) j * d + t] += mu[t];
+				centroids[(size_t) j * d + t] += st[t];
 	blas_single_end(blas);
-	free(mu);
-	free(xn);
-	free(own_hash);
+	free(st);
+	big_free(own_hash);
 	return rc;
 }
 
@@ -1115,17 +1240,16 @@ typedef struct Prep
 	int			d;
 	int			nslots;
 	uint64_t   *hash;
+	int			want;			/* STATS_M2 | STATS_MINMAX: what beyond the mean */
 	/* per slot and column: count is the slot's rows; mean, M2 (Chan et al.), min, max */
 	double	   *mean;
 	double	   *m2;
 	double	   *lo;
 	double	   *hi;
-	/* the transform x' = (x - shift) / scale - mu */
-	const double *shift;
-	const double *scale;
-	const double *mu;
-	double	   *xn;
 } Prep;
+
+#define STATS_M2 1
+#define STATS_MINMAX 2
 
 #define PREP_BLOCK 256
 
@@ -1165,24 +1289,28 @@ stats_slot(void *ctx, int s, int worker)
 				bsum[t - t0] = bm2[t - t0] = 0.0;
 			for (int64_t i = b; i < e; i++)
 				for (int t = t0; t < t1; t++)
-				{
-					double		v = P->x[i * d + t];
+					bsum[t - t0] += P->x[i * d + t];
+			if (P->want & STATS_MINMAX)
+				for (int64_t i = b; i < e; i++)
+					for (int t = t0; t < t1; t++)
+					{
+						double		v = P->x[i * d + t];
 
-					bsum[t - t0] += v;
-					if (v < lo[t])
-						lo[t] = v;
-					if (v > hi[t])
-						hi[t] = v;
-				}
+						if (v < lo[t])
+							lo[t] = v;
+						if (v > hi[t])
+							hi[t] = v;
+					}
 			for (int t = t0; t < t1; t++)
 				bsum[t - t0] /= (double) nb;	/* the block mean */
-			for (int64_t i = b; i < e; i++)
-				for (int t = t0; t < t1; t++)
-				{
-					double		v = P->x[i * d + t] - bsum[t - t0];
+			if (P->want & STATS_M2)
+				for (int64_t i = b; i < e; i++)
+					for (int t = t0; t < t1; t++)
+					{
+						double		v = P->x[i * d + t] - bsum[t - t0];
 
-					bm2[t - t0] += v * v;
-				}
+						bm2[t - t0] += v * v;
+					}
 			for (int t = t0; t < t1; t++)
 			{
 				double		delta = bsum[t - t0] - mean[t];
@@ -1199,37 +1327,13 @@ stats_slot(void *ctx, int s, int worker)
 	}
 }
 
-static void
-transform_slot(void *ctx, int s, int worker)
-{
-	Prep	   *P = ctx;
-	int			d = P->d;
-	int64_t		r0 = P->n * s / P->nslots,
-				r1 = P->n * (s + 1) / P->nslots;
-
-	(void) worker;
-	for (int64_t i = r0; i < r1; i++)
-	{
-		double	   *xi = P->x + i * d;
-		double		nn = 0.0;
-
-		for (int t = 0; t < d; t++)
-		{
-			double		v = (xi[t] - P->shift[t]) / P->scale[t] - P->mu[t];
-
-			xi[t] = v;
-			nn += v * v;
-		}
-		P->xn[i] = nn;
-	}
-}
 /*
  * Column mean, population variance, min and max in one pass (and the row
  * hashes when hash is not NULL); slots merged in order, so deterministic.
  */
 static int
-column_stats(double *x, int64_t n, int d, int nthreads, uint64_t *hash, double *mean, double *var,
-			 double *lo, double *hi)
+column_stats(double *x, int64_t n, int d, int nthreads, uint64_t *hash, int want, double *mean,
+			 double *var, double *lo, double *hi)
 {
 	Prep		P;
 	int64_t		cnt = 0;
@@ -1240,6 +1344,7 @@ column_stats(double *x, int64_t n, int d, int nthreads, uint64_t *hash, double *
 	P.d = d;
 	P.nslots = plain_slots(n);
 	P.hash = hash;
+	P.want = want;
 	P.mean = malloc(sizeof(double) * P.nslots * d);
 	P.m2 = malloc(sizeof(double) * P.nslots * d);
 	P.lo = malloc(sizeof(double) * P.nslots * d);
@@ -1253,11 +1358,21 @@ column_stats(double *x, int64_t n, int d, int nthreads, uint64_t *hash, double *
 		return KM_ENOMEM;
 	}
 	run_slots(P.nslots, nthreads, stats_slot, &P);
+	/* what was not wanted is computed into a dummy */
+	if (!(want & STATS_M2))
+		var = NULL;
+	if (!(want & STATS_MINMAX))
+		lo = hi = NULL;
 	for (int t = 0; t < d; t++)
 	{
-		mean[t] = var[t] = 0.0;
-		lo[t] = HUGE_VAL;
-		hi[t] = -HUGE_VAL;
+		mean[t] = 0.0;
+		if (var)
+			var[t] = 0.0;
+		if (lo)
+		{
+			lo[t] = HUGE_VAL;
+			hi[t] = -HUGE_VAL;
+		}
 	}
 	for (int s = 0; s < P.nslots; s++)
 	{
@@ -1271,16 +1386,18 @@ column_stats(double *x, int64_t n, int d, int nthreads, uint64_t *hash, double *
 			double		delta = P.mean[s * d + t] - mean[t];
 
 			mean[t] += delta * (double) ns / tot;
-			var[t] += P.m2[s * d + t] + delta * delta * (double) cnt * (double) ns / tot;
-			if (P.lo[s * d + t] < lo[t])
+			if (var)
+				var[t] += P.m2[s * d + t] + delta * delta * (double) cnt * (double) ns / tot;
+			if (lo && P.lo[s * d + t] < lo[t])
 				lo[t] = P.lo[s * d + t];
-			if (P.hi[s * d + t] > hi[t])
+			if (hi && P.hi[s * d + t] > hi[t])
 				hi[t] = P.hi[s * d + t];
 		}
 		cnt += ns;
 	}
-	for (int t = 0; t < d; t++)
-		var[t] /= (double) n;
+	if (var)
+		for (int t = 0; t < d; t++)
+			var[t] /= (double) n;
 	free(P.mean);
 	free(P.m2);
 	free(P.lo);
@@ -1330,7 +1447,8 @@ km_scale_params(const double *x, int64_t n, int d, int scaling, double *shift, d
 		rc = KM_OK;
 	}
 	else
-		rc = column_stats((double *) x, n, d, 1, NULL, st, st + d, st + 2 * d, st + 3 * d);
+		rc = column_stats((double *) x, n, d, 1, NULL, STATS_M2 | STATS_MINMAX, st, st + d, st + 2 * d,
+						  st + 3 * d);
 	if (rc == KM_OK)
 		scale_from_stats(scaling, d, st, st + d, st + 2 * d, st + 3 * d, shift, scale);
 	free(st);
@@ -1583,14 +1701,13 @@ km_train(double *x, int64_t n, int d, const KmParams *p, KmModel *m, int32_t *la
 	double	   *C = malloc(sizeof(double) * (size_t) k * d);
 	double	   *orig = malloc(sizeof(double) * (size_t) k * d);
 	double	   *st = malloc(sizeof(double) * 5 * d);
-	double	   *xn = malloc(sizeof(double) * (n > 0 ? n : 1));
 	int64_t    *sizes = malloc(sizeof(int64_t) * k);
-	int32_t    *lab = labels ? labels : malloc(sizeof(int32_t) * (n > 0 ? n : 1));
+	int32_t    *lab = labels ? labels : big_alloc(sizeof(int32_t) * (n > 0 ? n : 1));
 	int32_t    *map = malloc(sizeof(int32_t) * k);
-	uint64_t   *hash = malloc(sizeof(uint64_t) * (n > 0 ? n : 1));
+	uint64_t   *hash = big_alloc(sizeof(uint64_t) * (n > 0 ? n : 1));
 	OrderKey   *keys = malloc(sizeof(OrderKey) * k);
 
-	if (!C || !orig || !st || !xn || !sizes || !lab || !map || !hash || !keys)
+	if (!C || !orig || !st || !sizes || !lab || !map || !hash || !keys)
 	{
 		rc = KM_ENOMEM;
 		goto out;
@@ -1604,34 +1721,25 @@ km_train(double *x, int64_t n, int d, const KmParams *p, KmModel *m, int32_t *la
 	blas = blas_single_begin();
 
 	/* pass 1: statistics, and hashes of the values as given (later sums depend on row order) */
-	rc = column_stats(x, n, d, nthreads, hash, st, st + d, st + 2 * d, st + 3 * d);
+	rc = column_stats(x, n, d, nthreads, hash,
+					  p->scaling == KM_SCALE_ZSCORE ? STATS_M2 : (p->scaling == KM_SCALE_MINMAX ? STATS_MINMAX : 0),
+					  st, st + d, st + 2 * d, st + 3 * d);
 	if (rc != KM_OK)
 		goto done;
 	m->scaling = p->scaling;
 	scale_from_stats(p->scaling, d, st, st + d, st + 2 * d, st + 3 * d, m->shift, m->scale);
 
 	/*
-	 * pass 2: scale and centre in one go (mu is the mean in the fitted space;
-	 * centring keeps the GEMM distance expansion accurate)
+	 * the fit scales and centres the rows in its first pass over them (mu is
+	 * the mean in the fitted space; centring keeps the GEMM expansion accurate)
 	 */
 	{
-		Prep		P;
 		double	   *mu = st + 4 * d;
 
 		for (int t = 0; t < d; t++)
 			mu[t] = (st[t] - m->shift[t]) / m->scale[t];
-		memset(&P, 0, sizeof(P));
-		P.x = x;
-		P.n = n;
-		P.d = d;
-		P.nslots = plain_slots(n);
-		P.shift = m->shift;
-		P.scale = m->scale;
-		P.mu = mu;
-		P.xn = xn;
-		run_slots(P.nslots, nthreads, transform_slot, &P);
-
-		rc = fit_prepared(x, xn, hash, n, d, p, C, lab, sizes, &m->inertia, &m->iterations, &m->best_init);
+		rc = fit_prepared(x, hash, n, d, p, m->shift, m->scale, mu, C, lab, sizes, &m->inertia,
+						  &m->iterations, &m->best_init);
 		if (rc != KM_OK)
 			goto done;
 		for (int j = 0; j < k; j++)
@@ -1669,13 +1777,12 @@ out:
 	free(C);
 	free(orig);
 	free(st);
-	free(xn);
 	free(sizes);
 	free(map);
-	free(hash);
+	big_free(hash);
 	free(keys);
 	if (lab != labels)
-		free(lab);
+		big_free(lab);
 	return rc;
 }
 
