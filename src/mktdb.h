@@ -107,6 +107,8 @@ void	   *mk_model_get(const char *name, const char *kind, MkDecodeFn decode, MkM
 
 /* FROM-clause item for a source argument: a quoted relation name or "(query) AS mktdb_source". */
 char	   *mk_source_from(const char *source);
+/* What a spec stores: a relation name resolved and schema-qualified now, a query as written. */
+char	   *mk_source_canonical(const char *source);
 /* quote_identifier() of a column argument, with an ERROR for NULL/empty. */
 const char *mk_column(const char *col, const char *argname);
 

@@ -527,7 +527,7 @@ rfm_spec_json(RfmArgs *a)
 
 	mk_json_begin(&j);
 	mk_json_key(&j, "source");
-	mk_json_str(&j, a->source);
+	mk_json_str(&j, mk_source_canonical(a->source));
 	mk_json_key(&j, "customer_column");
 	mk_json_str(&j, a->customer_column);
 	mk_json_key(&j, "date_column");

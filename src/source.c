@@ -78,6 +78,24 @@ mk_source_from(const char *source)
 					quote_identifier(get_rel_name(relid)));
 }
 
+/*
+ * The source as it should be stored in a model's spec: a relation name is
+ * resolved now and stored schema-qualified, so that mktdb.retrain() reads the
+ * same relation whatever search_path it runs under (a pg_cron job's, say);
+ * a query is stored as written.
+ */
+char *
+mk_source_canonical(const char *source)
+{
+	char	   *from = mk_source_from(source);
+	size_t		len = strlen(from);
+	const char *suffix = " AS mktdb_source";
+
+	if (from[0] == '(')
+		return pstrdup(source);
+	return pnstrdup(from, len - strlen(suffix));
+}
+
 const char *
 mk_column(const char *col, const char *argname)
 {
