@@ -88,7 +88,7 @@ SELECT model, step, ts, round(forecast::numeric, 4) AS forecast
   FROM mktdb.forecasts WHERE model IN ('ref_airpass_log', 'ref_presidents', 'ref_nile', 'ref_lakehuron') AND step IN (1, 2, 12, 1973, 1984)
  ORDER BY model, step;
 
--- ---- one grouped call: four aus_retail series, one model version, R's numbers per series ----
+-- ---- one grouped call: the five aus_retail series, one model version, R's numbers per series ----
 SELECT count(*) AS rows, count(DISTINCT series) AS series
   FROM mktdb.arima_forecast('retail', $$SELECT series AS sid, t_date, value FROM arima_data WHERE series LIKE 'retail%'$$,
                             't_date', 'value', group_columns => ARRAY['sid'], horizon => 12,

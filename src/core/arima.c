@@ -311,6 +311,18 @@ grad_trans(const ArimaSpec *s, const double *x, int n, double *A)
 
 /* ---------- work space ---------- */
 
+/*
+ * Under AddressSanitizer every piece of the work buffer is followed by a poisoned red zone,
+ * so that a loop overrunning its piece (which plain ASan cannot see inside one allocation)
+ * stops the unit tests.
+ */
+#if defined(__SANITIZE_ADDRESS__)
+#include <sanitizer/asan_interface.h>
+#define REDZONE 4
+#else
+#define REDZONE 0
+#endif
+
 typedef struct Bump
 {
 	double	   *base;
@@ -321,8 +333,13 @@ static double *
 take(Bump *b, size_t k)
 {
 	double	   *p = b->base ? b->base + b->used : NULL;
+	size_t		k2 = k + (k & 1);	/* keep 16-byte alignment */
 
-	b->used += k + (k & 1);		/* keep 16-byte alignment */
+#if REDZONE > 0
+	if (p)
+		ASAN_POISON_MEMORY_REGION(p + k2, REDZONE * sizeof(double));
+#endif
+	b->used += k2 + REDZONE;
 	return p;
 }
 
@@ -368,6 +385,16 @@ layout(FitCtx *c, const ArimaSpec *s, int n, double *base, size_t *total)
 	Bump		b = {base, 0};
 	int			np;
 
+#if REDZONE > 0
+	if (base)
+	{
+		size_t		all;
+
+		layout(c, s, n, NULL, &all);
+		ASAN_UNPOISON_MEMORY_REGION(base, all * sizeof(double));
+	}
+#endif
+
 	c->spec = s;
 	c->n = n;
 	c->narma = s->p + s->q + s->P + s->Q;
@@ -384,9 +411,9 @@ layout(FitCtx *c, const ArimaSpec *s, int n, double *base, size_t *total)
 	c->a = take(&b, c->rd);
 	c->P = take(&b, (size_t) c->rd * c->rd);
 	c->Pn = take(&b, (size_t) c->rd * c->rd);
-	c->kwork = take(&b, 2 * (size_t) c->rd + 2 * (size_t) c->rd * c->rd);
+	c->kwork = take(&b, arima_kalman_work_doubles(c->rd, c->nd));
 	c->q0 = take(&b, (size_t) c->r * c->r);
-	c->q0work = take(&b, c->pp > 0 ? arima_q0_work_doubles(c->pp, c->qq) : 1);
+	c->q0work = take(&b, arima_q0_work_doubles(c->pp, c->qq));
 	c->csswork = take(&b, 2 * (size_t) n);
 	c->owork = take(&b, optim_work_doubles(np));
 	c->H = take(&b, (size_t) np * np + 1);

@@ -115,10 +115,14 @@ size_t		arima_q0_work_doubles(int p, int q);
  * R's ARIMA_Like: runs the filter over y with state a (rd), P, Pn (rd x rd; Pn holds the
  * initial covariance on entry) and returns ssq, sumlog and nu (points in the likelihood).
  * a, P and Pn are updated in place, so afterwards they hold the state at the end of the series.
+ * work: arima_kalman_work_doubles(rd, nd).
  */
 void		arima_like(const double *y, int n, const double *phi, int p, const double *theta, int q,
 					   const double *delta, int nd, double *a, double *P, double *Pn, double *work,
 					   double *ssq, double *sumlog, int *nu);
+
+/* doubles of work space arima_like() and arima_kalman_forecast() need */
+size_t		arima_kalman_work_doubles(int rd, int nd);
 
 /* R's KalmanForecast for the ARIMA state space model: h predictions and their variances / sigma2. */
 void		arima_kalman_forecast(int h, const double *phi, int p, const double *theta, int q,

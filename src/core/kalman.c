@@ -25,8 +25,8 @@ arima_q0_work_doubles(int p, int q)
 	size_t		r = (size_t) (p > q + 1 ? p : q + 1);
 	size_t		np = r * (r + 1) / 2;
 
-	/* V, thetab, xnext, xrow, and the rbar triangle of the Givens QR */
-	return 4 * np + np * (np - 1) / 2 + 1;
+	/* V, thetab, xnext, xrow, and (with an AR part) the rbar triangle of the Givens QR */
+	return 4 * np + (p > 0 ? np * (np - 1) / 2 : 0) + 1;
 }
 
 /*
@@ -239,10 +239,14 @@ predict_state(const double *a, double *anew, const double *phi, int p, int r, co
 	}
 }
 
-/* Pnew = T P T' + V (V = (1, theta, 0...)(1, theta, 0...)'), exploiting the structure of T. */
+/*
+ * Pnew = T P T' + V (V = (1, theta, 0...)(1, theta, 0...)'), exploiting the structure of T.
+ * nzi lists the nz indexes k with delta[k] != 0 (seasonal differencing makes most of them
+ * zero); skipping the zeros gives exactly the same sums.
+ */
 static void
 predict_cov(const double *P, double *Pnew, double *mm, const double *phi, int p,
-			const double *theta, int q, int r, const double *delta, int nd)
+			const double *theta, int q, int r, const double *delta, int nd, const int *nzi, int nz)
 {
 	int			rd = r + nd;
 
@@ -286,8 +290,8 @@ predict_cov(const double *P, double *Pnew, double *mm, const double *phi, int p,
 	{
 		double		t = P[rd * j];
 
-		for (int k = 0; k < nd; k++)
-			t += delta[k] * P[r + k + rd * j];
+		for (int z = 0; z < nz; z++)
+			t += delta[nzi[z]] * P[r + nzi[z] + rd * j];
 		mm[r + rd * j] = t;
 	}
 	for (int i = 1; i < nd; i++)
@@ -310,8 +314,8 @@ predict_cov(const double *P, double *Pnew, double *mm, const double *phi, int p,
 	{
 		double		t = mm[j];
 
-		for (int k = 0; k < nd; k++)
-			t += delta[k] * mm[rd * (r + k) + j];
+		for (int z = 0; z < nz; z++)
+			t += delta[nzi[z]] * mm[rd * (r + nzi[z]) + j];
 		Pnew[rd * r + j] = t;
 	}
 	for (int i = 1; i < nd; i++)
@@ -326,6 +330,24 @@ predict_cov(const double *P, double *Pnew, double *mm, const double *phi, int p,
 	}
 }
 
+size_t
+arima_kalman_work_doubles(int rd, int nd)
+{
+	return 2 * (size_t) rd + 2 * (size_t) rd * rd + (size_t) nd + 2;
+}
+
+/* indexes of the non-zero differencing coefficients, into an int array carved from work */
+static int
+nonzero_delta(const double *delta, int nd, int *nzi)
+{
+	int			nz = 0;
+
+	for (int k = 0; k < nd; k++)
+		if (delta[k] != 0.0)
+			nzi[nz++] = k;
+	return nz;
+}
+
 void
 arima_like(const double *y, int n, const double *phi, int p, const double *theta, int q,
 		   const double *delta, int nd, double *a, double *P, double *Pn, double *work,
@@ -336,6 +358,8 @@ arima_like(const double *y, int n, const double *phi, int p, const double *theta
 	double	   *anew = work;
 	double	   *M = anew + rd;
 	double	   *mm = M + rd;	/* rd * rd */
+	int		   *nzi = (int *) (mm + (size_t) rd * rd);
+	int			nz = nonzero_delta(delta, nd, nzi);
 	double		ssq = 0.0,
 				sumlog = 0.0;
 	int			nu = 0;
@@ -345,7 +369,7 @@ arima_like(const double *y, int n, const double *phi, int p, const double *theta
 		predict_state(a, anew, phi, p, r, delta, nd);
 		/* the first step uses the initial covariance as given (R: sUP = 0) */
 		if (l > 0)
-			predict_cov(P, Pn, mm, phi, p, theta, q, r, delta, nd);
+			predict_cov(P, Pn, mm, phi, p, theta, q, r, delta, nd, nzi, nz);
 		if (!isnan(y[l]))
 		{
 			double		resid = y[l] - anew[0];
@@ -357,8 +381,8 @@ arima_like(const double *y, int n, const double *phi, int p, const double *theta
 			{
 				double		t = Pn[i];
 
-				for (int j = 0; j < nd; j++)
-					t += Pn[i + (r + j) * rd] * delta[j];
+				for (int z = 0; z < nz; z++)
+					t += Pn[i + (r + nzi[z]) * rd] * delta[nzi[z]];
 				M[i] = t;
 			}
 			gain = M[0];
@@ -372,9 +396,13 @@ arima_like(const double *y, int n, const double *phi, int p, const double *theta
 			}
 			for (int i = 0; i < rd; i++)
 				a[i] = anew[i] + M[i] * resid / gain;
-			for (int i = 0; i < rd; i++)
-				for (int j = 0; j < rd; j++)
+			/* symmetric: compute the upper triangle and mirror it (M[i] M[j] == M[j] M[i]) */
+			for (int j = 0; j < rd; j++)
+				for (int i = 0; i <= j; i++)
 					P[i + j * rd] = Pn[i + j * rd] - M[i] * M[j] / gain;
+			for (int j = 0; j < rd; j++)
+				for (int i = j + 1; i < rd; i++)
+					P[i + j * rd] = P[j + i * rd];
 		}
 		else
 		{
@@ -397,6 +425,8 @@ arima_kalman_forecast(int h, const double *phi, int p, const double *theta, int 
 	double	   *anew = work;
 	double	   *Pnew = anew + rd;
 	double	   *mm = Pnew + rd * rd;
+	int		   *nzi = (int *) (mm + (size_t) rd * rd);
+	int			nz = nonzero_delta(delta, nd, nzi);
 
 	for (int l = 0; l < h; l++)
 	{
@@ -410,7 +440,7 @@ arima_kalman_forecast(int h, const double *phi, int p, const double *theta, int 
 		memcpy(a, anew, rd * sizeof(double));
 		mean[l] = fc;
 
-		predict_cov(P, Pnew, mm, phi, p, theta, q, r, delta, nd);
+		predict_cov(P, Pnew, mm, phi, p, theta, q, r, delta, nd, nzi, nz);
 		memcpy(P, Pnew, (size_t) rd * rd * sizeof(double));
 		/* Z P Z' with Z = (1, 0.., delta) */
 		for (int i = 0; i < rd; i++)

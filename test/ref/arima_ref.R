@@ -39,7 +39,9 @@ cases <- list(
   list("retail_nsw_super", aus_ts("A3349335T"), c(0,1,1), c(0,1,1), TRUE),
   list("retail_act_cafe",  aus_ts("A3349850K"), c(2,1,0), c(1,1,0), TRUE),
   list("retail_act_dept",  aus_ts("A3349609R"), c(1,0,1), c(0,1,1), TRUE),
-  list("retail_act_liquor", aus_ts("A3349931L"), c(1,1,1), c(0,1,1), TRUE)
+  list("retail_act_liquor", aus_ts("A3349931L"), c(1,1,1), c(0,1,1), TRUE),
+  # 32 months only (Tasmania, 2010-11..2013-06): fewer points than states (27), 19 after differencing
+  list("retail_tas_short", aus_ts("A3349670A"), c(0,1,1), c(0,1,1), TRUE)
 )
 
 z80 <- qnorm(0.9); z95 <- qnorm(0.975)
