@@ -226,6 +226,10 @@ SELECT grp, (mktdb.kmeans_info(model)->>'n_rows')::int AS n_rows,
        mktdb.segment_of(model, '{5.0, 3.4, 1.5, 0.2}') AS setosa_like,
        mktdb.segment_of(model, '{6.5, 3.0, 5.5, 2.0}') AS virginica_like
   FROM group_models ORDER BY grp;
+SELECT i - 'inertia' - 'silhouette' AS info, round((i->>'inertia')::numeric, 4) AS inertia,
+       round((i->>'silhouette')::numeric, 4) AS silhouette
+  FROM (SELECT mktdb.kmeans_info(model) i FROM group_models WHERE grp = 0) s;
+SELECT mktdb.kmeans_info(data) - 'inertia' - 'silhouette' AS info FROM mktdb.model WHERE name = 'ties';
 SELECT grp, c.segment, c.size, c.features, round(c.centroid[3]::numeric, 4) AS petal_length
   FROM group_models, mktdb.kmeans_centroids(model) c ORDER BY grp, c.segment;
 -- NULL rows are skipped and counted; a group without usable rows gives NULL

@@ -932,7 +932,9 @@ mktdb_kmeans_info(PG_FUNCTION_ARGS)
 	mk_json_begin(&j);
 	mk_json_key(&j, "k");
 	mk_json_int(&j, dm->m.k);
-	mk_json_key(&j, "features");
+	mk_json_key(&j, "d");
+	mk_json_int(&j, dm->m.d);
+	mk_json_key(&j, "features");	/* null for models from kmeans_fit */
 	if (dm->names)
 	{
 		mk_json_arr_open(&j);
@@ -941,7 +943,7 @@ mktdb_kmeans_info(PG_FUNCTION_ARGS)
 		mk_json_arr_close(&j);
 	}
 	else
-		mk_json_int(&j, dm->m.d);
+		mk_json_null(&j);
 	mk_json_key(&j, "n_rows");
 	mk_json_int(&j, dm->n_rows);
 	km_metrics_json(&j, dm);
