@@ -187,7 +187,7 @@ VALUES
 -- case "exact": Cholesky solves, 3 factors, 6 iterations
 SELECT model, version, n_users, n_items, n_interactions, train_ms > 0 AS timed
   FROM mktdb.recommend_train('rec', 'ia', 'u', 'i', 'w', factors => 3, iterations => 6,
-                             regularization => 0.1, alpha => 2.0, seed => 42, solver => 'cholesky');
+                             regularization => 0.1, alpha => 2.0, seed => 42, solver => 'cholesky', frequency_scaling => 0);
 SELECT metrics->'skipped_rows' AS skipped, metrics->'skipped_null_user' AS null_user,
        metrics->'skipped_null_item' AS null_item, metrics->'skipped_null_weight' AS null_weight,
        metrics->'duplicate_rows_merged' AS dups, metrics->'user_id_type' AS utype, n_rows
@@ -243,9 +243,9 @@ SELECT count(*) AS rows, count(*) FILTER (WHERE a.item_id IS DISTINCT FROM r.ite
 
 -- determinism: the same seed stores the same model bytes; another seed does not
 SELECT version FROM mktdb.recommend_train('rec', 'ia', 'u', 'i', 'w', factors => 3, iterations => 6,
-                                          regularization => 0.1, alpha => 2.0, seed => 42, solver => 'cholesky');
+                                          regularization => 0.1, alpha => 2.0, seed => 42, solver => 'cholesky', frequency_scaling => 0);
 SELECT version FROM mktdb.recommend_train('rec', 'ia', 'u', 'i', 'w', factors => 3, iterations => 6,
-                                          regularization => 0.1, alpha => 2.0, seed => 43, solver => 'cholesky');
+                                          regularization => 0.1, alpha => 2.0, seed => 43, solver => 'cholesky', frequency_scaling => 0);
 SELECT (SELECT data FROM mktdb.model WHERE name = 'rec' AND version = 1) =
        (SELECT data FROM mktdb.model WHERE name = 'rec' AND version = 2) AS same_seed_same_bytes,
        (SELECT data FROM mktdb.model WHERE name = 'rec' AND version = 1) =
@@ -274,7 +274,7 @@ SELECT count(*) AS iterations, max(abs(l.v::float8 - r.v)) < 1e-10 AS loss_match
 -- bigint ids: the same model, read through the bigint functions
 SELECT n_users, n_items, n_interactions
   FROM mktdb.recommend_train('rec_int', 'ia_int', 'u', 'i', 'w', factors => 3, iterations => 6,
-                             regularization => 0.1, alpha => 2.0, seed => 42, solver => 'cholesky');
+                             regularization => 0.1, alpha => 2.0, seed => 42, solver => 'cholesky', frequency_scaling => 0);
 SELECT metrics->'user_id_type' AS utype, metrics->'item_id_type' AS itype FROM mktdb.models WHERE name = 'rec_int';
 SELECT count(*) AS pairs, max(abs(r.score - s.score)) < 1e-9 AS scores_match
   FROM ref_scores s
@@ -292,7 +292,7 @@ SELECT item_id, round(score::numeric, 6) AS score FROM mktdb.similar_items('rec_
 -- text ids that are all integers: the bigint forms compare text forms
 SELECT n_users FROM mktdb.recommend_train('rec_digits', 'SELECT u::text AS u, i::text AS i, w FROM ia_int',
                                           'u', 'i', 'w', factors => 3, iterations => 6, regularization => 0.1,
-                                          alpha => 2.0, seed => 42, solver => 'cholesky');
+                                          alpha => 2.0, seed => 42, solver => 'cholesky', frequency_scaling => 0);
 SELECT metrics->'user_id_type' AS utype FROM mktdb.models WHERE name = 'rec_digits';
 SELECT pg_typeof(item_id), item_id, round(score::numeric, 6) AS score, rank FROM mktdb.recommend_for('rec_digits', 101, 3);
 SELECT item_id, round(score::numeric, 6) AS score FROM mktdb.similar_items('rec_digits', 11, 1);
@@ -321,7 +321,7 @@ SELECT version FROM mktdb.model_cache() WHERE name = 'rec';
 SELECT spec - 'source' AS spec FROM mktdb.model WHERE name = 'rec' AND version = 4;
 -- the retrained version is exactly a fresh training on the new data with the stored arguments
 SELECT version FROM mktdb.recommend_train('rec_fresh', 'ia', 'u', 'i', 'w', factors => 3, iterations => 6,
-                                          regularization => 0.1, alpha => 2.0, seed => 43, solver => 'cholesky');
+                                          regularization => 0.1, alpha => 2.0, seed => 43, solver => 'cholesky', frequency_scaling => 0);
 SELECT (SELECT data FROM mktdb.model WHERE name = 'rec' AND version = 4) =
        (SELECT data FROM mktdb.model WHERE name = 'rec_fresh') AS retrain_equals_fresh_training;
 
@@ -343,7 +343,7 @@ SELECT pg_temp.err($$SELECT * FROM mktdb.recommend_train('bad', $q$VALUES ('a','
 SELECT pg_temp.err($$SELECT * FROM mktdb.recommend_train('bad', $q$VALUES ('a','x','Infinity'::float8)$q$, 'column1', 'column2', 'column3')$$);
 SELECT pg_temp.err($$SELECT * FROM mktdb.recommend_train('bad', $q$VALUES ('a','x',0)$q$, 'column1', 'column2', 'column3')$$);
 SELECT pg_temp.err($$SELECT * FROM mktdb.recommend_train('bad', 'SELECT u, i FROM ia WHERE false', 'u', 'i')$$);
-SELECT pg_temp.err($$SELECT * FROM mktdb.recommend_train('bad', 'ia', 'u', 'i', factors => 10, regularization => 0, solver => 'cholesky')$$);
+SELECT pg_temp.err($$SELECT * FROM mktdb.recommend_train('bad', 'ia', 'u', 'i', factors => 10, regularization => 0, solver => 'cholesky', frequency_scaling => 0)$$);
 SELECT pg_temp.err($$SELECT * FROM mktdb.recommend_train('bad@2', 'ia', 'u', 'i')$$);
 SELECT count(*) AS models_after FROM mktdb.model;
 SELECT pg_temp.err($$SELECT * FROM mktdb.recommend_for('rec', 'u1', 0)$$);

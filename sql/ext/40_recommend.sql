@@ -5,13 +5,16 @@
 -- Options beyond the contract: solver ('cg': a few conjugate-gradient steps per row, as the
 -- `implicit` library does; 'cholesky': exact solves), frequency_scaling (0: the same
 -- regularization for every user and item; 1: scaled with their total confidence, Rendle et
--- al. 2022), cg_steps.
+-- al. 2022), cg_steps.  The defaults of regularization (SPEC's starting point 0.01), alpha (1.0)
+-- and frequency_scaling are the best single choice measured by test/bench/recommend_quality.py on
+-- msweb, Complete Journey and planted-taste data (docs/recommend.md): with 0.01 the factors
+-- overfit badly (msweb Recall@10 0.07 against 0.64 for most-popular).
 CREATE FUNCTION mktdb.recommend_train(
     model text, source text, user_column text, item_column text,
     weight_column text DEFAULT NULL,
     factors int DEFAULT 64, iterations int DEFAULT 15,
-    regularization float8 DEFAULT 0.01, alpha float8 DEFAULT 1.0, seed int DEFAULT 0,
-    solver text DEFAULT 'cg', frequency_scaling float8 DEFAULT 0.0, cg_steps int DEFAULT 3)
+    regularization float8 DEFAULT 100.0, alpha float8 DEFAULT 5.0, seed int DEFAULT 0,
+    solver text DEFAULT 'cg', frequency_scaling float8 DEFAULT 1.0, cg_steps int DEFAULT 3)
 RETURNS TABLE(model text, version int, n_users bigint, n_items bigint, n_interactions bigint, train_ms float8)
 AS 'MODULE_PATHNAME', 'mktdb_recommend_train' LANGUAGE C VOLATILE;
 

@@ -1,0 +1,98 @@
+#!/usr/bin/python3
+"""Training time of mktdb.recommend_train on 2,000,000 interactions (100,000 users x 20,000 items,
+64 factors, 15 iterations; CG and Cholesky solvers) against the same implicit ALS written in
+numpy/scipy (conjugate gradient batched over all rows with sparse products: what a Python user
+without the `implicit` package, which this machine cannot install, would write).
+
+Reads the interactions from the table bench_big that recommend_speed.sh created.
+"""
+import io
+import os
+import subprocess
+import sys
+import time
+
+import numpy as np
+import pandas as pd
+import scipy.sparse as sp
+
+DB = os.environ.get('BENCH_DB', 'mk_bench_speed')
+
+
+def psql(sql):
+    r = subprocess.run(['psql', '-X', '-q', '-v', 'ON_ERROR_STOP=1', '-At', '-d', DB, '-c', sql],
+                       capture_output=True, text=True)
+    if r.returncode != 0:
+        raise RuntimeError(r.stderr)
+    return r.stdout
+
+
+def cg_side(C, F, R, reg, alpha, steps=3):
+    """3 warm-started CG steps for every row of R at once; C: csr rows x cols of weights."""
+    G = F.T @ F + reg * np.eye(F.shape[1])
+    rows = np.repeat(np.arange(C.shape[0]), np.diff(C.indptr))
+    cols = C.indices
+    cm1 = alpha * C.data                       # c - 1
+
+    def A(P):
+        s = np.einsum('kf,kf->k', P[rows], F[cols]) * cm1
+        return P @ G + sp.csr_matrix((s, cols, C.indptr), shape=C.shape) @ F
+
+    Cb = sp.csr_matrix((1.0 + cm1, cols, C.indptr), shape=C.shape)
+    x = R
+    r = Cb @ F - A(x)
+    p = r.copy()
+    rs = np.einsum('kf,kf->k', r, r)
+    for _ in range(steps):
+        Ap = A(p)
+        a = rs / np.maximum(np.einsum('kf,kf->k', p, Ap), 1e-300)
+        x = x + a[:, None] * p
+        r = r - a[:, None] * Ap
+        rn = np.einsum('kf,kf->k', r, r)
+        p = r + (rn / np.maximum(rs, 1e-300))[:, None] * p
+        rs = rn
+    return x
+
+
+def numpy_als(df, f=64, iters=15, reg=0.01, alpha=1.0):
+    users, ui = np.unique(df.u.values, return_inverse=True)
+    items, ii = np.unique(df.i.values, return_inverse=True)
+    C = sp.csr_matrix((df.w.values.astype(float), (ui, ii)), shape=(len(users), len(items)))
+    C.sum_duplicates()
+    Ct = C.T.tocsr()
+    rng = np.random.default_rng(0)
+    X = rng.random((len(users), f)) * 0.01
+    Y = rng.random((len(items), f)) * 0.01
+    for _ in range(iters):
+        X = cg_side(C, Y, X, reg, alpha)
+        Y = cg_side(Ct, X, Y, reg, alpha)
+    return X, Y
+
+
+def main():
+    n = int(psql('SELECT count(*) FROM bench_big'))
+    print('interactions: %d rows; threads: %s' % (n, psql('SHOW mktdb.threads').strip()))
+    res = {}
+    for solver in ['cg', 'cholesky']:
+        t0 = time.time()
+        out = psql("SELECT n_users, n_items, n_interactions, train_ms FROM "
+                   "mktdb.recommend_train('big_%s', 'bench_big', 'u', 'i', solver => '%s')" % (solver, solver))
+        wall = time.time() - t0
+        nu, ni, nnz, ms = out.strip().split('|')
+        fit = psql("SELECT metrics->>'read_ms', metrics->>'fit_ms' FROM mktdb.models WHERE name = 'big_%s'" % solver)
+        read_ms, fit_ms = [float(v) for v in fit.strip().split('|')]
+        res[solver] = float(ms) / 1000
+        print('mktdb %-8s %s users x %s items, %s pairs: train %.2f s (reading+indexing %.2f s, ALS %.2f s), '
+              'call %.2f s' % (solver, nu, ni, nnz, float(ms) / 1000, read_ms / 1000, fit_ms / 1000, wall))
+    csv = psql("COPY bench_big TO STDOUT WITH (FORMAT csv)")
+    df = pd.read_csv(io.StringIO(csv), names=['u', 'i'])
+    df['w'] = 1.0
+    t0 = time.time()
+    numpy_als(df)
+    t_np = time.time() - t0
+    print('numpy/scipy batched-CG ALS (same algorithm, data already in memory): %.2f s' % t_np)
+    print('ratio numpy / mktdb (cg): %.1fx;  cholesky / cg: %.2fx' % (t_np / res['cg'], res['cholesky'] / res['cg']))
+
+
+if __name__ == '__main__':
+    main()

@@ -1,0 +1,42 @@
+#!/usr/bin/env bash
+# Recommender speed: training time on 2,000,000 interactions (mktdb CG and Cholesky vs numpy ALS),
+# then pgbench latency: 4 clients calling mktdb.recommend_for on the 100,000-user x 20,000-item,
+# 64-factor model against the same pgbench running SELECT 1.  Uses .cluster/bench_rec (port 5493).
+set -euo pipefail
+source "$(dirname "$0")/../lib.sh"
+DURATION=${DURATION:-20}
+mk_build
+mk_cluster_start "$MKTDB_ROOT/.cluster/bench_rec" 5493
+export BENCH_DB=mk_bench_speed
+psql -X -q -d postgres -c "DROP DATABASE IF EXISTS $BENCH_DB" -c "CREATE DATABASE $BENCH_DB"
+mk_psql -d $BENCH_DB <<'SQL'
+CREATE EXTENSION mktdb;
+-- 100,000 users x 20 interactions, 20,000 items: 50 taste groups of 400 items (70 %) plus a
+-- popularity-skewed rest; deterministic
+SELECT setseed(0.42);
+CREATE TABLE bench_big AS
+SELECT u::bigint AS u,
+       CASE WHEN random() < 0.7 THEN (u % 50) * 400 + floor(400 * power(random(), 2))
+            ELSE floor(20000 * power(random(), 3)) END::bigint AS i
+  FROM generate_series(0, 99999) u, generate_series(1, 20) k;
+-- make sure every item id occurs (a few extra rows)
+INSERT INTO bench_big SELECT i % 100000, i FROM generate_series(0, 19999) i;
+DELETE FROM bench_big WHERE ctid IN (SELECT ctid FROM bench_big LIMIT 20000);
+ANALYZE bench_big;
+SQL
+/usr/bin/python3 "$MKTDB_ROOT/test/bench/recommend_speed.py"
+
+tmp=$(mktemp -d)
+cat > "$tmp/rec.sql" <<'SQL'
+\set uid random(0, 99999)
+SELECT * FROM mktdb.recommend_for('big_cg', :uid, 10);
+SQL
+echo 'SELECT 1;' > "$tmp/one.sql"
+# warm every backend's cache once (decoding the model is a one-off per backend)
+run() { pgbench -n -M prepared -c 4 -j 4 -T "$DURATION" -f "$1" "$BENCH_DB" 2>/dev/null | awk '/^tps/ {print $3}'; }
+run "$tmp/rec.sql" >/dev/null
+rec=$(run "$tmp/rec.sql")
+one=$(run "$tmp/one.sql")
+echo "pgbench 4 clients, ${DURATION}s: recommend_for(n => 10) $rec tps, SELECT 1 $one tps"
+awk -v a="$rec" -v b="$one" 'BEGIN { printf "ratio recommend_for / SELECT 1: %.2f\n", a / b }'
+rm -rf "$tmp"
