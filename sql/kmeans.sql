@@ -155,6 +155,11 @@ SELECT count(*) AS rows, count(segment) AS segmented, count(*) FILTER (WHERE seg
 SELECT k, n_rows FROM mktdb.kmeans_segment('cfq',
     'SELECT * FROM "Customer Features" WHERE visits > 0;', '{spend,visits}', 2);
 SELECT metrics->'skipped_rows' AS skipped_rows FROM mktdb.models WHERE name = 'cfq';
+-- float8 features (read by a tighter loop): the same skipping
+SELECT k, n_rows FROM mktdb.kmeans_segment('f8', $$VALUES (1::float8, 2::float8), (NULL, 1), (3, 'Infinity'),
+    ('-Infinity', 0), ('NaN', 1), (5, NULL), (5, 6)$$, '{column1,column2}', 1);
+SELECT metrics->'skipped_rows' AS skipped_rows, metrics->'sizes' AS sizes FROM mktdb.models WHERE name = 'f8';
+SELECT centroid FROM mktdb.kmeans_centroids WHERE model = 'f8';
 -- kmeans_assign without an id column: ids are NULL
 SELECT count(*), count(id) AS ids FROM mktdb.kmeans_assign('cfq');
 

@@ -312,6 +312,7 @@ typedef struct KmReader
 	int			first;			/* 0-based attribute of the first feature */
 	char	  **names;			/* for error messages */
 	Oid		   *types;			/* base types of the features */
+	bool		all_float8;		/* the common case gets a tight loop */
 	MemoryContext cxt;			/* owns the matrix (see km_matrix_grow) */
 	struct KmMapping *map;
 	MemoryContext scratch;		/* per-row garbage (numeric conversions), reset often */
@@ -386,10 +387,12 @@ km_reader_startup(DestReceiver *self, int operation, TupleDesc td)
 {
 	KmReader   *r = (KmReader *) self;
 
+	r->all_float8 = FLOAT8PASSBYVAL;
 	for (int j = 0; j < r->ncols; j++)
 	{
 		mk_require_numeric(td, r->first + j + 1, psprintf("feature column \"%s\"", r->names[j]));
 		r->types[j] = getBaseType(TupleDescAttr(td, r->first + j)->atttypid);
+		r->all_float8 &= (r->types[j] == FLOAT8OID);
 	}
 }
 
@@ -437,12 +440,29 @@ km_reader_receive(TupleTableSlot *slot, DestReceiver *self)
 		km_matrix_grow(r, newcap);
 	}
 	row = r->dm ? r->row : r->x + r->n * r->ncols;
-	for (int j = 0; j < r->ncols && ok; j++)
+	if (r->all_float8)
 	{
-		int			a = r->first + j;
+		const Datum *v = slot->tts_values + r->first;
+		const bool *isnull = slot->tts_isnull + r->first;
+		bool		anynull = false;
+		double		zero = 0.0;
 
-		ok = !slot->tts_isnull[a] && isfinite(row[j] = km_datum_f64(slot->tts_values[a], r->types[j]));
+		/* a NULL's datum is 0 (0.0): harmless; x - x is NaN exactly for NaN and infinities */
+		for (int j = 0; j < r->ncols; j++)
+		{
+			row[j] = DatumGetFloat8(v[j]);
+			anynull |= isnull[j];
+			zero += row[j] - row[j];
+		}
+		ok = !anynull && zero == 0.0;
 	}
+	else
+		for (int j = 0; j < r->ncols && ok; j++)
+		{
+			int			a = r->first + j;
+
+			ok = !slot->tts_isnull[a] && isfinite(row[j] = km_datum_f64(slot->tts_values[a], r->types[j]));
+		}
 	if (r->dm == NULL)
 	{
 		if (ok)
