@@ -604,7 +604,8 @@ arima_fit(const double *y, int n, const ArimaSpec *spec, int h, double *fc_mean,
 	ctl.parscale = c.parscale;
 	ctl.cancel = cancel;
 
-	if (spec->method == ARIMA_CSS_ML)
+	/* as R: CSS cannot skip missing values, so a series with any goes straight to ML */
+	if (spec->method == ARIMA_CSS_ML && m == n)
 	{
 		/* R's default: a conditional-sum-of-squares fit gives the start values */
 		int			fc;

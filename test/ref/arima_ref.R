@@ -4,6 +4,8 @@
 #   arima_data.csv    the series (series, t_int, t_date, value; empty value = NA)
 #   arima_ref_fit.csv one row per fitted quantity (coef, coef_se, sigma2, loglik, aic, aicc, nobs)
 #   arima_ref_fc.csv  12-step forecasts: mean, se, 80 % and 95 % bounds (mean -/+ qnorm * se)
+#   arima_ref_cssml.csv  the same models fitted with R's default method = "CSS-ML"
+#   arima_ref_q0.csv  Gardner's initial state covariance for a few ARMA models
 # Run from the repository root:  Rscript test/ref/arima_ref.R [path/to/aus_retail.csv.gz]
 # (R 4.2.2, forecast package for the AICc as forecast::Arima reports it.)
 suppressMessages(library(forecast))
@@ -77,6 +79,20 @@ for (cs in cases) {
 write.csv(do.call(rbind, data_rows), file.path(out, "arima_data.csv"), row.names = FALSE, quote = FALSE)
 write.csv(do.call(rbind, fit_rows), file.path(out, "arima_ref_fit.csv"), row.names = FALSE, quote = FALSE)
 write.csv(do.call(rbind, fc_rows), file.path(out, "arima_ref_fc.csv"), row.names = FALSE, quote = FALSE)
+
+# R's default method "CSS-ML" (CSS start values, then ML) for the core's ARIMA_CSS_ML, which the
+# automatic order selection uses: coefficients and loglik
+css_rows <- NULL
+for (cs in cases) {
+  name <- cs[[1]]; y <- cs[[2]]; ord <- cs[[3]]; sord <- cs[[4]]; per <- frequency(y)
+  fit <- tryCatch(stats::arima(y, order = ord, seasonal = list(order = sord, period = per),
+                               include.mean = (ord[2] + sord[2]) == 0, method = "CSS-ML"),
+                  error = function(e) NULL)
+  if (is.null(fit)) next
+  kv <- c(coef(fit), loglik = fit$loglik)
+  css_rows <- rbind(css_rows, data.frame(series = name, key = names(kv), value = sprintf("%.12g", kv)))
+}
+write.csv(css_rows, file.path(out, "arima_ref_cssml.csv"), row.names = FALSE, quote = FALSE)
 
 # Gardner et al. Q0 for the unit test of the core (getQ0 through makeARIMA)
 q0 <- function(phi, theta) stats:::makeARIMA(phi, theta, numeric())$Pn

@@ -1,7 +1,7 @@
 /*
  * test_arima.c -- the ARIMA core against R: Gardner's Q0 against R's makeARIMA, and every
  * reference fit of test/ref/arima_ref.R (coefficients, standard errors, sigma2, loglik, AICc,
- * 12-step forecasts and 80/95 % bounds), plus the transforms, MA inversion, fallbacks and the
+ * 12-step forecasts and 80/95 % bounds), R's default CSS-ML method, plus MA inversion, fallbacks and the
  * optimiser on a known function.  Reads the committed CSVs under test/ref (run from test/unit).
  */
 #include "core/arima.h"
@@ -265,6 +265,68 @@ test_reference_fits(void)
 	}
 }
 
+/* value of key for a series in arima_ref_cssml.csv; NAN when absent */
+static double
+cssml_value(const char *name, const char *key)
+{
+	FILE	   *f = fopen("../ref/arima_ref_cssml.csv", "r");
+	char		line[256];
+	double		v = NAN;
+
+	fgets(line, sizeof line, f);
+	while (fgets(line, sizeof line, f))
+	{
+		char		nm[64],
+					k[64];
+		double		val;
+
+		if (sscanf(line, "%63[^,],%63[^,],%lf", nm, k, &val) == 3 && strcmp(nm, name) == 0 && strcmp(k, key) == 0)
+			v = val;
+	}
+	fclose(f);
+	return v;
+}
+
+/* R's default method: CSS start values, then ML (what automatic order selection uses) */
+static void
+test_css_ml(void)
+{
+	for (int si = 0; si < nseries; si++)
+	{
+		Series	   *s = &series[si];
+		int			o[7];
+		ArimaSpec	spec;
+		ArimaResult res;
+		double		mean[1],
+					se[1];
+		double	   *work;
+		int			rc,
+					ok = 1;
+		double		worst = 0;
+
+		if (isnan(cssml_value(s->name, "loglik")) || isnan(ref_value(s->name, "loglik", o)))
+			continue;
+		spec = (ArimaSpec) {o[0], o[1], o[2], o[3], o[4], o[5], o[6], (o[1] + o[4]) == 0, ARIMA_CSS_ML};
+		work = malloc(sizeof(double) * arima_work_doubles(&spec, s->n));
+		rc = arima_fit(s->y, s->n, &spec, 1, mean, se, work, &res, NULL);
+		free(work);
+		for (int i = 0; i < res.ncoef; i++)
+		{
+			char		nm[32];
+			double		want;
+
+			arima_coef_name(&spec, i, nm, sizeof nm);
+			want = cssml_value(s->name, nm);
+			if (!within(res.coef[i], want, 0.01, 0.01))
+				ok = 0;
+			worst = fmax(worst, fabs(res.coef[i] - want));
+		}
+		CHECK(rc == ARIMA_OK && ok && fabs(res.loglik - cssml_value(s->name, "loglik")) <= 0.05,
+			  "%s: CSS-ML as R's default method (max coef diff %.2g, loglik %.4f vs %.4f)", s->name, worst,
+			  res.loglik, cssml_value(s->name, "loglik"));
+	}
+}
+
 static double
 rosen(int n, const double *x, void *ex)
 {
@@ -339,6 +401,7 @@ main(void)
 	test_q0();
 	test_building_blocks();
 	test_reference_fits();
+	test_css_ml();
 	test_fallbacks();
 	UNIT_EXIT();
 }
