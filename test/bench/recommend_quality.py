@@ -182,8 +182,8 @@ def main():
     names = [a for a in sys.argv[1:] if not a.startswith('--')] or ['planted', 'msweb', 'cj']
     loaders = {'planted': planted, 'msweb': msweb, 'cj': completejourney}
     psql('CREATE EXTENSION IF NOT EXISTS mktdb')
-    print('machine: %s, %d cores' % (open('/proc/cpuinfo').read().split('model name')[1].split('\n')[0].strip(': '),
-                                     os.cpu_count()))
+    print('machine: %s, %d cores' % (open('/proc/cpuinfo').read().split('model name')[1].split('\n')[0]
+                                     .split(':', 1)[1].strip(), os.cpu_count()))
     for name in names:
         if name != 'planted' and not os.path.exists(DATA):
             print('%s: data folder %s is absent, skipped' % (name, DATA))

@@ -71,7 +71,7 @@ def numpy_als(df, f=64, iters=15, reg=0.01, alpha=1.0):
 
 def main():
     n = int(psql('SELECT count(*) FROM bench_big'))
-    print('interactions: %d rows; threads: %s' % (n, psql('SHOW mktdb.threads').strip()))
+    print('interactions: %d rows; %d cores' % (n, os.cpu_count()))
     res = {}
     for solver in ['cg', 'cholesky']:
         t0 = time.time()
