@@ -661,10 +661,7 @@ mktdb_arima_forecast(PG_FUNCTION_ARGS)
 	ArimaSeriesRec *recs;
 	int			nfb[ARIMA_FB_FAILED_MEAN + 1] = {0};
 	int			not_converged = 0;
-	double	   *work,
-			   *y,
-			   *mean,
-			   *se;
+	double	   *work;
 	MkWriter	w;
 	MkJson		js;
 	int32		version;
@@ -778,73 +775,100 @@ mktdb_arima_forecast(PG_FUNCTION_ARGS)
 		}
 		check_model_size(&rq, period, longest);
 
-		/* ---- fit every series (pure C; cancel through the backend's interrupt flag) ---- */
+		/*
+		 * ---- fit every series: pure C on mk_thread_count() threads, no PostgreSQL call until
+		 * they are all done; they poll the backend's cancel flag ----
+		 */
 		{
 			ArimaSpec	spec = {rq.order[0], rq.order[1], rq.order[2], rq.sorder[0], rq.sorder[1],
 			rq.sorder[2], period, (rq.order[1] + rq.sorder[1]) == 0, ARIMA_ML};
+			int			nthreads = Min(mk_thread_count(), Max(sd.nseries, 1));
+			size_t		per_thread = arima_work_doubles(&spec, (int) longest);
+			ArimaBatchItem *items;
+			int64		total_len = 0;
+			double	   *ybuf,
+					   *fcbuf;
 
-			work = MemoryContextAllocHuge(train_cxt, arima_work_doubles(&spec, (int) longest) * sizeof(double));
-			y = MemoryContextAllocHuge(train_cxt, longest * sizeof(double));
-			mean = palloc(rq.horizon * sizeof(double));
-			se = palloc(rq.horizon * sizeof(double));
+			for (int s = 0; s < sd.nseries; s++)
+				if (sd.start[s + 1] > sd.start[s])
+					total_len += idx[sd.start[s + 1] - 1] + 1;
+			items = MemoryContextAllocHuge(train_cxt, Max(sd.nseries, 1) * sizeof(ArimaBatchItem));
+			ybuf = MemoryContextAllocHuge(train_cxt, Max(total_len, 1) * sizeof(double));
+			fcbuf = MemoryContextAllocHuge(train_cxt, (size_t) Max(sd.nseries, 1) * 2 * rq.horizon * sizeof(double));
+			work = MemoryContextAllocHuge(train_cxt, (size_t) nthreads * per_thread * sizeof(double));
 			recs = MemoryContextAllocHuge(train_cxt, Max(sd.nseries, 1) * sizeof(ArimaSeriesRec));
+
+			/* the series on their period grid: gaps and NULLs are NaN */
+			total_len = 0;
+			for (int s = 0; s < sd.nseries; s++)
+			{
+				ArimaBatchItem *it = &items[s];
+				int64		first = sd.start[s],
+							last = sd.start[s + 1] - 1;
+				double	   *y = ybuf + total_len;
+
+				memset(it, 0, sizeof(*it));
+				it->n = last >= first ? (int) (idx[last] + 1) : 0;
+				for (int k = 0; k < it->n; k++)
+					y[k] = NAN;
+				for (int64 i = first; i <= last; i++)
+					y[idx[i]] = sd.v[i];
+				for (int k = 0; k < it->n; k++)
+					total_missing += isnan(y[k]);
+				it->y = y;
+				it->fc_mean = fcbuf + (size_t) s * 2 * rq.horizon;
+				it->fc_se = it->fc_mean + rq.horizon;
+				total_len += it->n;
+				if ((s & 1023) == 0)
+					CHECK_FOR_INTERRUPTS();
+			}
+
+			if (arima_fit_batch(items, sd.nseries, &spec, rq.horizon, nthreads, work, per_thread,
+								(const volatile int *) &QueryCancelPending) == ARIMA_ECANCEL)
+			{
+				CHECK_FOR_INTERRUPTS();
+				ereport(ERROR,
+						(errcode(ERRCODE_QUERY_CANCELED),
+						 errmsg("canceling statement due to user request")));
+			}
 
 			for (int s = 0; s < sd.nseries; s++)
 			{
 				ArimaSeriesRec *r = &recs[s];
-				ArimaResult res;
+				ArimaResult *res = &items[s].res;
 				int64		first = sd.start[s],
 							last = sd.start[s + 1] - 1;
-				int			n = 0;
-				int			rc;
+				const double *mean = items[s].fc_mean,
+						   *se = items[s].fc_se;
 
-				CHECK_FOR_INTERRUPTS();
+				if ((s & 1023) == 0)
+					CHECK_FOR_INTERRUPTS();
 				memset(r, 0, sizeof(*r));
 				r->series = sd.key[s];
-				if (last >= first)
-				{
-					n = (int) (idx[last] + 1);
-					for (int k = 0; k < n; k++)
-						y[k] = NAN;
-					for (int64 i = first; i <= last; i++)
-						y[idx[i]] = sd.v[i];
-					for (int k = 0; k < n; k++)
-						total_missing += isnan(y[k]);
-				}
-				rc = arima_fit_series(y, n, &spec, rq.horizon, mean, se, work, &res,
-									  (const volatile int *) &QueryCancelPending);
-				if (rc == ARIMA_ECANCEL)
-				{
-					CHECK_FOR_INTERRUPTS();
-					ereport(ERROR,
-							(errcode(ERRCODE_QUERY_CANCELED),
-							 errmsg("canceling statement due to user request")));
-				}
-				nfb[res.fallback]++;
-				if (res.optim_code != 0)
+				nfb[res->fallback]++;
+				if (res->optim_code != 0)
 					not_converged++;
-
-				r->ord[0] = res.spec.p;
-				r->ord[1] = res.spec.d;
-				r->ord[2] = res.spec.q;
-				r->ord[3] = res.spec.P;
-				r->ord[4] = res.spec.D;
-				r->ord[5] = res.spec.Q;
-				r->ord[6] = res.spec.s;
-				r->ord[7] = res.spec.include_mean;
-				r->ncoef = res.ncoef;
-				r->coef = palloc(Max(res.ncoef, 1) * sizeof(double));
-				r->se = palloc(Max(res.ncoef, 1) * sizeof(double));
-				memcpy(r->coef, res.coef, res.ncoef * sizeof(double));
-				memcpy(r->se, res.se, res.ncoef * sizeof(double));
-				r->stats[0] = res.sigma2;
-				r->stats[1] = res.loglik;
-				r->stats[2] = res.aic;
-				r->stats[3] = res.aicc;
-				r->ints[0] = n;
-				r->ints[1] = res.n_used;
-				r->ints[2] = res.fallback;
-				r->fallback = (char *) arima_fallback_text(res.fallback);
+				r->ord[0] = res->spec.p;
+				r->ord[1] = res->spec.d;
+				r->ord[2] = res->spec.q;
+				r->ord[3] = res->spec.P;
+				r->ord[4] = res->spec.D;
+				r->ord[5] = res->spec.Q;
+				r->ord[6] = res->spec.s;
+				r->ord[7] = res->spec.include_mean;
+				r->ncoef = res->ncoef;
+				r->coef = palloc(Max(res->ncoef, 1) * sizeof(double));
+				r->se = palloc(Max(res->ncoef, 1) * sizeof(double));
+				memcpy(r->coef, res->coef, res->ncoef * sizeof(double));
+				memcpy(r->se, res->se, res->ncoef * sizeof(double));
+				r->stats[0] = res->sigma2;
+				r->stats[1] = res->loglik;
+				r->stats[2] = res->aic;
+				r->stats[3] = res->aicc;
+				r->ints[0] = items[s].n;
+				r->ints[1] = res->n_used;
+				r->ints[2] = res->fallback;
+				r->fallback = (char *) arima_fallback_text(res->fallback);
 				r->steps = palloc(rq.horizon * sizeof(int64));
 				r->fc = palloc((size_t) 5 * rq.horizon * sizeof(double));
 				r->ts = (sd.time_type == INT2OID || sd.time_type == INT4OID || sd.time_type == INT8OID || !st.known)

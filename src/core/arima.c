@@ -14,7 +14,10 @@
 #include <complex.h>
 #include <lapacke.h>
 #include <math.h>
+#include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #define KAPPA 1e6				/* prior variance of the diffuse (differencing) states, R's default */
@@ -832,5 +835,109 @@ arima_fit_series(const double *y, int n, const ArimaSpec *spec, int h, double *f
 		}
 	}
 	fit_mean(y, n, spec, h, fc_mean, fc_se, res, ARIMA_FB_FAILED_MEAN);
+	return ARIMA_OK;
+}
+
+/* ---------- many series on threads ---------- */
+
+typedef struct Batch
+{
+	ArimaBatchItem *items;
+	int			count;
+	const ArimaSpec *spec;
+	int			h;
+	const volatile int *cancel;
+	pthread_mutex_t lock;
+	int			next;			/* next item to take (under lock) */
+	int			cancelled;
+} Batch;
+
+typedef struct BatchWorker
+{
+	Batch	   *b;
+	double	   *work;
+} BatchWorker;
+
+static void *
+batch_worker(void *arg)
+{
+	BatchWorker *w = arg;
+	Batch	   *b = w->b;
+
+	for (;;)
+	{
+		int			i;
+
+		pthread_mutex_lock(&b->lock);
+		i = (b->cancelled || (b->cancel && *b->cancel)) ? b->count : b->next++;
+		pthread_mutex_unlock(&b->lock);
+		if (i >= b->count)
+			break;
+		if (arima_fit_series(b->items[i].y, b->items[i].n, b->spec, b->h, b->items[i].fc_mean,
+							 b->items[i].fc_se, w->work, &b->items[i].res, b->cancel) == ARIMA_ECANCEL)
+		{
+			pthread_mutex_lock(&b->lock);
+			b->cancelled = 1;
+			pthread_mutex_unlock(&b->lock);
+			break;
+		}
+		b->items[i].done = 1;
+	}
+	return NULL;
+}
+
+int
+arima_fit_batch(ArimaBatchItem *items, int count, const ArimaSpec *spec, int h, int nthreads,
+				double *work, size_t work_per_thread, const volatile int *cancel)
+{
+	Batch		b;
+	BatchWorker w[64];
+	pthread_t	tid[64];
+	int			started = 0;
+
+	if (nthreads < 1)
+		nthreads = 1;
+	if (nthreads > 64)
+		nthreads = 64;
+	if (nthreads > count)
+		nthreads = count > 0 ? count : 1;
+	b.items = items;
+	b.count = count;
+	b.spec = spec;
+	b.h = h;
+	b.cancel = cancel;
+	b.next = 0;
+	b.cancelled = 0;
+	pthread_mutex_init(&b.lock, NULL);
+	for (int i = 0; i < count; i++)
+		items[i].done = 0;
+	for (int t = 0; t < nthreads; t++)
+	{
+		w[t].b = &b;
+		w[t].work = work + (size_t) t * work_per_thread;
+	}
+	if (nthreads > 1)
+	{
+		sigset_t	all,
+					old;
+
+		/* workers start with every signal blocked: the caller's handlers stay on the caller's thread */
+		sigfillset(&all);
+		pthread_sigmask(SIG_SETMASK, &all, &old);
+		for (int t = 1; t < nthreads; t++)
+		{
+			if (pthread_create(&tid[t], NULL, batch_worker, &w[t]) != 0)
+				break;
+			started++;
+		}
+		pthread_sigmask(SIG_SETMASK, &old, NULL);
+	}
+	batch_worker(&w[0]);
+	for (int t = 1; t <= started; t++)
+		pthread_join(tid[t], NULL);
+	pthread_mutex_destroy(&b.lock);
+	for (int i = 0; i < count; i++)
+		if (!items[i].done)
+			return ARIMA_ECANCEL;
 	return ARIMA_OK;
 }

@@ -93,6 +93,27 @@ int			arima_fit(const double *y, int n, const ArimaSpec *spec, int h, double *fc
 int			arima_fit_series(const double *y, int n, const ArimaSpec *spec, int h, double *fc_mean,
 							 double *fc_se, double *work, ArimaResult *res, const volatile int *cancel);
 
+/* One series of a batch: the input and where its results go (all memory the caller's). */
+typedef struct ArimaBatchItem
+{
+	const double *y;			/* n values, NaN = missing */
+	int			n;
+	double	   *fc_mean;		/* h forecasts */
+	double	   *fc_se;			/* h standard errors */
+	ArimaResult res;
+	int			done;			/* set when fitted */
+} ArimaBatchItem;
+
+/*
+ * Fits every item with arima_fit_series() on nthreads threads (the calling thread is one of
+ * them).  work holds nthreads * arima_work_doubles(spec, longest n) doubles.  The threads poll
+ * *cancel (may be NULL) and stop early when it becomes non-zero: ARIMA_ECANCEL is returned and
+ * the items not done have done == 0.  Results do not depend on the number of threads.  Worker
+ * threads block every signal and call nothing but the pure-C core.
+ */
+int			arima_fit_batch(ArimaBatchItem *items, int count, const ArimaSpec *spec, int h, int nthreads,
+							double *work, size_t work_per_thread, const volatile int *cancel);
+
 /* Short English text for a fallback ("too short: mean"), NULL for ARIMA_FB_NONE. */
 const char *arima_fallback_text(ArimaFallback fb);
 

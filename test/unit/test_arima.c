@@ -327,6 +327,55 @@ test_css_ml(void)
 	}
 }
 
+/* many series on threads: the same results as one by one, whatever the thread count; cancel */
+static void
+test_batch(void)
+{
+	ArimaSpec	spec = {0, 1, 1, 0, 1, 1, 12, 0, ARIMA_ML};
+	ArimaBatchItem items[MAXS];
+	double		fc[MAXS][2][12];
+	int			longest = 0,
+				same = 1,
+				count = 0;
+	size_t		per;
+	double	   *work;
+	volatile int cancel = 0;
+
+	for (int i = 0; i < nseries; i++)
+		longest = series[i].n > longest ? series[i].n : longest;
+	per = arima_work_doubles(&spec, longest);
+	work = malloc(sizeof(double) * per * 3);
+	for (int threads = 1; threads <= 3; threads += 2)
+	{
+		for (int i = 0; i < nseries; i++)
+		{
+			items[i].y = series[i].y;
+			items[i].n = series[i].n;
+			items[i].fc_mean = fc[i][0];
+			items[i].fc_se = fc[i][1];
+		}
+		CHECK(arima_fit_batch(items, nseries, &spec, 12, threads, work, per, &cancel) == ARIMA_OK,
+			  "batch of %d series on %d thread(s)", nseries, threads);
+		for (int i = 0; i < nseries; i++)
+		{
+			ArimaResult one;
+			double		m[12],
+						se[12];
+
+			arima_fit_series(series[i].y, series[i].n, &spec, 12, m, se, work, &one, NULL);
+			if (!items[i].done || memcmp(m, fc[i][0], sizeof m) != 0 || memcmp(se, fc[i][1], sizeof se) != 0 ||
+				one.loglik != items[i].res.loglik)
+				same = 0;
+			count++;
+		}
+	}
+	CHECK(same, "batch results are bit-identical to single fits (%d comparisons)", count);
+	cancel = 1;
+	CHECK(arima_fit_batch(items, nseries, &spec, 12, 3, work, per, &cancel) == ARIMA_ECANCEL && !items[0].done,
+		  "a set cancel flag stops the batch");
+	free(work);
+}
+
 static double
 rosen(int n, const double *x, void *ex)
 {
@@ -402,6 +451,7 @@ main(void)
 	test_building_blocks();
 	test_reference_fits();
 	test_css_ml();
+	test_batch();
 	test_fallbacks();
 	UNIT_EXIT();
 }
