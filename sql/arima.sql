@@ -208,7 +208,7 @@ SELECT try(q) FROM (VALUES
 SELECT count(*) AS models_after FROM mktdb.model;
 
 -- a cancel (here a statement timeout) stops the fitting threads; nothing is stored
-SET statement_timeout = '200ms';
+SET statement_timeout = '50ms';
 SELECT count(*) FROM mktdb.arima_forecast('cancelled', $$SELECT series, t_date, value FROM arima_data WHERE series LIKE 'retail%'$$,
                                            't_date', 'value', ARRAY['series'], pdq => '{2,1,1}', seasonal_pdq => '{1,1,1}');
 RESET statement_timeout;
