@@ -219,3 +219,7 @@ SELECT count(*) AS cancelled_models FROM mktdb.model WHERE name = 'cancelled';
 \set SHOW_CONTEXT never
 UPDATE mktdb.model SET data = overlay(data placing '\xffff'::bytea from 40) WHERE name = 'ref_lh';
 SELECT try($$SELECT * FROM mktdb.forecasts_of('ref_lh')$$);
+-- a dashboard's filter on the model reaches the catalog: only that model is decoded, so the
+-- damaged one above does not get in the way
+SELECT count(*) AS retail_rows FROM mktdb.forecasts WHERE model = 'retail';
+SELECT count(*) AS retail_fits FROM mktdb.arima_models WHERE model = 'retail';

@@ -1003,7 +1003,10 @@ mktdb_arima_forecast(PG_FUNCTION_ARGS)
 
 /* ---------- readers behind the views ---------- */
 
-/* names of the arima models the caller can see (row security applies), or just the one given */
+/*
+ * names whose newest version visible to the caller (row security applies) is an arima model,
+ * or just the one given
+ */
 static List *
 model_names(text *arg)
 {
@@ -1014,7 +1017,8 @@ model_names(text *arg)
 		return list_make1(text_to_cstring(arg));
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
-	if (SPI_execute("SELECT DISTINCT name FROM mktdb.model WHERE kind = 'arima' ORDER BY name", true, 0) != SPI_OK_SELECT)
+	if (SPI_execute("SELECT name FROM (SELECT DISTINCT ON (name) name, kind FROM mktdb.model "
+					"ORDER BY name, version DESC) n WHERE kind = 'arima' ORDER BY name", true, 0) != SPI_OK_SELECT)
 		elog(ERROR, "reading mktdb.model failed");
 	for (uint64 i = 0; i < SPI_processed; i++)
 	{

@@ -29,14 +29,21 @@ RETURNS TABLE(model text, version int, series jsonb, p int, d int, q int, sp int
               fallback text)
 AS 'MODULE_PATHNAME', 'mktdb_arima_model_rows' LANGUAGE C STABLE;
 
+-- The model column comes from the catalog, not from the function, so that a dashboard's
+-- WHERE model = '...' is pushed into the catalog scan and only that model is decoded.  A name
+-- counts when its newest visible version is an arima model.
 CREATE VIEW mktdb.forecasts WITH (security_invoker = true) AS
-SELECT f.model, f.version, f.series, f.step, f.ts, f.forecast, f.lo_80, f.hi_80, f.lo_95, f.hi_95
-  FROM mktdb.forecasts_of(NULL) f;
+SELECT n.name AS model, f.version, f.series, f.step, f.ts, f.forecast, f.lo_80, f.hi_80, f.lo_95, f.hi_95
+  FROM (SELECT DISTINCT ON (c.name) c.name, c.kind FROM mktdb.model c ORDER BY c.name, c.version DESC) n
+ CROSS JOIN LATERAL mktdb.forecasts_of(n.name) f
+ WHERE n.kind = 'arima';
 
 CREATE VIEW mktdb.arima_models WITH (security_invoker = true) AS
-SELECT m.model, m.version, m.series, m.p, m.d, m.q, m.sp, m.sd, m.sq, m.period, m.coef,
+SELECT n.name AS model, m.version, m.series, m.p, m.d, m.q, m.sp, m.sd, m.sq, m.period, m.coef,
        m.sigma2, m.loglik, m.aicc, m.n_obs, m.fallback
-  FROM mktdb.arima_models_of(NULL) m;
+  FROM (SELECT DISTINCT ON (c.name) c.name, c.kind FROM mktdb.model c ORDER BY c.name, c.version DESC) n
+ CROSS JOIN LATERAL mktdb.arima_models_of(n.name) m
+ WHERE n.kind = 'arima';
 
 GRANT SELECT ON mktdb.forecasts, mktdb.arima_models TO PUBLIC;
 
