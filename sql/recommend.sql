@@ -233,9 +233,9 @@ SELECT count(*) AS pairs, max(abs(r.score - c.cosine)) < 1e-9 AS cosines_match,
 SELECT item_id, round(score::numeric, 6) AS score, rank FROM mktdb.similar_items('rec', 'apple', 3);
 SELECT count(*) AS unknown_item_rows FROM mktdb.similar_items('rec', 'durian');
 
--- recommend_all equals recommend_for for every user (gemm and gemv round differently: 1e-12)
+-- recommend_all equals recommend_for for every user, scores bit for bit (both use the canonical x.y)
 SELECT count(*) AS rows, count(*) FILTER (WHERE a.item_id IS DISTINCT FROM r.item_id) AS other_item,
-       max(abs(a.score - r.score)) < 1e-12 AS same_scores
+       bool_and(a.score = r.score) AS same_scores
   FROM mktdb.recommend_all('rec', 2) a
   FULL JOIN (SELECT u.u AS user_id, r.* FROM (SELECT DISTINCT u FROM ia WHERE u IS NOT NULL) u,
                     LATERAL mktdb.recommend_for('rec', u.u, 2) r) r
@@ -325,6 +325,45 @@ SELECT version FROM mktdb.recommend_train('rec_fresh', 'ia', 'u', 'i', 'w', fact
 SELECT (SELECT data FROM mktdb.model WHERE name = 'rec' AND version = 4) =
        (SELECT data FROM mktdb.model WHERE name = 'rec_fresh') AS retrain_equals_fresh_training;
 
+-- precomputed lists (precompute_n): 400 users x 150 items with taste groups; the same factors
+-- stored with lists of 5 and without lists give exactly the same rows (items, ranks, scores
+-- bit for bit) through the list (n <= 5), the dense scan (n > 5), exclude_seen => false, and a
+-- user who saw all but 3 items (a padded list answers any n); recommend_all likewise
+CREATE TABLE pa AS
+SELECT u, i, 1 + (u * 7 + i) % 3 AS w
+  FROM generate_series(0, 399) u, generate_series(0, 149) i
+ WHERE (i % 10 = u % 10 AND (u * 31 + i * 17) % 5 < 3) OR (u * 13 + i * 29) % 41 = 0;
+INSERT INTO pa SELECT 1000, i, 1 FROM generate_series(0, 146) i;
+SELECT model, n_users, n_items FROM mktdb.recommend_train('pa_list', 'pa', 'u', 'i', 'w', factors => 8, iterations => 4, precompute_n => 5);
+SELECT model, n_users, n_items FROM mktdb.recommend_train('pa_dense', 'pa', 'u', 'i', 'w', factors => 8, iterations => 4, precompute_n => 0);
+SELECT name, metrics->'precompute_n' AS precompute_n, spec->'precompute_n' AS asked FROM mktdb.model WHERE name LIKE 'pa%' ORDER BY 1;
+WITH args(n, ex) AS (VALUES (1, true), (5, true), (6, true), (20, true), (5, false), (12, false)),
+     users AS (SELECT DISTINCT u FROM pa),
+     l AS (SELECT a.n, a.ex, u.u, r.* FROM args a, users u, LATERAL mktdb.recommend_for('pa_list', u.u, a.n, a.ex) r),
+     d AS (SELECT a.n, a.ex, u.u, r.* FROM args a, users u, LATERAL mktdb.recommend_for('pa_dense', u.u, a.n, a.ex) r)
+SELECT l.n, l.ex, count(*) AS rows, count(*) FILTER (WHERE l.item_id IS DISTINCT FROM d.item_id OR l.score IS DISTINCT FROM d.score) AS differ
+  FROM l FULL JOIN d ON d.n = l.n AND d.ex = l.ex AND d.u = l.u AND d.rank = l.rank
+ GROUP BY 1, 2 ORDER BY 1, 2;
+SELECT array_agg(item_id ORDER BY rank) AS last_three FROM mktdb.recommend_for('pa_list', 1000, 10);
+SELECT array_agg(item_id ORDER BY rank) AS last_three FROM mktdb.recommend_for('pa_dense', 1000, 10);
+-- the stored lists rank the unseen items by the scores with seen items excluded (full sort in SQL)
+WITH sc AS (SELECT u.u, r.item_id, r.score FROM (SELECT DISTINCT u FROM pa) u,
+                   LATERAL mktdb.recommend_for('pa_dense', u.u, 150, false) r
+             WHERE NOT EXISTS (SELECT 1 FROM pa WHERE pa.u = u.u AND pa.i = r.item_id)),
+     ref AS (SELECT u, item_id, row_number() OVER (PARTITION BY u ORDER BY score DESC, item_id) AS rank FROM sc)
+SELECT count(*) AS ranked, count(*) FILTER (WHERE r.item_id = ref.item_id) AS same_item
+  FROM ref JOIN LATERAL mktdb.recommend_for('pa_list', ref.u, 5) r ON r.rank = ref.rank
+ WHERE ref.rank <= 5;
+WITH args(n, ex) AS (VALUES (5, true), (7, true), (5, false))
+SELECT a.n, a.ex, count(*) AS rows,
+       count(*) FILTER (WHERE l.item_id IS DISTINCT FROM d.item_id OR l.score IS DISTINCT FROM d.score) AS differ
+  FROM args a,
+       LATERAL (SELECT x.* FROM mktdb.recommend_all('pa_list', a.n, a.ex) x) l
+       FULL JOIN LATERAL (SELECT u.u::text AS user_id, r.item_id::text AS item_id, r.score, r.rank
+                            FROM (SELECT DISTINCT u FROM pa) u, LATERAL mktdb.recommend_for('pa_dense', u.u, a.n, a.ex) r) d
+         ON d.user_id = l.user_id AND d.rank = l.rank
+ GROUP BY 1, 2 ORDER BY 1, 2;
+
 -- bad inputs: clear errors, nothing stored
 SELECT count(*) AS models_before FROM mktdb.model;
 SELECT pg_temp.err($$SELECT * FROM mktdb.recommend_train('bad', 'ia', 'u', 'i', factors => 0)$$);
@@ -334,6 +373,8 @@ SELECT pg_temp.err($$SELECT * FROM mktdb.recommend_train('bad', 'ia', 'u', 'i', 
 SELECT pg_temp.err($$SELECT * FROM mktdb.recommend_train('bad', 'ia', 'u', 'i', alpha => -1)$$);
 SELECT pg_temp.err($$SELECT * FROM mktdb.recommend_train('bad', 'ia', 'u', 'i', solver => 'lu')$$);
 SELECT pg_temp.err($$SELECT * FROM mktdb.recommend_train('bad', 'ia', 'u', 'i', frequency_scaling => 2)$$);
+SELECT pg_temp.err($$SELECT * FROM mktdb.recommend_train('bad', 'ia', 'u', 'i', precompute_n => -1)$$);
+SELECT pg_temp.err($$SELECT * FROM mktdb.recommend_train('bad', 'ia', 'u', 'i', precompute_n => NULL)$$);
 SELECT pg_temp.err($$SELECT * FROM mktdb.recommend_train('bad', 'ia', 'u', 'i', factors => NULL)$$);
 SELECT pg_temp.err($$SELECT * FROM mktdb.recommend_train('bad', 'ia', NULL, 'i')$$);
 SELECT pg_temp.err($$SELECT * FROM mktdb.recommend_train('bad', 'ia', 'u', 'nope')$$);

@@ -10,10 +10,17 @@
  * convert the item ids when every one is an integer in canonical form (else ERROR 42804);
  * the text functions on a bigint-keyed side parse the text (an unparsable user is unknown).
  *
- * Model payload (format layout 1): i32 layout, i32 factors, i32 user key type, i32 item key
+ * Model payload (format layout 2): i32 layout, i32 factors, i32 user key type, i32 item key
  * type, i64 n_users, i64 n_items, user keys, item keys (bigint: i64s; text: i64s offsets[n+1]
  * then one text of the concatenated keys), f64s X (n_users x f), f64s Y (n_items x f), i64s
- * indptr, i32s indices (the user x item pairs seen), i32s items by popularity, i64s users per item.
+ * indptr, i32s indices (the user x item pairs seen), i32s items by popularity, i64s users per item,
+ * then i32 K and i32s (n_users x K) every user's best K unseen items (-1 padded).  Layout 1 (no
+ * precomputed lists) is still read.
+ *
+ * Online path: every score is the canonical topn_dot(x_u, y_i), so a precomputed list (computed
+ * at training time from dgemm candidates, rescored canonically), a dense scan and recommend_all
+ * agree bit for bit; recommend_for with exclude_seen and n <= K reads the list and scores only
+ * the n items it returns.
  */
 #include "mktdb.h"
 
@@ -33,7 +40,8 @@
 #include "core/als.h"
 #include "core/topn.h"
 
-#define REC_LAYOUT 1
+#define REC_LAYOUT 2
+#define REC_MAX_PRECOMPUTE 1000
 #define REC_KEY_BIGINT 0
 #define REC_KEY_TEXT 1
 #define REC_MAX_FACTORS 1024
@@ -712,7 +720,7 @@ cmp_pop(const void *a, const void *b, void *arg)
 }
 
 static bytea *
-serialize_model(const Prepared *pr, int f, const double *X, const double *Y)
+serialize_model(const Prepared *pr, int f, const double *X, const double *Y, int top_k, const int32 *top)
 {
 	MkWriter	w;
 	int64		ni = pr->items.n;
@@ -741,6 +749,8 @@ serialize_model(const Prepared *pr, int f, const double *X, const double *Y)
 	mk_put_i32s(&w, pr->ui.indices, als_nnz(&pr->ui));
 	mk_put_i32s(&w, popular, ni);
 	mk_put_i64s(&w, users_per_item, ni);
+	mk_put_i32(&w, top_k);
+	mk_put_i32s(&w, top, pr->users.n * top_k);
 	return mk_writer_finish(&w, MKF_KIND_RECOMMENDER);
 }
 
@@ -762,6 +772,8 @@ typedef struct RecModel
 	double	   *item_norm;		/* |y_i|, for cosine similarity */
 	int64	   *item_ints;		/* text item ids as bigint (built on first use) */
 	int			item_ints_state;	/* 0 unknown, 1 built, -1 not all integers */
+	int			top_k;			/* precomputed best unseen items per user (0: none) */
+	int32	   *top;			/* n_users x top_k, -1 padded */
 	/* scratch for online calls, reused (a backend runs one call at a time) */
 	double	   *scores;
 	int32	   *top_idx;
@@ -821,9 +833,11 @@ decode_model(bytea *blob, MemoryContext cxt)
 	int			ut,
 				it;
 	int64	   *users_per_item;
+	int32		layout;
 
 	mk_reader_open(&r, blob, MKF_KIND_RECOMMENDER);
-	if (mkf_get_i32(&r) != REC_LAYOUT)
+	layout = mkf_get_i32(&r);
+	if (layout != 1 && layout != REC_LAYOUT)
 		mk_damaged("unknown recommender layout");
 	m->cxt = cxt;
 	m->f = mkf_get_i32(&r);
@@ -865,6 +879,24 @@ decode_model(bytea *blob, MemoryContext cxt)
 	users_per_item = mk_get_i64s(&r, &cnt);
 	if (cnt != m->n_items)
 		mk_damaged("recommender popularity counts have the wrong size");
+	if (layout >= 2)
+	{
+		m->top_k = mkf_get_i32(&r);
+		mk_reader_check(&r);
+		if (m->top_k < 0 || m->top_k > REC_MAX_PRECOMPUTE)
+			mk_damaged("recommender precomputed list length out of range");
+		m->top = mk_get_i32s(&r, &cnt);
+		if (cnt != m->n_users * m->top_k)
+			mk_damaged("recommender precomputed lists have the wrong size");
+		for (int64 u = 0; u < m->n_users; u++)
+		{
+			const int32 *t = m->top + u * m->top_k;
+
+			for (int j = 0; j < m->top_k; j++)
+				if (t[j] < -1 || t[j] >= m->n_items || (t[j] == -1 && j + 1 < m->top_k && t[j + 1] != -1))
+					mk_damaged("recommender precomputed lists out of range");
+		}
+	}
 	mk_reader_finish(&r);
 	{
 		bool	   *seen = palloc0(sizeof(bool) * m->n_items);
@@ -937,7 +969,10 @@ mktdb_recommend_train(PG_FUNCTION_ARGS)
 	int32		factors,
 				iterations,
 				seed,
-				cg_steps;
+				cg_steps,
+				top_k;
+	int32	   *top;
+	double		top_ms;
 	double		reg,
 				alpha,
 				freq;
@@ -967,9 +1002,10 @@ mktdb_recommend_train(PG_FUNCTION_ARGS)
 	Datum		values[6];
 	bool		nulls[6] = {false, false, false, false, false, false};
 
-	for (int a = 5; a <= 12; a++)
+	for (int a = 5; a <= 13; a++)
 		arg_notnull(fcinfo, a, a == 5 ? "factors" : a == 6 ? "iterations" : a == 7 ? "regularization" :
-					a == 8 ? "alpha" : a == 9 ? "seed" : a == 10 ? "solver" : a == 11 ? "frequency_scaling" : "cg_steps");
+					a == 8 ? "alpha" : a == 9 ? "seed" : a == 10 ? "solver" : a == 11 ? "frequency_scaling" :
+					a == 12 ? "cg_steps" : "precompute_n");
 	factors = PG_GETARG_INT32(5);
 	iterations = PG_GETARG_INT32(6);
 	reg = PG_GETARG_FLOAT8(7);
@@ -978,6 +1014,7 @@ mktdb_recommend_train(PG_FUNCTION_ARGS)
 	solver = text_to_cstring(PG_GETARG_TEXT_PP(10));
 	freq = PG_GETARG_FLOAT8(11);
 	cg_steps = PG_GETARG_INT32(12);
+	top_k = PG_GETARG_INT32(13);
 
 	/* every argument is checked before any work */
 	mk_check_model_name(name);
@@ -1015,6 +1052,11 @@ mktdb_recommend_train(PG_FUNCTION_ARGS)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("cg_steps must be between 1 and 1000, not %d", cg_steps)));
+	if (top_k < 0 || top_k > REC_MAX_PRECOMPUTE)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("precompute_n must be between 0 and %d, not %d", REC_MAX_PRECOMPUTE, top_k),
+				 errhint("0 stores no precomputed recommendations; every call then scores all items.")));
 
 	if (get_call_result_type(fcinfo, NULL, &tupdesc) != TYPEFUNC_COMPOSITE)
 		elog(ERROR, "recommend_train must return a row");
@@ -1070,7 +1112,20 @@ mktdb_recommend_train(PG_FUNCTION_ARGS)
 				 errhint("Use regularization > 0, or solver => 'cg'.")));
 	fit_ms = mk_ms_since(t0) - read_ms;
 
-	blob = serialize_model(&pr, factors, X, Y);
+	/* every user's best unseen items, for the online calls (exact: see als_top_items) */
+	top_k = (int32) Min((int64) top_k, pr.items.n);
+	top = palloc_extended(sizeof(int32) * Max(pr.users.n * top_k, 1), MCXT_ALLOC_HUGE);
+	rc = als_top_items(&pr.ui, X, Y, factors, top_k, mk_thread_count(), als_interrupt_poll, NULL, top);
+	if (rc == ALS_CANCELLED)
+	{
+		CHECK_FOR_INTERRUPTS();
+		ereport(ERROR, (errcode(ERRCODE_QUERY_CANCELED), errmsg("recommend_train canceled")));
+	}
+	if (rc == ALS_NOMEM)
+		ereport(ERROR, (errcode(ERRCODE_OUT_OF_MEMORY), errmsg("out of memory for the precomputed recommendations")));
+	top_ms = mk_ms_since(t0) - read_ms - fit_ms;
+
+	blob = serialize_model(&pr, factors, X, Y, top_k, top);
 
 	mk_json_begin(&spec);
 	mk_json_key(&spec, "model");
@@ -1099,6 +1154,8 @@ mktdb_recommend_train(PG_FUNCTION_ARGS)
 	mk_json_num(&spec, freq);
 	mk_json_key(&spec, "cg_steps");
 	mk_json_int(&spec, cg_steps);
+	mk_json_key(&spec, "precompute_n");
+	mk_json_int(&spec, PG_GETARG_INT32(13));
 
 	train_ms = mk_ms_since(t0);
 	mk_json_begin(&metrics);
@@ -1141,6 +1198,10 @@ mktdb_recommend_train(PG_FUNCTION_ARGS)
 	mk_json_num(&metrics, read_ms);
 	mk_json_key(&metrics, "fit_ms");
 	mk_json_num(&metrics, fit_ms);
+	mk_json_key(&metrics, "precompute_n");
+	mk_json_int(&metrics, top_k);
+	mk_json_key(&metrics, "precompute_ms");
+	mk_json_num(&metrics, top_ms);
 
 	mk_store_model(name, "recommender", mk_json_end(&spec), mk_json_end(&metrics),
 				   st.rows_read - (st.null_user + st.null_item + st.null_weight), train_ms, blob, &version);
@@ -1233,15 +1294,28 @@ item_datum(RecModel *m, int32 idx, bool as_bigint)
 	return Int64GetDatum(m->item_ints[idx]);
 }
 
-/* scores of every item for user u (one gemv), on one BLAS thread */
-static void
-user_scores(RecModel *m, int64 u)
+/*
+ * User u's best n from the precomputed list, when it answers the call (exclude_seen, and
+ * n <= K or the list holds every item left): only the n returned items are scored.  -1: no.
+ */
+static int
+user_top_precomputed(RecModel *m, int64 u, int n)
 {
-	int			saved = als_blas_threads(1);
+	const int32 *t;
+	int			got = 0;
 
-	cblas_dgemv(CblasRowMajor, CblasNoTrans, (int) m->n_items, m->f, 1.0, m->Y, m->f,
-				m->X + u * m->f, 1, 0.0, m->scores, 1);
-	als_blas_threads(saved);
+	if (m->top_k == 0)
+		return -1;
+	t = m->top + u * m->top_k;
+	if (n > m->top_k && t[m->top_k - 1] >= 0)
+		return -1;
+	while (got < Min(n, m->top_k) && t[got] >= 0)
+	{
+		m->top_idx[got] = t[got];
+		m->top_score[got] = topn_dot(m->X + u * m->f, m->Y + (int64) t[got] * m->f, m->f);
+		got++;
+	}
+	return got;
 }
 
 static void
@@ -1294,9 +1368,9 @@ recommend_for_common(FunctionCallInfo fcinfo, bool as_bigint)
 			m->top_score[k] = m->pop_share[m->popular[k]];
 		}
 	}
-	else
+	else if (!exclude_seen || (got = user_top_precomputed(m, u, n)) < 0)
 	{
-		user_scores(m, u);
+		topn_scores(m->Y, (int32) m->n_items, m->f, m->X + u * m->f, m->scores);
 		got = exclude_seen
 			? topn_select(m->scores, (int32) m->n_items, m->indices + m->indptr[u],
 						  m->indptr[u + 1] - m->indptr[u], -1, (int) Min((int64) n, m->n_items),
@@ -1379,8 +1453,10 @@ mktdb_similar_items_int8(PG_FUNCTION_ARGS)
 }
 
 /*
- * mktdb.recommend_all(model, n, exclude_seen): every user's top n, blocks of users scored
- * with one matrix-matrix product each (BLAS threads allowed: this is a batch call).
+ * mktdb.recommend_all(model, n, exclude_seen): every user's top n, the same rows as
+ * recommend_for per user (same canonical scores): from the precomputed lists when they answer,
+ * else blocks of users scored with one matrix-matrix product each (BLAS threads allowed: this
+ * is a batch call) and the candidates near the n-th best rescored canonically.
  */
 PG_FUNCTION_INFO_V1(mktdb_recommend_all);
 Datum
@@ -1393,6 +1469,9 @@ mktdb_recommend_all(PG_FUNCTION_ARGS)
 	RecModel   *m;
 	int64		block;
 	double	   *S;
+	double	   *scratch;
+	double		y_norm_max = 0.0;
+	bool		from_lists;
 	int			nn;
 	MemoryContext rowcxt;
 
@@ -1401,29 +1480,44 @@ mktdb_recommend_all(PG_FUNCTION_ARGS)
 	nn = (int) Min((int64) n, m->n_items);
 	/* about 16 MB of scores per block */
 	block = Max(1, Min(m->n_users, (int64) (2 * 1024 * 1024) / m->n_items));
-	S = palloc_extended(sizeof(double) * block * m->n_items, MCXT_ALLOC_HUGE);
+	from_lists = exclude_seen && m->top_k > 0 && nn <= m->top_k;
+	if (from_lists)
+		block = Min(m->n_users, 4096);
+	S = palloc_extended(sizeof(double) * (from_lists ? 1 : block * m->n_items), MCXT_ALLOC_HUGE);
+	scratch = palloc_extended(sizeof(double) * m->n_items, MCXT_ALLOC_HUGE);
+	for (int64 i = 0; i < m->n_items; i++)
+		if (!(m->item_norm[i] <= y_norm_max))
+			y_norm_max = m->item_norm[i];	/* NaN propagates: then every item is rescored */
 	rowcxt = AllocSetContextCreate(CurrentMemoryContext, "mktdb recommend_all rows", ALLOCSET_DEFAULT_SIZES);
 	for (int64 u0 = 0; u0 < m->n_users; u0 += block)
 	{
 		int64		nb = Min(block, m->n_users - u0);
-		int			saved = als_blas_threads(mk_thread_count());
 
 		CHECK_FOR_INTERRUPTS();
-		cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int) nb, (int) m->n_items, m->f, 1.0,
-					m->X + u0 * m->f, m->f, m->Y, m->f, 0.0, S, (int) m->n_items);
-		als_blas_threads(saved);
+		if (!from_lists)
+		{
+			int			saved = als_blas_threads(mk_thread_count());
+
+			cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int) nb, (int) m->n_items, m->f, 1.0,
+						m->X + u0 * m->f, m->f, m->Y, m->f, 0.0, S, (int) m->n_items);
+			als_blas_threads(saved);
+		}
 		for (int64 b = 0; b < nb; b++)
 		{
 			int64		u = u0 + b;
+			const double *x = m->X + u * m->f;
 			int			got;
 			Datum		v[4];
 			bool		nulls[4] = {false, false, false, false};
 			MemoryContext old;
 
-			got = exclude_seen
-				? topn_select(S + b * m->n_items, (int32) m->n_items, m->indices + m->indptr[u],
-							  m->indptr[u + 1] - m->indptr[u], -1, nn, m->top_idx, m->top_score)
-				: topn_select(S + b * m->n_items, (int32) m->n_items, NULL, 0, -1, nn, m->top_idx, m->top_score);
+			if (from_lists)
+				got = user_top_precomputed(m, u, nn);
+			else
+				got = topn_select_exact(S + b * m->n_items, topn_error_bound(x, m->f, y_norm_max), m->Y, m->f, x,
+										(int32) m->n_items, exclude_seen ? m->indices + m->indptr[u] : NULL,
+										exclude_seen ? m->indptr[u + 1] - m->indptr[u] : 0, nn, scratch,
+										m->top_idx, m->top_score);
 			old = MemoryContextSwitchTo(rowcxt);
 			v[0] = key_text_datum(&m->users, u);
 			for (int k = 0; k < got; k++)
@@ -1438,6 +1532,7 @@ mktdb_recommend_all(PG_FUNCTION_ARGS)
 		}
 	}
 	pfree(S);
+	pfree(scratch);
 	MemoryContextDelete(rowcxt);
 	return (Datum) 0;
 }

@@ -5,7 +5,9 @@
 -- Options beyond the contract: solver ('cg': a few conjugate-gradient steps per row, as the
 -- `implicit` library does; 'cholesky': exact solves), frequency_scaling (0: the same
 -- regularization for every user and item; 1: scaled with their total confidence, Rendle et
--- al. 2022), cg_steps.  The defaults of regularization (SPEC's starting point 0.01), alpha (1.0)
+-- al. 2022), cg_steps, precompute_n (every user's best precompute_n unseen items are computed
+-- at training time and stored, so recommend_for with exclude_seen and n <= precompute_n scores
+-- only the n items it returns; 0: none stored, every call scores all items).  The defaults of regularization (SPEC's starting point 0.01), alpha (1.0)
 -- and frequency_scaling are the best single choice measured by test/bench/recommend_quality.py on
 -- msweb, Complete Journey and planted-taste data (docs/recommend.md): with 0.01 the factors
 -- overfit badly (msweb Recall@10 0.07 against 0.64 for most-popular).
@@ -14,7 +16,8 @@ CREATE FUNCTION mktdb.recommend_train(
     weight_column text DEFAULT NULL,
     factors int DEFAULT 64, iterations int DEFAULT 15,
     regularization float8 DEFAULT 100.0, alpha float8 DEFAULT 5.0, seed int DEFAULT 0,
-    solver text DEFAULT 'cg', frequency_scaling float8 DEFAULT 1.0, cg_steps int DEFAULT 3)
+    solver text DEFAULT 'cg', frequency_scaling float8 DEFAULT 1.0, cg_steps int DEFAULT 3,
+    precompute_n int DEFAULT 50)
 RETURNS TABLE(model text, version int, n_users bigint, n_items bigint, n_interactions bigint, train_ms float8)
 AS 'MODULE_PATHNAME', 'mktdb_recommend_train' LANGUAGE C VOLATILE;
 
@@ -40,19 +43,20 @@ CREATE FUNCTION mktdb.recommend_all(model text, n int DEFAULT 10, exclude_seen b
 RETURNS TABLE(user_id text, item_id text, score float8, rank int)
 AS 'MODULE_PATHNAME', 'mktdb_recommend_all' LANGUAGE C STRICT STABLE ROWS 100000;
 
--- Replays a stored spec (mktdb.retrain); returns recommend_train's row as jsonb.  The model
--- name comes from the spec (which records it) when present.  No SET
+-- Replays a stored spec (mktdb.retrain); returns recommend_train's row as jsonb.  Specs stored
+-- before precompute_n existed get its default.  No SET
 -- search_path: the stored source names a table the way the trainer's session resolved it
 -- (pg_catalog is searched first, so the operators and casts below cannot be redirected).
 CREATE FUNCTION mktdb._recommender_retrain(name text, spec jsonb) RETURNS jsonb
 LANGUAGE sql VOLATILE AS $$
     SELECT pg_catalog.to_jsonb(r)
-      FROM mktdb.recommend_train(coalesce($2->>'model', $1), $2->>'source', $2->>'user_column', $2->>'item_column',
+      FROM mktdb.recommend_train($1, $2->>'source', $2->>'user_column', $2->>'item_column',
                                  $2->>'weight_column',
                                  ($2->>'factors')::int, ($2->>'iterations')::int,
                                  ($2->>'regularization')::float8, ($2->>'alpha')::float8,
                                  ($2->>'seed')::int, $2->>'solver',
-                                 ($2->>'frequency_scaling')::float8, ($2->>'cg_steps')::int) r
+                                 ($2->>'frequency_scaling')::float8, ($2->>'cg_steps')::int,
+                                 coalesce(($2->>'precompute_n')::int, 50)) r
 $$;
 
 INSERT INTO mktdb.model_kind VALUES ('recommender', 'mktdb._recommender_retrain(text,jsonb)');

@@ -4,6 +4,7 @@
  * Pure C; worker threads never touch PostgreSQL and run with every signal blocked.
  */
 #include "als.h"
+#include "topn.h"
 
 #include <cblas.h>
 #include <lapacke.h>
@@ -334,26 +335,35 @@ halfstep_work(HalfStep *h, int poll)
 	free(s.A);
 }
 
-static void *
-halfstep_thread(void *arg)
+/*
+ * Runs work(arg, poll) on nthreads threads: nthreads - 1 new ones with every signal blocked (the
+ * backend's handlers stay on this thread) and the caller's thread, which is the one to poll.
+ */
+typedef void (*AlsWorkFn) (void *arg, int poll);
+
+typedef struct AlsThreadArg
 {
-	halfstep_work((HalfStep *) arg, 0);
+	AlsWorkFn	work;
+	void	   *arg;
+} AlsThreadArg;
+
+static void *
+als_thread_main(void *arg)
+{
+	AlsThreadArg *t = arg;
+
+	t->work(t->arg, 0);
 	return NULL;
 }
 
-/* Runs one half-step on p->threads threads (the caller's thread is one of them and polls). */
-static int
-halfstep_run(HalfStep *h)
+static void
+als_run_threads(int nthreads, AlsWorkFn work, void *arg)
 {
-	int			nthreads = h->p->threads < 1 ? 1 : h->p->threads;
+	AlsThreadArg targ = {work, arg};
 	pthread_t  *tids = NULL;
 	int			started = 0;
 
-	h->next = 0;
-	h->stop = 0;
-	h->status = ALS_OK;
-	h->msg[0] = '\0';
-	if (nthreads > 1 && h->a->n_rows > ALS_CHUNK_ROWS)
+	if (nthreads > 1)
 	{
 		sigset_t	all,
 					old;
@@ -361,22 +371,40 @@ halfstep_run(HalfStep *h)
 		tids = malloc(sizeof(pthread_t) * (nthreads - 1));
 		if (tids != NULL)
 		{
-			/* workers inherit a fully blocked mask: the backend's signal handlers stay on this thread */
 			sigfillset(&all);
 			pthread_sigmask(SIG_SETMASK, &all, &old);
 			for (int t = 0; t < nthreads - 1; t++)
 			{
-				if (pthread_create(&tids[t], NULL, halfstep_thread, h) != 0)
+				if (pthread_create(&tids[t], NULL, als_thread_main, &targ) != 0)
 					break;
 				started++;
 			}
 			pthread_sigmask(SIG_SETMASK, &old, NULL);
 		}
 	}
-	halfstep_work(h, 1);
+	work(arg, 1);
 	for (int t = 0; t < started; t++)
 		pthread_join(tids[t], NULL);
 	free(tids);
+}
+
+static void
+halfstep_entry(void *arg, int poll)
+{
+	halfstep_work((HalfStep *) arg, poll);
+}
+
+/* Runs one half-step on p->threads threads (the caller's thread is one of them and polls). */
+static int
+halfstep_run(HalfStep *h)
+{
+	int			nthreads = h->p->threads < 1 ? 1 : h->p->threads;
+
+	h->next = 0;
+	h->stop = 0;
+	h->status = ALS_OK;
+	h->msg[0] = '\0';
+	als_run_threads(h->a->n_rows > ALS_CHUNK_ROWS ? nthreads : 1, halfstep_entry, h);
 	return h->status;
 }
 
@@ -513,4 +541,118 @@ als_loss(const AlsCsr *ui, const AlsParams *p, const double *X, const double *Y,
 	for (int64_t i = 0; i < ui->n_cols; i++)
 		l += reg_i[i] * cblas_ddot(f, Y + i * f, 1, Y + i * f, 1);
 	return total_conf > 0 ? l / total_conf : 0.0;
+}
+
+/* ---------- every user's best unseen items (stored in the model for online calls) ---------- */
+
+#define ALS_TOP_BLOCK 64		/* users per dgemm in als_top_items */
+
+typedef struct TopWork
+{
+	const AlsCsr *ui;
+	const double *X;
+	const double *Y;
+	int			f;
+	int			k;
+	double		y_norm_max;
+	int32_t    *out;
+	AlsInterruptFn interrupt;
+	void	   *interrupt_arg;
+	int64_t		next;			/* next unclaimed user (atomic) */
+	int			stop;			/* atomic */
+	int			status;
+} TopWork;
+
+static void
+top_work(void *arg, int poll)
+{
+	TopWork    *w = arg;
+	int64_t		nu = w->ui->n_rows;
+	int32_t		ni = (int32_t) w->ui->n_cols;
+	int			f = w->f;
+	double	   *S = malloc(sizeof(double) * ALS_TOP_BLOCK * (size_t) ni);
+	double	   *scratch = malloc(sizeof(double) * (size_t) ni);
+	int32_t    *idx = malloc(sizeof(int32_t) * (size_t) w->k);
+	double	   *sc = malloc(sizeof(double) * (size_t) w->k);
+
+	if (!S || !scratch || !idx || !sc)
+	{
+		if (__atomic_exchange_n(&w->stop, 1, __ATOMIC_SEQ_CST) == 0)
+			w->status = ALS_NOMEM;
+		goto done;
+	}
+	for (;;)
+	{
+		int64_t		u0,
+					nb;
+
+		if (__atomic_load_n(&w->stop, __ATOMIC_RELAXED))
+			break;
+		if (poll && w->interrupt && w->interrupt(w->interrupt_arg))
+		{
+			if (__atomic_exchange_n(&w->stop, 1, __ATOMIC_SEQ_CST) == 0)
+				w->status = ALS_CANCELLED;
+			break;
+		}
+		u0 = __atomic_fetch_add(&w->next, ALS_TOP_BLOCK, __ATOMIC_RELAXED);
+		if (u0 >= nu)
+			break;
+		nb = nu - u0 < ALS_TOP_BLOCK ? nu - u0 : ALS_TOP_BLOCK;
+		/* candidates from one matrix product, then the exact canonical top k */
+		cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int) nb, ni, f, 1.0,
+					w->X + u0 * f, f, w->Y, f, 0.0, S, ni);
+		for (int64_t b = 0; b < nb; b++)
+		{
+			int64_t		u = u0 + b;
+			const double *x = w->X + u * f;
+			int64_t		lo = w->ui->indptr[u],
+						hi = w->ui->indptr[u + 1];
+			int			got = topn_select_exact(S + b * ni, topn_error_bound(x, f, w->y_norm_max),
+												w->Y, f, x, ni, w->ui->indices + lo, hi - lo,
+												w->k, scratch, idx, sc);
+
+			for (int j = 0; j < w->k; j++)
+				w->out[u * w->k + j] = j < got ? idx[j] : -1;
+		}
+	}
+done:
+	free(S);
+	free(scratch);
+	free(idx);
+	free(sc);
+}
+
+int
+als_top_items(const AlsCsr *ui, const double *X, const double *Y, int f, int k, int threads,
+			  AlsInterruptFn interrupt, void *interrupt_arg, int32_t *out)
+{
+	TopWork		w;
+	int			saved;
+
+	memset(&w, 0, sizeof(w));
+	w.ui = ui;
+	w.X = X;
+	w.Y = Y;
+	w.f = f;
+	w.k = k;
+	w.out = out;
+	w.interrupt = interrupt;
+	w.interrupt_arg = interrupt_arg;
+	w.status = ALS_OK;
+	for (int64_t i = 0; i < ui->n_cols; i++)
+	{
+		double		s = 0.0;
+
+		for (int c = 0; c < f; c++)
+			s += Y[i * f + c] * Y[i * f + c];
+		if (!(sqrt(s) <= w.y_norm_max))
+			w.y_norm_max = sqrt(s);	/* NaN propagates: then every item is rescored */
+	}
+	if (k < 1 || ui->n_rows == 0)
+		return ALS_OK;
+	/* the workers' products run on one BLAS thread each */
+	saved = als_blas_threads(1);
+	als_run_threads(threads < 1 ? 1 : threads, top_work, &w);
+	als_blas_threads(saved);
+	return w.status;
 }

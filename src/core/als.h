@@ -100,6 +100,17 @@ double		als_loss(const AlsCsr *ui, const AlsParams *p, const double *X, const do
 /* Per-row regularization lambda_r as defined above, for the rows of a (users for ui, items for iu). */
 void		als_row_regularization(const AlsCsr *a, const AlsParams *p, double *reg);
 
+/*
+ * Every user's best k items not in its row of ui (canonical scores topn_dot of X row u and Y
+ * rows, ties to the lower index, exactly as topn_select over topn_scores), best first:
+ * out[u * k + j], -1 after the last when fewer items are left.  Blocks of users are scored with
+ * dgemm on `threads` threads (BLAS on one thread inside each), and only the candidates near
+ * the k-th best are rescored.  Polls interrupt on the calling thread.  Returns ALS_OK,
+ * ALS_CANCELLED or ALS_NOMEM.
+ */
+int			als_top_items(const AlsCsr *ui, const double *X, const double *Y, int f, int k, int threads,
+						  AlsInterruptFn interrupt, void *interrupt_arg, int32_t *out);
+
 /* Sets OpenBLAS's thread count, returning the previous one (online calls use 1). */
 int			als_blas_threads(int n);
 

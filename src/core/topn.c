@@ -1,9 +1,12 @@
 /*
  * topn.c -- top-n selection for recommendations: one pass over the scores keeping a min-heap of
- * the n best (O(n_items log n)), merged with the sorted "already seen" list.
+ * the n best (O(n_items log n)), merged with the sorted "already seen" list; the canonical
+ * score x.y (one fixed summation order, so that every path gives the same bits), and exact
+ * selection from approximate (matrix-product) scores by rescoring the near candidates.
  */
 #include "topn.h"
 
+#include <float.h>
 #include <math.h>
 
 /* a is worse than b: lower score, or equal score and higher index */
@@ -116,4 +119,67 @@ topn_select(const double *scores, int32_t n_items, const int32_t *skip, int64_t 
 	}
 	topn_sort(out_idx, out_score, size);
 	return size;
+}
+
+double
+topn_dot(const double *x, const double *y, int f)
+{
+	double		a[8] = {0, 0, 0, 0, 0, 0, 0, 0};
+	int			k = 0;
+
+	/* eight independent lanes (vectorizable without reassociation), then a fixed tree */
+	for (; k + 8 <= f; k += 8)
+		for (int l = 0; l < 8; l++)
+			a[l] += x[k + l] * y[k + l];
+	for (int l = 0; k < f; k++, l++)
+		a[l] += x[k] * y[k];
+	return ((a[0] + a[4]) + (a[2] + a[6])) + ((a[1] + a[5]) + (a[3] + a[7]));
+}
+
+void
+topn_scores(const double *Y, int32_t n_items, int f, const double *x, double *out)
+{
+	for (int32_t j = 0; j < n_items; j++)
+		out[j] = topn_dot(x, Y + (int64_t) j * f, f);
+}
+
+double
+topn_error_bound(const double *x, int f, double y_norm_max)
+{
+	double		xn = 0.0;
+
+	for (int k = 0; k < f; k++)
+		xn += x[k] * x[k];
+	/*
+	 * Any two summation orders of x.y differ by at most 2 * gamma_f * sum |x_k y_k| <=
+	 * f * DBL_EPSILON * |x| |y| (Higham, ch. 3; Cauchy-Schwarz); a factor 4 covers the
+	 * rounding of the norms themselves and a fused multiply-add in either order.
+	 */
+	return 4.0 * (f + 2) * DBL_EPSILON * sqrt(xn) * y_norm_max;
+}
+
+int
+topn_select_exact(const double *approx, double eps, const double *Y, int f, const double *x,
+				  int32_t n_items, const int32_t *skip, int64_t n_skip, int n,
+				  double *scratch, int32_t *out_idx, double *out_score)
+{
+	int			got;
+	double		cut;
+	int64_t		sk = 0;
+
+	if (n <= 0)
+		return 0;
+	/* the n-th best approximate score T; every true top-n item has approx >= T - 2 eps */
+	got = topn_select(approx, n_items, skip, n_skip, -1, n, out_idx, out_score);
+	cut = got < n ? -INFINITY : out_score[got - 1] - 2.0 * eps;
+	for (int32_t j = 0; j < n_items; j++)
+	{
+		while (sk < n_skip && skip[sk] < j)
+			sk++;
+		if (sk < n_skip && skip[sk] == j)
+			continue;
+		/* NaN approximations (and a NaN cut) are rescored too: the exact score decides */
+		scratch[j] = !(approx[j] < cut) ? topn_dot(x, Y + (int64_t) j * f, f) : NAN;
+	}
+	return topn_select(scratch, n_items, skip, n_skip, -1, n, out_idx, out_score);
 }
