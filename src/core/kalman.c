@@ -250,14 +250,17 @@ predict_cov(const double *P, double *Pnew, double *mm, const double *phi, int p,
 {
 	int			rd = r + nd;
 
+	/*
+	 * Every element is computed on its own, with R's operations in R's order, so the loops run
+	 * down columns (contiguous memory) without changing any result.
+	 */
 	if (nd == 0)
 	{
-		for (int i = 0; i < r; i++)
+		for (int j = 0; j < r; j++)
 		{
-			double		vi = (i == 0) ? 1.0 : (i - 1 < q ? theta[i - 1] : 0.0);
-
-			for (int j = 0; j < r; j++)
+			for (int i = 0; i < r; i++)
 			{
+				double		vi = (i == 0) ? 1.0 : (i - 1 < q ? theta[i - 1] : 0.0);
 				double		t = (j == 0) ? vi : (j - 1 < q ? vi * theta[j - 1] : 0.0);
 
 				if (i < p && j < p)
@@ -274,42 +277,45 @@ predict_cov(const double *P, double *Pnew, double *mm, const double *phi, int p,
 		return;
 	}
 
-	/* mm = T P */
-	for (int i = 0; i < r; i++)
-		for (int j = 0; j < rd; j++)
-		{
-			double		t = 0.0;
-
-			if (i < p)
-				t += phi[i] * P[rd * j];
-			if (i < r - 1)
-				t += P[i + 1 + rd * j];
-			mm[i + rd * j] = t;
-		}
+	/* mm = T P, column by column */
 	for (int j = 0; j < rd; j++)
 	{
-		double		t = P[rd * j];
+		const double *Pj = P + (size_t) rd * j;
+		double	   *mj = mm + (size_t) rd * j;
+		double		t = Pj[0];
 
+		/* (0 + phi_i P0j) + P(i+1)j, R's sum, is phi_i P0j + P(i+1)j exactly: no branches needed */
+		int			pm = p < r - 1 ? p : r - 1;
+
+		for (int i = 0; i < pm; i++)
+			mj[i] = phi[i] * Pj[0] + Pj[i + 1];
+		if (r - 1 > pm)
+			memcpy(mj + pm, Pj + pm + 1, (r - 1 - pm) * sizeof(double));
+		mj[r - 1] = (p == r) ? phi[r - 1] * Pj[0] : 0.0;
 		for (int z = 0; z < nz; z++)
-			t += delta[nzi[z]] * P[r + nzi[z] + rd * j];
-		mm[r + rd * j] = t;
+			t += delta[nzi[z]] * Pj[r + nzi[z]];
+		mj[r] = t;
+		if (nd > 1)
+			memcpy(mj + r + 1, Pj + r, (nd - 1) * sizeof(double));
 	}
-	for (int i = 1; i < nd; i++)
-		for (int j = 0; j < rd; j++)
-			mm[r + i + rd * j] = P[r + i - 1 + rd * j];
 
-	/* Pnew = mm T' */
+	/* Pnew = mm T', column i of Pnew from columns 0 and i + 1 of mm */
 	for (int i = 0; i < r; i++)
-		for (int j = 0; j < rd; j++)
-		{
-			double		t = 0.0;
+	{
+		double	   *Pi = Pnew + (size_t) rd * i;
+		const double *mnext = mm + (size_t) rd * (i + 1);
 
-			if (i < p)
-				t += phi[i] * mm[j];
-			if (i < r - 1)
-				t += mm[rd * (i + 1) + j];
-			Pnew[j + rd * i] = t;
-		}
+		if (i < p && i < r - 1)
+			for (int j = 0; j < rd; j++)
+				Pi[j] = phi[i] * mm[j] + mnext[j];
+		else if (i < r - 1)
+			memcpy(Pi, mnext, rd * sizeof(double));
+		else if (i < p)
+			for (int j = 0; j < rd; j++)
+				Pi[j] = phi[i] * mm[j];
+		else
+			memset(Pi, 0, rd * sizeof(double));
+	}
 	for (int j = 0; j < rd; j++)
 	{
 		double		t = mm[j];
@@ -319,14 +325,21 @@ predict_cov(const double *P, double *Pnew, double *mm, const double *phi, int p,
 		Pnew[rd * r + j] = t;
 	}
 	for (int i = 1; i < nd; i++)
-		for (int j = 0; j < rd; j++)
-			Pnew[rd * (r + i) + j] = mm[rd * (r + i - 1) + j];
-	for (int i = 0; i <= q; i++)
+		memcpy(Pnew + (size_t) rd * (r + i), mm + (size_t) rd * (r + i - 1), rd * sizeof(double));
+	/* + (1, theta)(1, theta)': zero MA coefficients (most, in a seasonal model) add exact zeros */
+	for (int j = 0; j <= q; j++)
 	{
-		double		vi = (i == 0) ? 1.0 : theta[i - 1];
+		double		vj = (j == 0) ? 1.0 : theta[j - 1];
 
-		for (int j = 0; j <= q; j++)
-			Pnew[i + rd * j] += vi * ((j == 0) ? 1.0 : theta[j - 1]);
+		if (vj == 0.0)
+			continue;
+		for (int i = 0; i <= q; i++)
+		{
+			double		vi = (i == 0) ? 1.0 : theta[i - 1];
+
+			if (vi != 0.0)
+				Pnew[i + rd * j] += vi * vj;
+		}
 	}
 }
 
