@@ -55,7 +55,7 @@ END $$;
 -- the inferred period and orders are R's; n_obs is the series length; no fallback
 SELECT m.model, m.p, m.d, m.q, m.sp, m.sd, m.sq, m.period, m.period = r.period AS period_as_r,
        m.n_obs, m.n_obs = (SELECT count(*) FROM arima_data a WHERE a.series = r.series) AS n_obs_ok,
-       m.fallback
+       m.fallback, m.converged
   FROM mktdb.arima_models m JOIN ref_case r ON m.model = 'ref_' || r.series
  ORDER BY m.model;
 
@@ -142,7 +142,7 @@ SELECT series->>'sku' AS sku, count(*) AS steps, min(step) AS first_step, round(
   FROM mktdb.arima_forecast('mixed', 'mixed', 't', 'units', ARRAY['sku'], horizon => 2,
                             pdq => ARRAY[1,1,1], seasonal_pdq => ARRAY[0,0,0])
  GROUP BY 1 ORDER BY 1;
-SELECT series->>'sku' AS sku, p, d, q, coef ? 'intercept' AS has_intercept, n_obs, fallback, sigma2 IS NULL AS no_sigma2
+SELECT series->>'sku' AS sku, p, d, q, coef ? 'intercept' AS has_intercept, n_obs, fallback, converged, sigma2 IS NULL AS no_sigma2
   FROM mktdb.arima_models WHERE model = 'mixed' ORDER BY 1;
 SELECT metrics->'fallbacks' AS fallbacks FROM mktdb.models WHERE name = 'mixed';
 

@@ -90,7 +90,7 @@ typedef struct ArimaSeriesRec
 	double	   *coef;
 	double	   *se;
 	double		stats[4];		/* sigma2, loglik, aic, aicc */
-	int32		ints[3];		/* n_obs, n_used, fallback code */
+	int32		ints[4];		/* n_obs, n_used, fallback code, optimiser code (R's) */
 	char	   *fallback;
 	int64	   *steps;
 	int64	   *ts;				/* NULL without timestamps */
@@ -511,7 +511,7 @@ put_series(MkWriter *w, const ArimaSeriesRec *r, int h)
 	mk_put_f64s(w, r->coef, r->ncoef);
 	mk_put_f64s(w, r->se, r->ncoef);
 	mk_put_f64s(w, r->stats, 4);
-	mk_put_i32s(w, r->ints, 3);
+	mk_put_i32s(w, r->ints, 4);
 	mk_put_text(w, r->fallback);
 	mk_put_i64s(w, r->steps, h);
 	mk_put_i64s(w, r->ts, r->ts ? h : 0);
@@ -573,7 +573,7 @@ arima_decode(bytea *blob, MemoryContext cxt)
 				mk_damaged("bad arima statistics");
 			memcpy(s->stats, st, sizeof(s->stats));
 			in = mk_get_i32s(&r, &n);
-			if (n != 3)
+			if (n != 4)
 				mk_damaged("bad arima counts");
 			memcpy(s->ints, in, sizeof(s->ints));
 		}
@@ -868,6 +868,7 @@ mktdb_arima_forecast(PG_FUNCTION_ARGS)
 				r->ints[0] = items[s].n;
 				r->ints[1] = res->n_used;
 				r->ints[2] = res->fallback;
+				r->ints[3] = res->optim_code;
 				r->fallback = (char *) arima_fallback_text(res->fallback);
 				r->steps = palloc(rq.horizon * sizeof(int64));
 				r->fc = palloc((size_t) 5 * rq.horizon * sizeof(double));
@@ -1097,8 +1098,8 @@ mktdb_arima_model_rows(PG_FUNCTION_ARGS)
 		for (int64 s = 0; s < m->nseries; s++)
 		{
 			ArimaSeriesRec *r = &m->s[s];
-			Datum		values[16];
-			bool		nulls[16] = {false};
+			Datum		values[17];
+			bool		nulls[17] = {false};
 
 			CHECK_FOR_INTERRUPTS();
 			values[0] = name;
@@ -1121,6 +1122,11 @@ mktdb_arima_model_rows(PG_FUNCTION_ARGS)
 				values[15] = CStringGetTextDatum(r->fallback);
 			else
 				nulls[15] = true;
+			/* R's optim code 0; NULL where no model was optimised (a fallback) */
+			if (r->ints[2] == ARIMA_FB_NONE)
+				values[16] = BoolGetDatum(r->ints[3] == 0);
+			else
+				nulls[16] = true;
 			tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
 		}
 	}

@@ -26,7 +26,7 @@ AS 'MODULE_PATHNAME', 'mktdb_arima_forecast_rows' LANGUAGE C STABLE;
 CREATE FUNCTION mktdb.arima_models_of(model text DEFAULT NULL)
 RETURNS TABLE(model text, version int, series jsonb, p int, d int, q int, sp int, sd int, sq int,
               period int, coef jsonb, sigma2 float8, loglik float8, aicc float8, n_obs int,
-              fallback text)
+              fallback text, converged boolean)
 AS 'MODULE_PATHNAME', 'mktdb_arima_model_rows' LANGUAGE C STABLE;
 
 -- The model column comes from the catalog, not from the function, so that a dashboard's
@@ -40,7 +40,7 @@ SELECT n.name AS model, f.version, f.series, f.step, f.ts, f.forecast, f.lo_80, 
 
 CREATE VIEW mktdb.arima_models WITH (security_invoker = true) AS
 SELECT n.name AS model, m.version, m.series, m.p, m.d, m.q, m.sp, m.sd, m.sq, m.period, m.coef,
-       m.sigma2, m.loglik, m.aicc, m.n_obs, m.fallback
+       m.sigma2, m.loglik, m.aicc, m.n_obs, m.fallback, m.converged
   FROM (SELECT DISTINCT ON (c.name) c.name, c.kind FROM mktdb.model c ORDER BY c.name, c.version DESC) n
  CROSS JOIN LATERAL mktdb.arima_models_of(n.name) m
  WHERE n.kind = 'arima';
