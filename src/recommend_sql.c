@@ -1470,6 +1470,7 @@ mktdb_recommend_all(PG_FUNCTION_ARGS)
 	int64		block;
 	double	   *S;
 	double	   *scratch;
+	int32	   *cand;
 	double		y_norm_max = 0.0;
 	bool		from_lists;
 	int			nn;
@@ -1485,6 +1486,7 @@ mktdb_recommend_all(PG_FUNCTION_ARGS)
 		block = Min(m->n_users, 4096);
 	S = palloc_extended(sizeof(double) * (from_lists ? 1 : block * m->n_items), MCXT_ALLOC_HUGE);
 	scratch = palloc_extended(sizeof(double) * m->n_items, MCXT_ALLOC_HUGE);
+	cand = palloc_extended(sizeof(int32) * m->n_items, MCXT_ALLOC_HUGE);
 	for (int64 i = 0; i < m->n_items; i++)
 		if (!(m->item_norm[i] <= y_norm_max))
 			y_norm_max = m->item_norm[i];	/* NaN propagates: then every item is rescored */
@@ -1517,7 +1519,7 @@ mktdb_recommend_all(PG_FUNCTION_ARGS)
 				got = topn_select_exact(S + b * m->n_items, topn_error_bound(x, m->f, y_norm_max), m->Y, m->f, x,
 										(int32) m->n_items, exclude_seen ? m->indices + m->indptr[u] : NULL,
 										exclude_seen ? m->indptr[u + 1] - m->indptr[u] : 0, nn, scratch,
-										m->top_idx, m->top_score);
+										cand, m->top_idx, m->top_score);
 			old = MemoryContextSwitchTo(rowcxt);
 			v[0] = key_text_datum(&m->users, u);
 			for (int k = 0; k < got; k++)
@@ -1533,6 +1535,7 @@ mktdb_recommend_all(PG_FUNCTION_ARGS)
 	}
 	pfree(S);
 	pfree(scratch);
+	pfree(cand);
 	MemoryContextDelete(rowcxt);
 	return (Datum) 0;
 }

@@ -545,7 +545,7 @@ als_loss(const AlsCsr *ui, const AlsParams *p, const double *X, const double *Y,
 
 /* ---------- every user's best unseen items (stored in the model for online calls) ---------- */
 
-#define ALS_TOP_BLOCK 64		/* users per dgemm in als_top_items */
+#define ALS_TOP_BLOCK 256		/* users per dgemm in als_top_items (amortizes packing Y) */
 
 typedef struct TopWork
 {
@@ -572,10 +572,11 @@ top_work(void *arg, int poll)
 	int			f = w->f;
 	double	   *S = malloc(sizeof(double) * ALS_TOP_BLOCK * (size_t) ni);
 	double	   *scratch = malloc(sizeof(double) * (size_t) ni);
+	int32_t    *cand = malloc(sizeof(int32_t) * (size_t) ni);
 	int32_t    *idx = malloc(sizeof(int32_t) * (size_t) w->k);
 	double	   *sc = malloc(sizeof(double) * (size_t) w->k);
 
-	if (!S || !scratch || !idx || !sc)
+	if (!S || !scratch || !cand || !idx || !sc)
 	{
 		if (__atomic_exchange_n(&w->stop, 1, __ATOMIC_SEQ_CST) == 0)
 			w->status = ALS_NOMEM;
@@ -609,7 +610,7 @@ top_work(void *arg, int poll)
 						hi = w->ui->indptr[u + 1];
 			int			got = topn_select_exact(S + b * ni, topn_error_bound(x, f, w->y_norm_max),
 												w->Y, f, x, ni, w->ui->indices + lo, hi - lo,
-												w->k, scratch, idx, sc);
+												w->k, scratch, cand, idx, sc);
 
 			for (int j = 0; j < w->k; j++)
 				w->out[u * w->k + j] = j < got ? idx[j] : -1;
@@ -618,6 +619,7 @@ top_work(void *arg, int poll)
 done:
 	free(S);
 	free(scratch);
+	free(cand);
 	free(idx);
 	free(sc);
 }

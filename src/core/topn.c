@@ -8,6 +8,7 @@
 
 #include <float.h>
 #include <math.h>
+#include <stddef.h>
 
 /* a is worse than b: lower score, or equal score and higher index */
 static inline int
@@ -124,16 +125,44 @@ topn_select(const double *scores, int32_t n_items, const int32_t *skip, int64_t 
 double
 topn_dot(const double *x, const double *y, int f)
 {
-	double		a[8] = {0, 0, 0, 0, 0, 0, 0, 0};
+	double		a0 = 0,
+				a1 = 0,
+				a2 = 0,
+				a3 = 0,
+				a4 = 0,
+				a5 = 0,
+				a6 = 0,
+				a7 = 0;
 	int			k = 0;
 
-	/* eight independent lanes (vectorizable without reassociation), then a fixed tree */
+	/* eight independent lanes in registers (vectorizable without reassociation), then a fixed tree */
 	for (; k + 8 <= f; k += 8)
-		for (int l = 0; l < 8; l++)
-			a[l] += x[k + l] * y[k + l];
-	for (int l = 0; k < f; k++, l++)
-		a[l] += x[k] * y[k];
-	return ((a[0] + a[4]) + (a[2] + a[6])) + ((a[1] + a[5]) + (a[3] + a[7]));
+	{
+		a0 += x[k] * y[k];
+		a1 += x[k + 1] * y[k + 1];
+		a2 += x[k + 2] * y[k + 2];
+		a3 += x[k + 3] * y[k + 3];
+		a4 += x[k + 4] * y[k + 4];
+		a5 += x[k + 5] * y[k + 5];
+		a6 += x[k + 6] * y[k + 6];
+		a7 += x[k + 7] * y[k + 7];
+	}
+	/* the rest (f % 8 < 8 entries) go to lanes 0, 1, ... in order */
+	if (k < f)
+		a0 += x[k] * y[k];
+	if (k + 1 < f)
+		a1 += x[k + 1] * y[k + 1];
+	if (k + 2 < f)
+		a2 += x[k + 2] * y[k + 2];
+	if (k + 3 < f)
+		a3 += x[k + 3] * y[k + 3];
+	if (k + 4 < f)
+		a4 += x[k + 4] * y[k + 4];
+	if (k + 5 < f)
+		a5 += x[k + 5] * y[k + 5];
+	if (k + 6 < f)
+		a6 += x[k + 6] * y[k + 6];
+	return ((a0 + a4) + (a2 + a6)) + ((a1 + a5) + (a3 + a7));
 }
 
 void
@@ -161,25 +190,74 @@ topn_error_bound(const double *x, int f, double y_norm_max)
 int
 topn_select_exact(const double *approx, double eps, const double *Y, int f, const double *x,
 				  int32_t n_items, const int32_t *skip, int64_t n_skip, int n,
-				  double *scratch, int32_t *out_idx, double *out_score)
+				  double *scratch, int32_t *cand, int32_t *out_idx, double *out_score)
 {
-	int			got;
-	double		cut;
+	int			size = 0,
+				got;
+	double		low = -INFINITY,	/* root - 2 eps once the heap is full */
+				cut;
 	int64_t		sk = 0;
+	int32_t		nc = 0,
+				kept = 0;
 
 	if (n <= 0)
 		return 0;
-	/* the n-th best approximate score T; every true top-n item has approx >= T - 2 eps */
-	got = topn_select(approx, n_items, skip, n_skip, -1, n, out_idx, out_score);
-	cut = got < n ? -INFINITY : out_score[got - 1] - 2.0 * eps;
+
+	/*
+	 * One pass: a heap of the n best approximate scores of the eligible items (root: the n-th
+	 * best so far, which only rises to T, the final n-th best), and a log of every eligible
+	 * item not below root - 2 eps when it was seen (NaN ones too).  Most items fail that one
+	 * test, so the seen list is consulted only for the others.
+	 */
 	for (int32_t j = 0; j < n_items; j++)
 	{
+		double		s = approx[j];
+
+		if (s < low)
+			continue;
 		while (sk < n_skip && skip[sk] < j)
 			sk++;
 		if (sk < n_skip && skip[sk] == j)
 			continue;
-		/* NaN approximations (and a NaN cut) are rescored too: the exact score decides */
-		scratch[j] = !(approx[j] < cut) ? topn_dot(x, Y + (int64_t) j * f, f) : NAN;
+		cand[nc++] = j;
+		if (isnan(s))
+			continue;
+		if (size < n)
+		{
+			out_idx[size] = j;
+			out_score[size] = s;
+			sift_up(out_idx, out_score, size);
+			size++;
+		}
+		else if (s > out_score[0])
+		{
+			out_idx[0] = j;
+			out_score[0] = s;
+			sift_down(out_idx, out_score, size, 0);
+		}
+		if (size == n)
+			low = out_score[0] - 2.0 * eps;
 	}
-	return topn_select(scratch, n_items, skip, n_skip, -1, n, out_idx, out_score);
+
+	/*
+	 * n eligible items have approx >= T, hence an exact score >= T - eps, so every item of the
+	 * exact top n has approx >= T - 2 eps; each such item is in the log (the root never
+	 * exceeded T).  Those are rescored, in index order, and selected exactly.
+	 */
+	cut = size < n ? -INFINITY : out_score[0] - 2.0 * eps;
+	for (int32_t c = 0; c < nc; c++)
+	{
+		int32_t		j = cand[c];
+
+		if (approx[j] < cut)
+			continue;
+		cand[kept] = j;
+		scratch[kept] = topn_dot(x, Y + (int64_t) j * f, f);
+		kept++;
+	}
+	got = topn_select(scratch, kept, NULL, 0, -1, n, out_idx, out_score);
+	/* candidates are in index order, so ties still go to the lower item index */
+	for (int k = 0; k < got; k++)
+		out_idx[k] = cand[out_idx[k]];
+	return got;
 }

@@ -39,10 +39,10 @@ double		topn_error_bound(const double *x, int f, double y_norm_max);
 /*
  * The top n by canonical score (as topn_select over topn_scores, self = -1), given approximate
  * scores approx[] (e.g. from dgemm) within eps of them: only the items whose approximate score
- * is within 2 eps of the n-th best are rescored.  scratch: n_items doubles.
+ * is within 2 eps of the n-th best are rescored.  scratch, cand: n_items entries each.
  */
 int			topn_select_exact(const double *approx, double eps, const double *Y, int f, const double *x,
 							  int32_t n_items, const int32_t *skip, int64_t n_skip, int n,
-							  double *scratch, int32_t *out_idx, double *out_score);
+							  double *scratch, int32_t *cand, int32_t *out_idx, double *out_score);
 
 #endif
