@@ -439,6 +439,13 @@ test_fallbacks(void)
 		y[i] = NAN;
 	arima_fit_series(y, 40, &spec, 5, mean, se, work, &res, NULL);
 	CHECK(res.fallback == ARIMA_FB_NO_DATA, "all missing: no data");
+
+	/* squares overflow: the likelihood is not finite, nor the random walk's: the mean is left */
+	for (int i = 0; i < 40; i++)
+		y[i] = 1e160 * (1 + i % 3);
+	arima_fit_series(y, 40, &spec, 5, mean, se, work, &res, NULL);
+	CHECK(res.fallback == ARIMA_FB_FAILED_MEAN && isfinite(mean[0]) && !isnan(se[0]),
+		  "a fit that cannot start falls back to the mean (%s)", arima_fallback_text(res.fallback));
 	CHECK(strcmp(arima_fallback_text(ARIMA_FB_TOO_SHORT), "too short: mean") == 0, "fallback text");
 	free(work);
 }
