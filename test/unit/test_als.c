@@ -336,6 +336,146 @@ test_topn(void)
 	free(scores);
 }
 
+/*
+ * Canonical scores and the exact selection from approximate scores: topn_dot within its error
+ * bound of a long-double sum; topn_select_exact with adversarially perturbed approximations
+ * (within eps, NaN) equals the selection over canonical scores; als_top_items equals
+ * topn_select over topn_scores for every user (ties by index, padded lists), on 1 and 2 threads.
+ */
+static void
+test_precompute(void)
+{
+	const int	nu = 300,
+				ni = 500,
+				f = 13,
+				K = 20;
+	double	   *X = malloc(sizeof(double) * nu * f),
+			   *Y = malloc(sizeof(double) * ni * f),
+			   *sc = malloc(sizeof(double) * ni),
+			   *approx = malloc(sizeof(double) * ni),
+			   *scratch = malloc(sizeof(double) * ni),
+				ymax = 0.0;
+	int32_t    *cand = malloc(sizeof(int32_t) * ni),
+			   *idx1 = malloc(sizeof(int32_t) * ni),
+			   *idx2 = malloc(sizeof(int32_t) * ni),
+			   *top1 = malloc(sizeof(int32_t) * nu * K),
+			   *top2 = malloc(sizeof(int32_t) * nu * K);
+	double	   *s1 = malloc(sizeof(double) * ni),
+			   *s2 = malloc(sizeof(double) * ni);
+	AlsCsr		ui;
+	int			ok_dot = 1,
+				ok_exact = 1,
+				ok_top = 1,
+				padded = 0,
+				ties = 0,
+				calls;
+	uint64_t	st = 12345;
+
+	als_init_factors(3, nu, ni, f, X, Y);
+	for (int64_t k = 0; k < (int64_t) nu * f; k++)
+		X[k] -= 0.004;
+	/* items 7, 8 and 100 have the same factors: exact ties, decided by the lower index */
+	memcpy(Y + 8 * f, Y + 7 * f, sizeof(double) * f);
+	memcpy(Y + 100 * f, Y + 7 * f, sizeof(double) * f);
+	for (int i = 0; i < ni; i++)
+	{
+		double		n2 = 0;
+
+		for (int c = 0; c < f; c++)
+			n2 += Y[i * f + c] * Y[i * f + c];
+		ymax = fmax(ymax, sqrt(n2));
+	}
+	/* seen items: a pseudo-random sorted set per user; user 0 saw all but 3 items */
+	ui.n_rows = nu;
+	ui.n_cols = ni;
+	ui.indptr = malloc(sizeof(int64_t) * (nu + 1));
+	ui.indices = malloc(sizeof(int32_t) * nu * ni);
+	ui.data = NULL;
+	ui.indptr[0] = 0;
+	for (int u = 0; u < nu; u++)
+	{
+		int64_t		k = ui.indptr[u];
+
+		for (int i = 0; i < ni; i++)
+		{
+			st = st * 6364136223846793005ULL + 1442695040888963407ULL;
+			if (u == 0 ? (i != 3 && i != 250 && i != 499) : (st >> 33) % 9 == 0)
+				ui.indices[k++] = i;
+		}
+		ui.indptr[u + 1] = k;
+	}
+
+	for (int u = 0; u < nu; u++)
+	{
+		const double *x = X + u * f;
+		double		eps = topn_error_bound(x, f, ymax);
+		const int32_t *seen = ui.indices + ui.indptr[u];
+		int64_t		nseen = ui.indptr[u + 1] - ui.indptr[u];
+		int			g1,
+					g2;
+
+		topn_scores(Y, ni, f, x, sc);
+		for (int i = 0; i < ni; i++)
+		{
+			long double r = 0;
+
+			for (int c = 0; c < f; c++)
+				r += (long double) x[c] * Y[i * f + c];
+			if (fabsl(r - sc[i]) > eps / 2)
+				ok_dot = 0;
+			/* approximations off by up to 0.99 eps either way, one NaN */
+			approx[i] = sc[i] + eps * 0.99 * (((i * 7 + u) % 5) - 2) / 2.0;
+		}
+		approx[(u * 11) % ni] = NAN;
+		g1 = topn_select(sc, ni, seen, nseen, -1, K, idx1, s1);
+		g2 = topn_select_exact(approx, eps, Y, f, x, ni, seen, nseen, K, scratch, cand, idx2, s2);
+		if (g1 != g2 || memcmp(idx1, idx2, sizeof(int32_t) * g1) != 0 || memcmp(s1, s2, sizeof(double) * g1) != 0)
+			ok_exact = 0;
+		for (int k = 0; k + 1 < g1; k++)
+			ties += s1[k] == s1[k + 1];
+	}
+	check(ok_dot, "topn_dot: within topn_error_bound / 2 of a long-double sum");
+	check(ok_exact, "topn_select_exact: perturbed (within eps) and NaN approximations give the exact top n");
+
+	check(als_top_items(&ui, X, Y, f, K, 1, NULL, NULL, top1) == ALS_OK &&
+		  als_top_items(&ui, X, Y, f, K, 2, NULL, NULL, top2) == ALS_OK &&
+		  memcmp(top1, top2, sizeof(int32_t) * nu * K) == 0, "als_top_items: 1 and 2 threads identical");
+	for (int u = 0; u < nu; u++)
+	{
+		int			g;
+
+		topn_scores(Y, ni, f, X + u * f, sc);
+		g = topn_select(sc, ni, ui.indices + ui.indptr[u], ui.indptr[u + 1] - ui.indptr[u], -1, K, idx1, s1);
+		for (int j = 0; j < K; j++)
+			if (top1[u * K + j] != (j < g ? idx1[j] : -1))
+				ok_top = 0;
+		padded += g < K;
+	}
+	check(ok_top && padded == 1 && top1[0] >= 0,
+		  "als_top_items: every user's list equals topn_select over topn_scores (user 0 padded)");
+	check(top1[3] == -1 && top1[K - 1] == -1, "als_top_items: a user with 3 items left gets 3 and -1 after");
+	check(ties > 0, "precompute cases include exact ties (decided by the lower index)");
+	/* the first poll cancels (how many blocks each thread gets is up to scheduling) */
+	calls = 1;
+	check(als_top_items(&ui, X, Y, f, K, 2, always_cancel, &calls, top2) == ALS_CANCELLED,
+		  "als_top_items: cancellation");
+
+	free(X);
+	free(Y);
+	free(sc);
+	free(approx);
+	free(scratch);
+	free(cand);
+	free(idx1);
+	free(idx2);
+	free(top1);
+	free(top2);
+	free(s1);
+	free(s2);
+	free(ui.indptr);
+	free(ui.indices);
+}
+
 int
 main(void)
 {
@@ -346,6 +486,7 @@ main(void)
 						ref_cg_freq_X, ref_cg_freq_Y, ref_cg_freq_loss);
 	test_threads_and_solvers();
 	test_topn();
+	test_precompute();
 	fprintf(stderr, "test_als: %d checks passed, %d failed\n", passes, failures);
 	return failures != 0;
 }
