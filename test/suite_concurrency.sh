@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# suite_concurrency.sh -- 8 clients read a model (segment_of, kmeans_assign, the catalog views)
-# with pgbench while it is retrained over and over: no reader ever sees an error or a
+# suite_concurrency.sh -- 8 clients read models (segment_of, recommend_for, the forecasts and catalog views)
+# with pgbench while they are retrained over and over: no reader ever sees an error or a
 # half-written model.  Then two retrains of one model at once get consecutive versions.
 set -uo pipefail
 source "$(dirname "$0")/lib.sh"
@@ -11,15 +11,25 @@ mk_psql -d $db <<'SQL' >/dev/null
 CREATE EXTENSION mktdb;
 CREATE TABLE pts AS SELECT g AS id, (g % 5) * 4.0 + (g % 11) * 0.1 AS x, (g % 3) * 2.0 AS y FROM generate_series(1, 20000) g;
 SELECT * FROM mktdb.kmeans_segment('seg', 'pts', ARRAY['x', 'y'], 5, id_column => 'id');
+CREATE TABLE clicks AS SELECT (g % 500)::bigint AS u, ((g * 7) % 300 + (g % 500) % 10)::bigint AS i FROM generate_series(1, 20000) g;
+SELECT * FROM mktdb.recommend_train('rec', 'clicks', 'u', 'i', factors => 16, iterations => 5);
+CREATE TABLE sales AS SELECT s AS sku, d AS day, 50 + 10 * sin(d / 2.0) + (d * 7919 % 13) + s AS units
+  FROM generate_series(1, 4) s, generate_series(1, 120) d;
+SELECT count(*) FROM mktdb.arima_forecast('fc', 'sales', 'day', 'units', group_columns => ARRAY['sku'], horizon => 7,
+                                          pdq => '{1,0,0}', seasonal_pdq => '{0,0,0}');
 SQL
 cat > /tmp/mk_read.$$.sql <<'SQL'
 \set a random(0, 20)
 SELECT mktdb.segment_of('seg', ARRAY[:a::float8, 1.0]);
 SELECT count(*) FROM mktdb.kmeans_centroids WHERE model = 'seg';
 SELECT version FROM mktdb.models WHERE name = 'seg';
+SELECT count(*) FROM mktdb.recommend_for('rec', :a::bigint, 5);
+SELECT count(*) FROM mktdb.forecasts WHERE model = 'fc';
 SQL
 cat > /tmp/mk_write.$$.sql <<'SQL'
 SELECT mktdb.retrain('seg');
+SELECT mktdb.retrain('rec');
+SELECT mktdb.retrain('fc');
 SQL
 pgbench -n -c 8 -j 2 -T 15 -f /tmp/mk_read.$$.sql -d $db > /tmp/mk_read.$$.log 2>&1 &
 reader=$!
