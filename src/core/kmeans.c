@@ -96,25 +96,41 @@ hash_unit(uint64_t h)
 	return ((h >> 11) + 1) * 0x1.0p-53;
 }
 
+static inline uint64_t
+hash_step(uint64_t h, double v)
+{
+	uint64_t	b;
+
+	v = (v == 0.0) ? 0.0 : v;	/* -0.0 and 0.0 are the same value */
+	memcpy(&b, &v, sizeof(b));
+	h = (h ^ b) * 0x9E3779B97F4A7C15ULL;
+	return h ^ (h >> 29);
+}
+
 uint64_t
 km_row_hash(const double *row, int d)
 {
 	/* four independent lanes (columns t, t+4, ...): the multiplies overlap */
-	uint64_t	h[4] = {0x243F6A8885A308D3ULL ^ (uint64_t) d, 0x13198A2E03707344ULL,
-	0xA4093822299F31D0ULL, 0x082EFA98EC4E6C89ULL};
-	int			t;
+	uint64_t	h0 = 0x243F6A8885A308D3ULL ^ (uint64_t) d,
+				h1 = 0x13198A2E03707344ULL,
+				h2 = 0xA4093822299F31D0ULL,
+				h3 = 0x082EFA98EC4E6C89ULL;
+	int			t = 0;
 
-	for (t = 0; t < d; t++)
+	for (; t + 4 <= d; t += 4)
 	{
-		double		v = row[t] == 0.0 ? 0.0 : row[t];	/* -0.0 and 0.0 are the same value */
-		uint64_t	b;
-		uint64_t   *l = &h[t & 3];
-
-		memcpy(&b, &v, sizeof(b));
-		*l = (*l ^ b) * 0x9E3779B97F4A7C15ULL;
-		*l ^= *l >> 29;
+		h0 = hash_step(h0, row[t]);
+		h1 = hash_step(h1, row[t + 1]);
+		h2 = hash_step(h2, row[t + 2]);
+		h3 = hash_step(h3, row[t + 3]);
 	}
-	return mix64(h[0] ^ rotl(h[1], 17) ^ rotl(h[2], 31) ^ rotl(h[3], 47));
+	if (t < d)
+		h0 = hash_step(h0, row[t]);
+	if (t + 1 < d)
+		h1 = hash_step(h1, row[t + 1]);
+	if (t + 2 < d)
+		h2 = hash_step(h2, row[t + 2]);
+	return mix64(h0 ^ rotl(h1, 17) ^ rotl(h2, 31) ^ rotl(h3, 47));
 }
 
 /* ---------------------------------------------------------------- memory */
@@ -139,30 +155,42 @@ big_alloc(size_t bytes)
 		if (p == NULL)
 			return NULL;
 		((size_t *) p)[0] = 0;
+		((size_t *) p)[1] = 0;
+		return p + BIG_HDR;
 	}
 	else
 	{
-		p = mmap(NULL, total, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-		if (p == MAP_FAILED)
+		/*
+		 * the data start on a 2 MB boundary, so that every 2 MB of it can be
+		 * one huge page; the header sits just before, in a small page
+		 */
+		size_t		maplen = total + BIG_MIN;
+		char	   *map = mmap(NULL, maplen, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+		char	   *data;
+
+		if (map == MAP_FAILED)
 			return NULL;
-		(void) madvise(p, total, MADV_HUGEPAGE);	/* a hint: fine if refused */
-		((size_t *) p)[0] = total;
+		data = (char *) (((uintptr_t) map + BIG_HDR + BIG_MIN - 1) & ~((uintptr_t) BIG_MIN - 1));
+		(void) madvise(data, (size_t) (map + maplen - data), MADV_HUGEPAGE);	/* a hint */
+		p = data - BIG_HDR;
+		((size_t *) p)[0] = maplen;
+		((size_t *) p)[1] = (size_t) (p - map);
+		return data;
 	}
-	return p + BIG_HDR;
 }
 
 static void
 big_free(void *q)
 {
 	char	   *p;
-	size_t		total;
+	size_t		maplen;
 
 	if (q == NULL)
 		return;
 	p = (char *) q - BIG_HDR;
-	total = ((size_t *) p)[0];
-	if (total)
-		munmap(p, total);
+	maplen = ((size_t *) p)[0];
+	if (maplen)
+		munmap(p - ((size_t *) p)[1], maplen);
 	else
 		free(p);
 }
@@ -382,11 +410,35 @@ slot_range(const Fit *f, int s, int64_t *r0, int64_t *r1)
 	*r1 = f->n * (s + 1) / f->nslots;
 }
 
-/* x' = (x - shift) / scale - mu for rows [r0, r1) into out (may be x), and norms (xn may be NULL) */
+/*
+ * x' = (x - shift) / scale - mu for rows [r0, r1) into out (may be x), and norms
+ * (xn may be NULL); shift NULL: no scaling, x' = x - mu
+ */
 static void
 transform_rows(const double *x, double *out, int64_t r0, int64_t r1, int d, const double *shift,
 			   const double *scale, const double *mu, double *xn)
 {
+	if (shift == NULL)
+	{
+		/* no scaling: only the centring (no division) */
+		for (int64_t i = r0; i < r1; i++)
+		{
+			const double *xi = x + i * d;
+			double	   *oi = out + (i - r0) * d;
+			double		nn = 0.0;
+
+			for (int t = 0; t < d; t++)
+			{
+				double		v = xi[t] - mu[t];
+
+				oi[t] = v;
+				nn += v * v;
+			}
+			if (xn)
+				xn[i] = nn;
+		}
+		return;
+	}
 	for (int64_t i = r0; i < r1; i++)
 	{
 		const double *xi = x + i * d;
@@ -1095,7 +1147,8 @@ done:
 
 /*
  * n_init restarts.  x is transformed in place first, x' = (x - shift) / scale - mu
- * (shift NULL: x is ready); centroids come back in the coordinates of x'.
+ * (mu NULL: x is ready; shift NULL: x' = x - mu); centroids come back in the
+ * coordinates of x'.
  */
 static int
 fit_prepared(double *x, const uint64_t *hash, int64_t n, int d, const KmParams *p, const double *shift,
@@ -1122,7 +1175,7 @@ fit_prepared(double *x, const uint64_t *hash, int64_t n, int d, const KmParams *
 	}
 	f.x = x;
 	f.hash = hash;
-	f.pending = (shift != NULL);
+	f.pending = (mu != NULL);
 	f.tshift = shift;
 	f.tscale = scale;
 	f.tmu = mu;
@@ -1201,7 +1254,7 @@ km_fit(double *x, int64_t n, int d, const KmParams *p, const uint64_t *hash, dou
 
 	if (!args_ok(n, d, p))
 		return KM_EINVAL;
-	st = malloc(sizeof(double) * 3 * d);	/* mean, shift 0, scale 1 */
+	st = malloc(sizeof(double) * d);	/* the column means */
 	if (hash == NULL)
 		hash = own_hash = big_alloc(sizeof(uint64_t) * n);
 	if (!st || !hash)
@@ -1213,13 +1266,8 @@ km_fit(double *x, int64_t n, int d, const KmParams *p, const uint64_t *hash, dou
 	blas = blas_single_begin();
 	/* centre: translation does not change k-means, and it keeps the GEMM expansion accurate */
 	rc = column_stats(x, n, d, p->n_threads < 1 ? 1 : p->n_threads, own_hash, 0, st, NULL, NULL, NULL);
-	for (int t = 0; t < d; t++)
-	{
-		st[d + t] = 0.0;
-		st[2 * d + t] = 1.0;
-	}
 	if (rc == KM_OK)
-		rc = fit_prepared(x, hash, n, d, p, st + d, st + 2 * d, st, centroids, labels_out, sizes,
+		rc = fit_prepared(x, hash, n, d, p, NULL, NULL, st, centroids, labels_out, sizes,
 						  inertia_out, iterations_out, best_init_out);
 	if (rc == KM_OK)
 		for (int j = 0; j < p->k; j++)
@@ -1738,7 +1786,8 @@ km_train(double *x, int64_t n, int d, const KmParams *p, KmModel *m, int32_t *la
 
 		for (int t = 0; t < d; t++)
 			mu[t] = (st[t] - m->shift[t]) / m->scale[t];
-		rc = fit_prepared(x, hash, n, d, p, m->shift, m->scale, mu, C, lab, sizes, &m->inertia,
+		rc = fit_prepared(x, hash, n, d, p, p->scaling == KM_SCALE_NONE ? NULL : m->shift,
+						  p->scaling == KM_SCALE_NONE ? NULL : m->scale, mu, C, lab, sizes, &m->inertia,
 						  &m->iterations, &m->best_init);
 		if (rc != KM_OK)
 			goto done;
