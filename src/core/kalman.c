@@ -409,13 +409,17 @@ arima_like(const double *y, int n, const double *phi, int p, const double *theta
 			}
 			for (int i = 0; i < rd; i++)
 				a[i] = anew[i] + M[i] * resid / gain;
-			/* symmetric: compute the upper triangle and mirror it (M[i] M[j] == M[j] M[i]) */
+			/*
+			 * Every element, as R: Pn is symmetric only up to rounding, so mirroring one
+			 * triangle would change the last bits, and through the optimiser the 7th digit.
+			 */
 			for (int j = 0; j < rd; j++)
-				for (int i = 0; i <= j; i++)
-					P[i + j * rd] = Pn[i + j * rd] - M[i] * M[j] / gain;
-			for (int j = 0; j < rd; j++)
-				for (int i = j + 1; i < rd; i++)
-					P[i + j * rd] = P[j + i * rd];
+			{
+				double		mj = M[j];
+
+				for (int i = 0; i < rd; i++)
+					P[i + j * rd] = Pn[i + j * rd] - M[i] * mj / gain;
+			}
 		}
 		else
 		{
