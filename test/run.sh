@@ -2,7 +2,7 @@
 # test/run.sh -- runs every test suite of mktdb and ends with "N passed, N failed".
 #
 #   1. installs missing Debian packages, builds and installs the extension;
-#   2. C unit tests of src/core (test/unit);
+#   2. C unit tests of src/core (test/unit), plain and under ASan/UBSan;
 #   3. pg_regress over sql/*.sql against a throwaway cluster (pg_cron preloaded),
 #      or against PGHOST/PGPORT when MKTDB_TEST_USE_SERVER=1;
 #   4. the server suites test/suite_*.sh (dump/restore, pg_cron, concurrency, ...).
@@ -35,6 +35,8 @@ count < <([ "$warnings" = 0 ] && echo "ok - build has no compiler warnings" || {
 
 mk_log "unit tests (test/unit)"
 count < <(make -s -C test/unit run 2>&1 || echo "not ok - unit test build or run")
+mk_log "unit tests under AddressSanitizer + UBSan"
+count < <(make -s -C test/unit run-asan 2>&1 || echo "not ok - sanitizer unit test build or run")
 
 if [ "${MKTDB_TEST_USE_SERVER:-0}" != 1 ]; then
     dir=$(mk_cluster_dir test)
