@@ -1006,18 +1006,25 @@ typedef struct KmAggState
 
 #define KM_AGG_ROWS(s) ((double *) ((char *) (s) + sizeof(KmAggState)))
 
+/* the most rows of d features a state can hold (a varlena is at most 1 GB) */
+static int64
+km_agg_max_rows(int d)
+{
+	return (int64) ((MaxAllocSize - sizeof(KmAggState)) / (sizeof(double) * Max(d, 1)));
+}
+
 static KmAggState *
 km_agg_new(const KmAggState *params, int64 cap, int d)
 {
 	Size		bytes;
 	KmAggState *s;
 
-	if (d > 0 && cap > (int64) ((MaxAllocSize - sizeof(KmAggState)) / (sizeof(double) * d)))
+	if (d > 0 && cap > km_agg_max_rows(d))
 		ereport(ERROR,
 				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
 				 errmsg("too many rows for mktdb.kmeans_fit in one group"),
 				 errdetail("An aggregate state is limited to 1 GB (%lld rows of %d features).",
-						   (long long) ((MaxAllocSize - sizeof(KmAggState)) / (sizeof(double) * d)), d),
+						   (long long) km_agg_max_rows(d), d),
 				 errhint("Use mktdb.kmeans_segment for larger data.")));
 	bytes = sizeof(KmAggState) + (Size) cap * d * sizeof(double);
 	s = palloc(bytes);
@@ -1026,6 +1033,17 @@ km_agg_new(const KmAggState *params, int64 cap, int d)
 	s->cap = cap;
 	s->d = d;
 	return s;
+}
+
+/* room for at least need rows: doubling, but never past the limit unless needed */
+static int64
+km_agg_grow_to(const KmAggState *s, int64 need)
+{
+	int64		cap = Max(s->cap * 2, need);
+
+	if (cap > km_agg_max_rows(s->d) && need <= km_agg_max_rows(s->d))
+		cap = km_agg_max_rows(s->d);
+	return cap;
 }
 
 /* Our state from a datum: detoasted, 4-byte header, 8-byte aligned (a copy when it is not). */
@@ -1145,7 +1163,7 @@ mktdb_kmeans_fit_add(PG_FUNCTION_ARGS)
 				 errmsg("features must not be empty")));
 	if (s->d == 0 && s->n == 0)
 	{
-		KmAggState *t = km_agg_new(s, 64, n);	/* the first usable row fixes d */
+		KmAggState *t = km_agg_new(s, Min(64, km_agg_max_rows(n)), n); /* the first usable row fixes d */
 
 		s = t;
 	}
@@ -1162,7 +1180,7 @@ mktdb_kmeans_fit_add(PG_FUNCTION_ARGS)
 	}
 	if (s->n == s->cap)
 	{
-		KmAggState *t = km_agg_new(s, s->cap * 2, s->d);
+		KmAggState *t = km_agg_new(s, km_agg_grow_to(s, s->n + 1), s->d);
 
 		memcpy(KM_AGG_ROWS(t), KM_AGG_ROWS(s), (Size) s->n * s->d * sizeof(double));
 		s = t;
@@ -1199,7 +1217,7 @@ mktdb_kmeans_fit_combine(PG_FUNCTION_ARGS)
 		km_agg_same_d(a->d, b->d);
 		if (a->cap - a->n < b->n)
 		{
-			KmAggState *t = km_agg_new(a, Max(a->cap * 2, a->n + b->n), a->d);
+			KmAggState *t = km_agg_new(a, km_agg_grow_to(a, a->n + b->n), a->d);
 
 			memcpy(KM_AGG_ROWS(t), KM_AGG_ROWS(a), (Size) a->n * a->d * sizeof(double));
 			a = t;
