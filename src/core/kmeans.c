@@ -14,6 +14,10 @@
  * workers, from Citus shards) give the same segments, up to rounding in the
  * last bits of sums.  Weighted sampling uses exponential keys (Efraimidis and
  * Spirakis): the rows with the smallest -log(u)/w, u from the row hash.
+ *
+ * Large inputs: k-means++ seeds on a hashed sample (seed_centres), scaling and
+ * centring happen inside the first Lloyd pass, and per-row arrays are mapped
+ * with huge pages (big_alloc): page faults are a visible cost at 10^6 rows.
  */
 #include "core/kmeans.h"
 

@@ -221,6 +221,29 @@ main(void)
 		CHECK(m1.silhouette > 0.9 && m1.silhouette <= 1.0 && m1.silhouette_n == 2000,
 			  "blobs: silhouette of separated clusters near 1 on a 2000-row sample (%g)", m1.silhouette);
 
+		/* km_fit (no scaling, no renumbering) agrees with km_train on the inertia */
+		{
+			double	   *copy = malloc(sizeof(double) * n * d);
+			double		cent[4 * 5],
+						inertia;
+			int64_t		sizes[4],
+						total = 0;
+			int			iters,
+						best;
+
+			memcpy(copy, x, sizeof(double) * n * d);
+			CHECK(km_fit(copy, n, d, &p2, NULL, cent, NULL, sizes, &inertia, &iters, &best) == KM_OK,
+				  "km_fit: runs");
+			for (int j = 0; j < k; j++)
+				total += sizes[j];
+			CHECK_NEAR(inertia / m1.inertia, 1.0, 1e-9, "km_fit: same inertia as km_train");
+			CHECK(total == n && iters >= 1 && best >= 0 && best < p2.n_init, "km_fit: sizes, iterations");
+			CHECK(fabs(cent[0] - m1.centroids[0]) < 0.1 || fabs(cent[0] - m1.centroids[5]) < 0.1 ||
+				  fabs(cent[0] - m1.centroids[10]) < 0.1 || fabs(cent[0] - m1.centroids[15]) < 0.1,
+				  "km_fit: centroids in the input's coordinates");
+			free(copy);
+		}
+
 		/* zscore: the same partition, inertia in scaled units */
 		{
 			KmParams	pz = params(k, KM_SCALE_ZSCORE, 2);
