@@ -196,7 +196,7 @@ for (nm in unique(sd_$series)) {
 bind <- function(k) do.call(rbind, lapply(res, `[[`, k))
 num <- function(df) {   # 12 significant digits for real numbers; whole-number columns stay integers
   for (c in names(df)) if (is.double(df[[c]]) && !all(is.na(df[[c]]) | df[[c]] == round(df[[c]])))
-    df[[c]] <- sprintf("%.12g", df[[c]])
+    df[[c]] <- ifelse(is.na(df[[c]]), NA, sprintf("%.12g", df[[c]]))
   df
 }
 write.csv(num(bind("row")), file.path(out, "autoarima_ref.csv"), row.names = FALSE)
