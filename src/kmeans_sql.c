@@ -301,7 +301,7 @@ km_point(ArrayType *arr, const KmDecoded *dm)
 /*
  * Rows come from the executor through a DestReceiver: no tuple is copied, and
  * the feature types are resolved once.  On 1,000,000 x 16 float8 this reads
- * about 5x faster than a batched SPI cursor (mk_read_matrix in source.c).
+ * about 5x faster than a batched SPI cursor (MkCursor in source.c).
  * Two modes: collect the usable rows into a matrix (training), or predict
  * every row straight into the result tuplestore (kmeans_assign).
  */

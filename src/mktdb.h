@@ -6,7 +6,7 @@
  * Conventions for trainers (see kmeans_sql.c for a complete example):
  *  - check every argument before any work, with ereport(ERROR, errcode(...));
  *  - allocate work memory in a child context of CurrentMemoryContext; errors free it;
- *  - read data with mk_read_* / mk_cursor_* (they SPI_connect themselves);
+ *  - read data with mk_cursor_* or a DestReceiver under SPI (kmeans_sql.c, rfm_sql.c);
  *  - serialize with MkWriter, store with mk_store_model() once, at the end;
  *  - reading functions get the decoded model through mk_model_get().
  */
@@ -141,13 +141,10 @@ typedef struct MkMatrix
 {
 	int64		n;				/* usable rows */
 	int			d;				/* columns */
-	double	   *x;				/* n * d, row-major, allocated huge */
+	double	   *x;				/* n * d, row-major */
 	char	  **ids;			/* n id texts when an id column was given, else NULL */
 	int64		skipped;		/* rows skipped */
 } MkMatrix;
-
-void		mk_read_matrix(const char *source, char **cols, int ncols, const char *id_col,
-						   MkMatrix *m);
 
 /* text[] argument to a C array of strings; ERROR on NULL elements or empty arrays. */
 char	  **mk_text_array(ArrayType *arr, int *n, const char *argname);

@@ -716,7 +716,7 @@ rfm_train(RfmArgs *a, RfmFit *fit)
 	n = (int64) rc->table.used;
 	if (n == 0)
 		ereport(ERROR,
-				(errcode(ERRCODE_NO_DATA_FOUND),
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("no orders to score"),
 				 errdetail("%lld rows had a NULL customer, %lld a NULL date, %lld were dated after as_of.",
 						   (long long) rc->null_customer, (long long) rc->null_date,
