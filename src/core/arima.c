@@ -37,7 +37,7 @@ arima_state_dim(const ArimaSpec *s)
 int
 arima_ncoef(const ArimaSpec *s)
 {
-	return s->p + s->q + s->P + s->Q + (s->include_mean ? 1 : 0);
+	return s->p + s->q + s->P + s->Q + ((s->include_mean || s->include_drift) ? 1 : 0);
 }
 
 void
@@ -52,7 +52,7 @@ arima_coef_name(const ArimaSpec *s, int i, char *buf, size_t len)
 	else if ((i -= s->P) < s->Q)
 		snprintf(buf, len, "sma%d", i + 1);
 	else
-		snprintf(buf, len, "intercept");
+		snprintf(buf, len, s->include_drift ? "drift" : "intercept");
 }
 
 const char *
@@ -353,7 +353,8 @@ typedef struct FitCtx
 	const double *y;			/* the series */
 	int			n;
 	int			narma;			/* p + q + P + Q */
-	int			npar;			/* narma + include_mean */
+	int			npar;			/* estimated: narma + an intercept or drift unless fixed */
+	int			ncx;			/* 1 with an intercept or drift (R's ncxreg), else 0 */
 	int			pp,
 				qq,
 				nd,
@@ -401,7 +402,8 @@ layout(FitCtx *c, const ArimaSpec *s, int n, double *base, size_t *total)
 	c->spec = s;
 	c->n = n;
 	c->narma = s->p + s->q + s->P + s->Q;
-	c->npar = np = c->narma + (s->include_mean ? 1 : 0);
+	c->ncx = (s->include_mean || s->include_drift) ? 1 : 0;
+	c->npar = np = c->narma + (c->ncx && !s->fix_xreg ? 1 : 0);
 	c->pp = s->p + s->s * s->P;
 	c->qq = s->q + s->s * s->Q;
 	c->nd = s->d + s->s * s->D;
@@ -436,7 +438,7 @@ arima_work_doubles(const ArimaSpec *spec, int n)
 	FitCtx		c;
 	size_t		t1,
 				t2;
-	ArimaSpec	naive = {0, 1, 0, 0, 0, 0, spec->s, 0, ARIMA_ML};
+	ArimaSpec	naive = {0, 1, 0, 0, 0, 0, spec->s, 0, ARIMA_ML, 0, 0, 0};
 
 	layout(&c, spec, n, NULL, &t1);
 	layout(&c, &naive, n, NULL, &t2);
@@ -445,13 +447,27 @@ arima_work_doubles(const ArimaSpec *spec, int n)
 
 /* ---------- objectives ---------- */
 
-/* series minus the intercept (when there is one) into c->w */
+/* the regression coefficient (intercept or drift) of a parameter vector */
+static double
+xreg_coef(const FitCtx *c, const double *par)
+{
+	return c->spec->fix_xreg ? c->spec->xreg_value : par[c->narma];
+}
+
+/* series minus the regression (R: x - xreg %*% beta; drift's xreg is 1..n) into c->w */
 static void
 demean(FitCtx *c, const double *par)
 {
-	if (c->spec->include_mean)
+	if (c->spec->include_drift)
 	{
-		double		mu = par[c->narma];
+		double		b = xreg_coef(c, par);
+
+		for (int i = 0; i < c->n; i++)
+			c->w[i] = c->y[i] - b * (double) (i + 1);
+	}
+	else if (c->spec->include_mean)
+	{
+		double		mu = xreg_coef(c, par);
 
 		for (int i = 0; i < c->n; i++)
 			c->w[i] = c->y[i] - mu;
@@ -460,9 +476,9 @@ demean(FitCtx *c, const double *par)
 		memcpy(c->w, c->y, c->n * sizeof(double));
 }
 
-/* R's upARIMA + ARIMA_Like: a = 0, Pn = diag(Q0, kappa * I_nd) */
+/* R's upARIMA + ARIMA_Like: a = 0, Pn = diag(Q0, kappa * I_nd); rss may be NULL */
 static void
-filter_at(FitCtx *c, double *ssq, double *sumlog, int *nu)
+filter_rss(FitCtx *c, double *ssq, double *sumlog, int *nu, double *rss)
 {
 	int			rd = c->rd,
 				r = c->r;
@@ -480,8 +496,14 @@ filter_at(FitCtx *c, double *ssq, double *sumlog, int *nu)
 		c->Pn[0] = c->pp > 0 ? 1.0 / (1.0 - c->phi[0] * c->phi[0]) : 1.0;
 	for (int i = r; i < rd; i++)
 		c->Pn[i + (size_t) i * rd] = KAPPA;
-	arima_like(c->w, c->n, c->phi, c->pp, c->theta, c->qq, c->delta, c->nd, c->a, c->P, c->Pn,
-			   c->kwork, ssq, sumlog, nu);
+	arima_like_rss(c->w, c->n, c->phi, c->pp, c->theta, c->qq, c->delta, c->nd, c->a, c->P, c->Pn,
+				   c->kwork, ssq, sumlog, nu, rss);
+}
+
+static void
+filter_at(FitCtx *c, double *ssq, double *sumlog, int *nu)
+{
+	filter_rss(c, ssq, sumlog, nu, NULL);
 }
 
 /* R's armafn: the concentrated -loglik / n used by optim */
@@ -545,6 +567,96 @@ make_delta(const ArimaSpec *s, double *delta, int nd)
 
 /* ---------- the fit ---------- */
 
+/*
+ * method = "CSS" as stats::arima: BFGS on the conditional sum of squares (no transform), the
+ * Hessian inverted for the variances (a singular one is an error, as R's solve()), sigma2 the
+ * CSS residual variance, loglik from it, aic NaN (R gives NA; auto.arima adds its offset).
+ */
+static int
+fit_css(FitCtx *c, const OptimControl *ctl, int h, double *fc_mean, double *fc_se,
+		ArimaResult *res, int n_used)
+{
+	const ArimaSpec *spec = c->spec;
+	int			np = c->npar,
+				narma = c->narma,
+				rc,
+				nu;
+	double		fmin,
+				css,
+				ssq,
+				sumlog;
+
+	c->ncond = spec->d + spec->D * spec->s + spec->p + spec->s * spec->P;
+	if (c->ncond >= c->n)
+		return ARIMA_EFAIL;
+	memcpy(c->par, c->init, np * sizeof(double));
+	c->trans = 0;
+	rc = optim_bfgs(np, c->par, &fmin, css_objective, c, ctl, c->owork, &res->fncount);
+	if (rc == -3)
+		return ARIMA_ECANCEL;
+	if (rc < 0 || !isfinite(fmin))
+		return ARIMA_EFAIL;
+	res->optim_code = rc;
+	for (int i = 0; i < np; i++)
+		res->se[i] = NAN;
+	if (np > 0)
+	{
+		lapack_int ipiv[ARIMA_MAX_COEF];
+
+		if (optim_hessian(np, c->par, css_objective, c, ctl, c->H, c->owork) != 0)
+			return ARIMA_EFAIL;
+		memset(c->tmp, 0, (size_t) np * np * sizeof(double));
+		for (int i = 0; i < np * np; i++)
+		{
+			c->H[i] *= n_used;
+			if (!isfinite(c->H[i]))
+				return ARIMA_EFAIL;
+		}
+		for (int i = 0; i < np; i++)
+			c->tmp[i + i * np] = 1.0;
+		if (LAPACKE_dgesv(LAPACK_COL_MAJOR, np, np, c->H, np, ipiv, c->tmp, np) != 0)
+			return ARIMA_EFAIL;
+		for (int i = 0; i < np; i++)
+			res->se[i] = c->tmp[i + i * np] >= 0.0 ? sqrt(c->tmp[i + i * np]) : NAN;
+	}
+	memcpy(res->coef, c->par, np * sizeof(double));
+	if (spec->fix_xreg && c->ncx)
+	{
+		res->coef[narma] = spec->xreg_value;
+		res->se[narma] = NAN;
+	}
+	trans_pars(spec, res->coef, 0, c->phi, c->theta);
+	demean(c, res->coef);
+	css = arima_css(c->w, c->n, spec, c->phi, c->pp, c->theta, c->qq, c->ncond, c->csswork);
+	res->sigma2 = css;
+	{
+		int			k = 0;
+
+		for (int l = c->ncond; l < c->n; l++)
+			k += !isnan(c->csswork[c->n + l]);
+		res->rss = css * k;
+	}
+	res->loglik = -0.5 * (2 * n_used * fmin + n_used + n_used * log(2 * M_PI));
+	res->aic = res->aicc = NAN;
+	if (!isfinite(res->sigma2))
+		return ARIMA_EFAIL;
+	if (h > 0)
+	{
+		double		mu = c->ncx ? res->coef[narma] : 0.0;
+
+		/* R's arimaSS: the filter sets the state the forecasts start from */
+		filter_at(c, &ssq, &sumlog, &nu);
+		arima_kalman_forecast(h, c->phi, c->pp, c->theta, c->qq, c->delta, c->nd, c->a, c->P, c->kwork,
+							  fc_mean, fc_se);
+		for (int i = 0; i < h; i++)
+		{
+			fc_mean[i] += spec->include_drift ? mu * (double) (c->n + i + 1) : mu;
+			fc_se[i] = sqrt(fc_se[i] * res->sigma2);
+		}
+	}
+	return ARIMA_OK;
+}
+
 int
 arima_fit(const double *y, int n, const ArimaSpec *spec, int h, double *fc_mean,
 		  double *fc_se, double *work, ArimaResult *res, const volatile int *cancel)
@@ -585,7 +697,55 @@ arima_fit(const double *y, int n, const ArimaSpec *spec, int h, double *fc_mean,
 		c.init[i] = 0.0;
 		c.parscale[i] = 1.0;
 	}
-	if (spec->include_mean)
+	if (spec->include_drift && !spec->fix_xreg)
+	{
+		/*
+		 * R: lm(dx ~ dxreg - 1) on the differenced series and differenced 1..n, parscale 10
+		 * times its standard error (the regression on the undifferenced data if that is empty)
+		 */
+		double		sxz = 0.0,
+					szz = 0.0,
+					sr = 0.0,
+					b;
+		int			nn = 0,
+					lo = n > c.nd + 1 ? c.nd : 0;
+
+		for (int pass = 0; pass < 2; pass++)
+			for (int t = lo; t < n; t++)
+			{
+				double		dx = y[t],
+							dz = t + 1;
+
+				if (lo > 0)
+					for (int j = 0; j < c.nd; j++)
+					{
+						dx -= c.delta[j] * y[t - j - 1];
+						dz -= c.delta[j] * (double) (t - j);
+					}
+				if (isnan(dx))
+					continue;
+				if (pass == 0)
+				{
+					sxz += dx * dz;
+					szz += dz * dz;
+					nn++;
+				}
+				else
+				{
+					double		e = dx - (sxz / szz) * dz;
+
+					sr += e * e;
+				}
+			}
+		if (nn < 2 || !(szz > 0.0))
+			return ARIMA_EFAIL;
+		b = sxz / szz;
+		c.init[narma] = b;
+		c.parscale[narma] = 10.0 * sqrt(sr / (nn - 1)) / sqrt(szz);
+		if (!(c.parscale[narma] > 0.0))
+			return ARIMA_EFAIL;
+	}
+	else if (spec->include_mean && !spec->fix_xreg)
 	{
 		double		mean = 0.0,
 					ss = 0.0;
@@ -606,6 +766,10 @@ arima_fit(const double *y, int n, const ArimaSpec *spec, int h, double *fc_mean,
 	optim_defaults(&ctl);
 	ctl.parscale = c.parscale;
 	ctl.cancel = cancel;
+	res->nest = np;
+
+	if (spec->method == ARIMA_CSS)
+		return fit_css(&c, &ctl, h, fc_mean, fc_se, res, n_used);
 
 	/* as R: CSS cannot skip missing values, so a series with any goes straight to ML */
 	if (spec->method == ARIMA_CSS_ML && m == n)
@@ -698,9 +862,14 @@ arima_fit(const double *y, int n, const ArimaSpec *spec, int h, double *fc_mean,
 
 	/* back to model parameters; the final filter gives sigma2 and the state for forecasting */
 	undo_pars(spec, c.coef, res->coef, np);
+	if (spec->fix_xreg && c.ncx)
+	{
+		res->coef[narma] = spec->xreg_value;
+		res->se[narma] = NAN;
+	}
 	trans_pars(spec, res->coef, 0, c.phi, c.theta);
 	demean(&c, res->coef);
-	filter_at(&c, &ssq, &sumlog, &nu);
+	filter_rss(&c, &ssq, &sumlog, &nu, &res->rss);
 	res->sigma2 = ssq / n_used;
 	{
 		double		value = 2 * n_used * fmin + n_used + n_used * log(2 * M_PI);
@@ -716,13 +885,14 @@ arima_fit(const double *y, int n, const ArimaSpec *spec, int h, double *fc_mean,
 
 	if (h > 0)
 	{
-		double		mu = spec->include_mean ? res->coef[narma] : 0.0;
+		double		mu = c.ncx ? res->coef[narma] : 0.0;
 
 		arima_kalman_forecast(h, c.phi, c.pp, c.theta, c.qq, c.delta, c.nd, c.a, c.P, c.kwork,
 							  fc_mean, fc_se);
 		for (int i = 0; i < h; i++)
 		{
-			fc_mean[i] += mu;
+			/* predict.Arima: + newxreg %*% beta, drift's newxreg is n + 1 .. n + h */
+			fc_mean[i] += spec->include_drift ? mu * (double) (n + i + 1) : mu;
 			fc_se[i] = sqrt(fc_se[i] * res->sigma2);
 			if (!isfinite(fc_mean[i]) || !isfinite(fc_se[i]))
 				return ARIMA_EFAIL;
@@ -734,8 +904,8 @@ arima_fit(const double *y, int n, const ArimaSpec *spec, int h, double *fc_mean,
 /* ---------- per-series entry point with fallbacks ---------- */
 
 /* the mean model, computed directly (also for constant series, where ML has no optimum) */
-static void
-fit_mean(const double *y, int n, const ArimaSpec *spec, int h, double *fc_mean, double *fc_se,
+void
+arima_fit_mean(const double *y, int n, const ArimaSpec *spec, int h, double *fc_mean, double *fc_se,
 		 ArimaResult *res, ArimaFallback fb)
 {
 	double		mean = 0.0,
@@ -753,7 +923,7 @@ fit_mean(const double *y, int n, const ArimaSpec *spec, int h, double *fc_mean, 
 		if (!isnan(y[i]))
 			ss += (y[i] - mean) * (y[i] - mean);
 	memset(res, 0, sizeof(*res));
-	res->spec = (ArimaSpec) {0, 0, 0, 0, 0, 0, spec->s, 1, spec->method};
+	res->spec = (ArimaSpec) {0, 0, 0, 0, 0, 0, spec->s, 1, spec->method, 0, 0, 0};
 	res->fallback = fb;
 	res->ncoef = 1;
 	res->coef[0] = mean;
@@ -798,7 +968,7 @@ arima_fit_series(const double *y, int n, const ArimaSpec *spec, int h, double *f
 	if (m == 0)
 	{
 		memset(res, 0, sizeof(*res));
-		res->spec = (ArimaSpec) {0, 0, 0, 0, 0, 0, spec->s, 0, spec->method};
+		res->spec = (ArimaSpec) {0, 0, 0, 0, 0, 0, spec->s, 0, spec->method, 0, 0, 0};
 		res->fallback = ARIMA_FB_NO_DATA;
 		res->n = n;
 		res->sigma2 = res->loglik = res->aic = res->aicc = NAN;
@@ -808,12 +978,12 @@ arima_fit_series(const double *y, int n, const ArimaSpec *spec, int h, double *f
 	}
 	if (m - nd < arima_ncoef(spec) + 2)
 	{
-		fit_mean(y, n, spec, h, fc_mean, fc_se, res, ARIMA_FB_TOO_SHORT);
+		arima_fit_mean(y, n, spec, h, fc_mean, fc_se, res, ARIMA_FB_TOO_SHORT);
 		return ARIMA_OK;
 	}
 	if (constant)
 	{
-		fit_mean(y, n, spec, h, fc_mean, fc_se, res, ARIMA_FB_CONSTANT);
+		arima_fit_mean(y, n, spec, h, fc_mean, fc_se, res, ARIMA_FB_CONSTANT);
 		return ARIMA_OK;
 	}
 	rc = arima_fit(y, n, spec, h, fc_mean, fc_se, work, res, cancel);
@@ -823,7 +993,7 @@ arima_fit_series(const double *y, int n, const ArimaSpec *spec, int h, double *f
 	/* the requested model failed: a random walk for a differenced model, else the mean */
 	if (nd > 0 && m >= 3)
 	{
-		ArimaSpec	naive = {0, 1, 0, 0, 0, 0, spec->s, 0, spec->method};
+		ArimaSpec	naive = {0, 1, 0, 0, 0, 0, spec->s, 0, spec->method, 0, 0, 0};
 
 		rc = arima_fit(y, n, &naive, h, fc_mean, fc_se, work, res, cancel);
 		if (rc == ARIMA_ECANCEL)
@@ -834,7 +1004,7 @@ arima_fit_series(const double *y, int n, const ArimaSpec *spec, int h, double *f
 			return ARIMA_OK;
 		}
 	}
-	fit_mean(y, n, spec, h, fc_mean, fc_se, res, ARIMA_FB_FAILED_MEAN);
+	arima_fit_mean(y, n, spec, h, fc_mean, fc_se, res, ARIMA_FB_FAILED_MEAN);
 	return ARIMA_OK;
 }
 
@@ -844,7 +1014,9 @@ typedef struct Batch
 {
 	ArimaBatchItem *items;
 	int			count;
-	const ArimaSpec *spec;
+	ArimaSeriesFn fn;
+	const void *arg;
+	void	  **extras;
 	int			h;
 	const volatile int *cancel;
 	pthread_mutex_t lock;
@@ -873,8 +1045,8 @@ batch_worker(void *arg)
 		pthread_mutex_unlock(&b->lock);
 		if (i >= b->count)
 			break;
-		if (arima_fit_series(b->items[i].y, b->items[i].n, b->spec, b->h, b->items[i].fc_mean,
-							 b->items[i].fc_se, w->work, &b->items[i].res, b->cancel) == ARIMA_ECANCEL)
+		if (b->fn(b->items[i].y, b->items[i].n, b->arg, b->h, b->items[i].fc_mean, b->items[i].fc_se,
+				  w->work, &b->items[i].res, b->extras ? b->extras[i] : NULL, b->cancel) == ARIMA_ECANCEL)
 		{
 			pthread_mutex_lock(&b->lock);
 			b->cancelled = 1;
@@ -886,9 +1058,25 @@ batch_worker(void *arg)
 	return NULL;
 }
 
+static int
+fixed_series_fn(const double *y, int n, const void *arg, int h, double *fc_mean, double *fc_se,
+				double *work, ArimaResult *res, void *extra, const volatile int *cancel)
+{
+	(void) extra;
+	return arima_fit_series(y, n, (const ArimaSpec *) arg, h, fc_mean, fc_se, work, res, cancel);
+}
+
 int
 arima_fit_batch(ArimaBatchItem *items, int count, const ArimaSpec *spec, int h, int nthreads,
 				double *work, size_t work_per_thread, const volatile int *cancel)
+{
+	return arima_run_batch(items, count, fixed_series_fn, spec, NULL, h, nthreads, work,
+						   work_per_thread, cancel);
+}
+
+int
+arima_run_batch(ArimaBatchItem *items, int count, ArimaSeriesFn fn, const void *arg, void **extras,
+				int h, int nthreads, double *work, size_t work_per_thread, const volatile int *cancel)
 {
 	Batch		b;
 	BatchWorker w[64];
@@ -903,7 +1091,9 @@ arima_fit_batch(ArimaBatchItem *items, int count, const ArimaSpec *spec, int h, 
 		nthreads = count > 0 ? count : 1;
 	b.items = items;
 	b.count = count;
-	b.spec = spec;
+	b.fn = fn;
+	b.arg = arg;
+	b.extras = extras;
 	b.h = h;
 	b.cancel = cancel;
 	b.next = 0;

@@ -28,7 +28,8 @@
 typedef enum ArimaMethod
 {
 	ARIMA_ML = 0,				/* exact ML from zero start values (SPEC: method = "ML") */
-	ARIMA_CSS_ML = 1			/* conditional sum of squares first, then exact ML (R's default) */
+	ARIMA_CSS_ML = 1,			/* conditional sum of squares first, then exact ML (R's default) */
+	ARIMA_CSS = 2				/* conditional sum of squares only (auto.arima's approximation) */
 } ArimaMethod;
 
 typedef struct ArimaSpec
@@ -38,6 +39,9 @@ typedef struct ArimaSpec
 	int			s;				/* seasonal period (>= 1) */
 	int			include_mean;	/* estimate an intercept (R: include.mean, only when d + D == 0) */
 	ArimaMethod method;
+	int			include_drift;	/* regression on t = 1..n (R: xreg = 1:n named "drift"); not with a mean */
+	int			fix_xreg;		/* the intercept / drift is fixed at xreg_value, not estimated */
+	double		xreg_value;
 } ArimaSpec;
 
 /* why a series got a simpler model than asked for */
@@ -55,7 +59,7 @@ typedef struct ArimaResult
 {
 	ArimaSpec	spec;			/* the model actually fitted (a fallback's, if any) */
 	ArimaFallback fallback;
-	int			ncoef;			/* p + q + P + Q + include_mean */
+	int			ncoef;			/* p + q + P + Q + include_mean + include_drift */
 	double		coef[ARIMA_MAX_COEF];	/* ar, ma, sar, sma, intercept (R's order) */
 	double		se[ARIMA_MAX_COEF];	/* standard errors from the Hessian (NaN if singular) */
 	double		sigma2;
@@ -66,6 +70,9 @@ typedef struct ArimaResult
 	int			n_used;			/* non-missing points minus the differencing order (R's nobs) */
 	int			optim_code;		/* 0 converged, 1 maxit reached (R's res$convergence) */
 	int			fncount;		/* objective evaluations */
+	double		rss;			/* sum of squared residuals as R's fit$residuals (standardised
+								 * Kalman innovations of every non-missing point; CSS residuals) */
+	int			nest;			/* estimated coefficients (ncoef minus a fixed one) */
 } ArimaResult;
 
 /* status codes */
@@ -93,6 +100,10 @@ int			arima_fit(const double *y, int n, const ArimaSpec *spec, int h, double *fc
 int			arima_fit_series(const double *y, int n, const ArimaSpec *spec, int h, double *fc_mean,
 							 double *fc_se, double *work, ArimaResult *res, const volatile int *cancel);
 
+/* The mean model computed directly (sigma2 the ML variance), marked with fallback fb. */
+void		arima_fit_mean(const double *y, int n, const ArimaSpec *spec, int h, double *fc_mean,
+						   double *fc_se, ArimaResult *res, ArimaFallback fb);
+
 /* One series of a batch: the input and where its results go (all memory the caller's). */
 typedef struct ArimaBatchItem
 {
@@ -113,6 +124,19 @@ typedef struct ArimaBatchItem
  */
 int			arima_fit_batch(ArimaBatchItem *items, int count, const ArimaSpec *spec, int h, int nthreads,
 							double *work, size_t work_per_thread, const volatile int *cancel);
+
+/* The per-series fitter a batch runs (arima_fit_series-like); arg is the batch's argument. */
+typedef int (*ArimaSeriesFn) (const double *y, int n, const void *arg, int h, double *fc_mean,
+							  double *fc_se, double *work, ArimaResult *res, void *extra,
+							  const volatile int *cancel);
+
+/*
+ * As arima_fit_batch with any per-series fitter: extra is items' per-item pointer array
+ * (may be NULL; item i gets extras[i]).
+ */
+int			arima_run_batch(ArimaBatchItem *items, int count, ArimaSeriesFn fn, const void *arg,
+							void **extras, int h, int nthreads, double *work, size_t work_per_thread,
+							const volatile int *cancel);
 
 /* Short English text for a fallback ("too short: mean"), NULL for ARIMA_FB_NONE. */
 const char *arima_fallback_text(ArimaFallback fb);
@@ -141,6 +165,10 @@ size_t		arima_q0_work_doubles(int p, int q);
 void		arima_like(const double *y, int n, const double *phi, int p, const double *theta, int q,
 					   const double *delta, int nd, double *a, double *P, double *Pn, double *work,
 					   double *ssq, double *sumlog, int *nu);
+/* the same, also returning (rss != NULL) the sum of squared standardised innovations of every point */
+void		arima_like_rss(const double *y, int n, const double *phi, int p, const double *theta, int q,
+						   const double *delta, int nd, double *a, double *P, double *Pn, double *work,
+						   double *ssq, double *sumlog, int *nu, double *rss);
 
 /* doubles of work space arima_like() and arima_kalman_forecast() need */
 size_t		arima_kalman_work_doubles(int rd, int nd);

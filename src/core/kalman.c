@@ -366,6 +366,16 @@ arima_like(const double *y, int n, const double *phi, int p, const double *theta
 		   const double *delta, int nd, double *a, double *P, double *Pn, double *work,
 		   double *ssq_out, double *sumlog_out, int *nu_out)
 {
+	arima_like_rss(y, n, phi, p, theta, q, delta, nd, a, P, Pn, work, ssq_out, sumlog_out, nu_out, NULL);
+}
+
+void
+arima_like_rss(const double *y, int n, const double *phi, int p, const double *theta, int q,
+			   const double *delta, int nd, double *a, double *P, double *Pn, double *work,
+			   double *ssq_out, double *sumlog_out, int *nu_out, double *rss_out)
+{
+	double		rss = 0.0;
+
 	int			r = p > q + 1 ? p : q + 1;
 	int			rd = r + nd;
 	double	   *anew = work;
@@ -407,6 +417,7 @@ arima_like(const double *y, int n, const double *phi, int p, const double *theta
 				ssq += resid * resid / gain;
 				sumlog += log(gain);
 			}
+			rss += resid * resid / gain;	/* R's residuals: resid / sqrt(gain), diffuse ones too */
 			for (int i = 0; i < rd; i++)
 				a[i] = anew[i] + M[i] * resid / gain;
 			/*
@@ -430,6 +441,8 @@ arima_like(const double *y, int n, const double *phi, int p, const double *theta
 	*ssq_out = ssq;
 	*sumlog_out = sumlog;
 	*nu_out = nu;
+	if (rss_out)
+		*rss_out = rss;
 }
 
 void
