@@ -50,3 +50,18 @@ SELECT mktdb.unschedule_retrain('nosuch');
 
 -- model references: "name@N" reads version N; malformed references are refused
 SELECT mktdb.retrain('a@b');
+
+-- a name belongs to one kind: another kind of model cannot take it over
+CREATE TABLE pts AS SELECT g AS id, (g % 3)::float8 AS x FROM generate_series(1, 30) g;
+SELECT model, version FROM mktdb.kmeans_segment('taken', 'pts', ARRAY['x'], 2);
+\set VERBOSITY sqlstate
+SELECT count(*) FROM mktdb.rfm_score('taken', 'SELECT id AS c, now() AS d, 1 AS a FROM pts', 'c', 'd', 'a');
+\set VERBOSITY terse
+SELECT name, version, kind FROM mktdb.models;
+-- version references read explicit versions; an unknown version is 42704
+SELECT model, version FROM mktdb.kmeans_segment('taken', 'pts', ARRAY['x'], 2);
+SELECT mktdb.segment_of('taken@1', ARRAY[2.0]) = mktdb.segment_of('taken@2', ARRAY[2.0]) AS same_segment;
+\set VERBOSITY sqlstate
+SELECT mktdb.segment_of('taken@3', ARRAY[2.0]);
+SELECT mktdb.segment_of('taken@x', ARRAY[2.0]);
+\set VERBOSITY terse

@@ -655,7 +655,7 @@ mktdb_kmeans_segment(PG_FUNCTION_ARGS)
 		if (i != 4)
 			require_arg(fcinfo, i, argnames[i]);
 	name = text_to_cstring(PG_GETARG_TEXT_PP(0));
-	mk_check_model_name(name);
+	mk_check_can_store(name, "kmeans");
 	source = text_to_cstring(PG_GETARG_TEXT_PP(1));
 	features = mk_text_array(PG_GETARG_ARRAYTYPE_P(2), &d, "features");
 	for (int i = 0; i < d; i++)

@@ -71,6 +71,9 @@ typedef struct MkModelInfo
 /* ERROR 22023 unless name is a usable model name (non-empty, <= 200 bytes, no '@'). */
 void		mk_check_model_name(const char *name);
 
+/* Raises the errors mk_store_model would (another role's name, another kind) before any work. */
+void		mk_check_can_store(const char *name, const char *kind);
+
 /*
  * Stores a new version of a model, in one INSERT; returns the model_id and sets *version.
  * spec_json / metrics_json are JSON texts (metrics may be NULL).  Serialises concurrent

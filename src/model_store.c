@@ -311,6 +311,52 @@ mk_check_model_name(const char *name)
 				 errhint("\"name@N\" reads version N of a model; it cannot name a new model.")));
 }
 
+/*
+ * The version a new model of this name and kind would get (SPI connected).
+ * Refuses a name another role owns, and a name used by another kind: the
+ * catalog is read without row security (mktdb._model_head) so that such a
+ * name is refused instead of colliding on UNIQUE(name, version).
+ */
+static int32
+check_store(const char *name, const char *kind)
+{
+	Oid			t[1] = {TEXTOID};
+	Datum		a[1];
+	bool		isnull;
+	Oid			owner;
+	char	   *have;
+
+	a[0] = CStringGetTextDatum(name);
+	if (SPI_execute_with_args("SELECT owner::oid, version, kind FROM mktdb._model_head($1)",
+							  1, t, a, NULL, false, 1) != SPI_OK_SELECT)
+		elog(ERROR, "reading mktdb.model failed");
+	if (SPI_processed == 0)
+		return 1;
+	owner = DatumGetObjectId(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
+	if (!has_privs_of_role(GetUserId(), owner))
+		ereport(ERROR,
+				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+				 errmsg("model \"%s\" belongs to role \"%s\"", name, GetUserNameFromId(owner, false)),
+				 errhint("Choose another model name; only the owner can add versions to a model.")));
+	have = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 3);
+	if (strcmp(have, kind) != 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_WRONG_OBJECT_TYPE),
+				 errmsg("model \"%s\" is a %s model, not a %s model", name, have, kind),
+				 errhint("Choose another name, or drop the model first with mktdb.drop_model('%s').", name)));
+	return DatumGetInt32(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2, &isnull)) + 1;
+}
+
+void
+mk_check_can_store(const char *name, const char *kind)
+{
+	mk_check_model_name(name);
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	(void) check_store(name, kind);
+	SPI_finish();
+}
+
 int64
 mk_store_model(const char *name, const char *kind, const char *spec_json,
 			   const char *metrics_json, int64 n_rows, double train_ms, bytea *data,
@@ -338,22 +384,7 @@ mk_store_model(const char *name, const char *kind, const char *spec_json,
 	lvals[0] = CStringGetTextDatum(name);
 	SPI_execute_with_args("SELECT pg_catalog.pg_advisory_xact_lock(pg_catalog.hashtext('mktdb.model:' || $1))",
 						  1, ltypes, lvals, NULL, false, 0);
-	ret = SPI_execute_with_args("SELECT owner::oid, version FROM mktdb._model_head($1)",
-								1, ltypes, lvals, NULL, false, 1);
-	if (ret != SPI_OK_SELECT)
-		elog(ERROR, "reading mktdb.model failed");
-	*version = 1;
-	if (SPI_processed == 1)
-	{
-		Oid			owner = DatumGetObjectId(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
-
-		if (!has_privs_of_role(GetUserId(), owner))
-			ereport(ERROR,
-					(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
-					 errmsg("model \"%s\" belongs to role \"%s\"", name, GetUserNameFromId(owner, false)),
-					 errhint("Choose another model name; only the owner can add versions to a model.")));
-		*version = DatumGetInt32(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2, &isnull)) + 1;
-	}
+	*version = check_store(name, kind);
 
 	vals[0] = CStringGetTextDatum(name);
 	vals[1] = CStringGetTextDatum(kind);

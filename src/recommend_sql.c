@@ -1017,7 +1017,7 @@ mktdb_recommend_train(PG_FUNCTION_ARGS)
 	top_k = PG_GETARG_INT32(13);
 
 	/* every argument is checked before any work */
-	mk_check_model_name(name);
+	mk_check_can_store(name, "recommender");
 	if (weight_col != NULL && weight_col[0] == '\0')
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),

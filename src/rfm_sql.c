@@ -76,7 +76,7 @@ rfm_get_args(FunctionCallInfo fcinfo, RfmArgs *a)
 				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
 				 errmsg("bins must not be NULL")));
 	a->bins = PG_GETARG_INT32(6);
-	mk_check_model_name(a->model);
+	mk_check_can_store(a->model, "rfm");
 	if (a->bins < RFM_MIN_BINS || a->bins > RFM_MAX_BINS)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
