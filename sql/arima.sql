@@ -201,8 +201,7 @@ SELECT try(q) FROM (VALUES
   ($$SELECT * FROM mktdb.arima_forecast('bad', 'mixed', NULL, 'units', pdq => '{1,0,0}', seasonal_pdq => '{0,0,0}')$$),
   ($$SELECT * FROM mktdb.arima_forecast(NULL, 'mixed', 't', 'units', pdq => '{1,0,0}', seasonal_pdq => '{0,0,0}')$$),
   ($$SELECT * FROM mktdb.arima_forecast('a@b', 'mixed', 't', 'units', pdq => '{1,0,0}', seasonal_pdq => '{0,0,0}')$$),
-  ($$SELECT * FROM mktdb.arima_forecast('bad', 'mixed', 't', 'units')$$),
-  ($$SELECT * FROM mktdb.arima_forecast('bad', 'daily', 'day', 'units', pdq => '{1,0,0}')$$),
+  ($$SELECT * FROM mktdb.arima_forecast('bad', 'mixed', 't', 'units', seasonal_pdq => '{0,1,1}')$$),
   ($$SELECT * FROM mktdb.forecasts_of('kmeans_does_not_exist')$$)
 ) AS x(q);
 SELECT count(*) AS models_after FROM mktdb.model;

@@ -29,8 +29,9 @@
 #include "utils/timestamp.h"
 
 #include "core/arima.h"
+#include "core/autoarima.h"
 
-#define ARIMA_BLOB_VERSION 1
+#define ARIMA_BLOB_VERSION 2		/* 2: per-series MASE scale; 1 still read */
 #define MAX_HORIZON 10000
 #define MAX_PERIOD 1000
 #define MAX_SERIES_PERIODS 1000000
@@ -85,11 +86,11 @@ typedef struct SeriesData
 typedef struct ArimaSeriesRec
 {
 	char	   *series;
-	int32		ord[8];			/* p d q P D Q s include_mean */
+	int32		ord[8];			/* p d q P D Q s constant (0 none, 1 intercept, 2 drift) */
 	int32		ncoef;
 	double	   *coef;
 	double	   *se;
-	double		stats[4];		/* sigma2, loglik, aic, aicc */
+	double		stats[5];		/* sigma2, loglik, aic, aicc, MASE scale (NaN: none) */
 	int32		ints[4];		/* n_obs, n_used, fallback code, optimiser code (R's) */
 	char	   *fallback;
 	int64	   *steps;
@@ -105,6 +106,56 @@ typedef struct ArimaModel
 	int64		nseries;
 	ArimaSeriesRec *s;
 } ArimaModel;
+
+/* what automatic selection chose, for the model version's metrics */
+typedef struct AutoCounts
+{
+	int			nlabels;
+	int			cap;
+	char	  **label;			/* R's model label, "ARIMA(0,1,1)(0,1,1)[12] with drift" */
+	int		   *count;
+	int64		approximated;	/* series searched with the CSS approximation */
+	int64		models_tried;
+	int64		refits;
+	int64		constant_after_differencing;
+} AutoCounts;
+
+static void
+auto_count(AutoCounts *ac, const ArimaResult *res, const AutoArimaInfo *info, MemoryContext cxt)
+{
+	char		buf[96];
+	const ArimaSpec *sp = &res->spec;
+	int			i;
+
+	if (res->fallback != ARIMA_FB_NONE && res->fallback != ARIMA_FB_CONSTANT)
+		return;					/* counted as fallbacks */
+	if (sp->P + sp->D + sp->Q > 0)
+		snprintf(buf, sizeof buf, "ARIMA(%d,%d,%d)(%d,%d,%d)[%d]%s", sp->p, sp->d, sp->q, sp->P, sp->D, sp->Q,
+				 sp->s, sp->include_drift ? " with drift" : sp->include_mean ? " with non-zero mean" : "");
+	else
+		snprintf(buf, sizeof buf, "ARIMA(%d,%d,%d)%s", sp->p, sp->d, sp->q,
+				 sp->include_drift ? " with drift" : sp->include_mean ? " with non-zero mean" : "");
+	for (i = 0; i < ac->nlabels; i++)
+		if (strcmp(ac->label[i], buf) == 0)
+			break;
+	if (i == ac->nlabels)
+	{
+		if (ac->nlabels == ac->cap)
+		{
+			ac->cap = ac->cap ? 2 * ac->cap : 32;
+			ac->label = ac->label ? repalloc(ac->label, ac->cap * sizeof(char *)) : MemoryContextAlloc(cxt, ac->cap * sizeof(char *));
+			ac->count = ac->count ? repalloc(ac->count, ac->cap * sizeof(int)) : MemoryContextAlloc(cxt, ac->cap * sizeof(int));
+		}
+		ac->label[i] = MemoryContextStrdup(cxt, buf);
+		ac->count[i] = 0;
+		ac->nlabels++;
+	}
+	ac->count[i]++;
+	ac->approximated += info->approximation;
+	ac->models_tried += info->nmodels;
+	ac->refits += info->nrefits;
+	ac->constant_after_differencing += (info->nmodels == 0 && info->constant != AUTO_CONST_SERIES);
+}
 
 static const double Z80 = 1.2815515655446004;
 static const double Z95 = 1.959963984540054;
@@ -510,7 +561,7 @@ put_series(MkWriter *w, const ArimaSeriesRec *r, int h)
 	mk_put_i32s(w, r->ord, 8);
 	mk_put_f64s(w, r->coef, r->ncoef);
 	mk_put_f64s(w, r->se, r->ncoef);
-	mk_put_f64s(w, r->stats, 4);
+	mk_put_f64s(w, r->stats, 5);
 	mk_put_i32s(w, r->ints, 4);
 	mk_put_text(w, r->fallback);
 	mk_put_i64s(w, r->steps, h);
@@ -533,7 +584,7 @@ arima_decode(bytea *blob, MemoryContext cxt)
 	m->period = mkf_get_i32(&r);
 	m->nseries = mkf_get_i64(&r);
 	mk_reader_check(&r);
-	if (fmt != ARIMA_BLOB_VERSION)
+	if (fmt != 1 && fmt != ARIMA_BLOB_VERSION)
 		mk_damaged(psprintf("unknown arima model format %d", fmt));
 	if (m->horizon < 1 || m->horizon > MAX_HORIZON || m->nseries < 0 ||
 		(m->time_kind != TK_INTEGER && m->time_kind != TK_TIME) ||
@@ -555,9 +606,9 @@ arima_decode(bytea *blob, MemoryContext cxt)
 		if (s->ord[0] < 0 || s->ord[0] > ARIMA_MAX_P || s->ord[2] < 0 || s->ord[2] > ARIMA_MAX_P ||
 			s->ord[1] < 0 || s->ord[1] > ARIMA_MAX_D || s->ord[3] < 0 || s->ord[3] > ARIMA_MAX_SP ||
 			s->ord[5] < 0 || s->ord[5] > ARIMA_MAX_SP || s->ord[4] < 0 || s->ord[4] > ARIMA_MAX_SD ||
-			s->ord[6] < 1 || s->ord[6] > MAX_PERIOD || (s->ord[7] != 0 && s->ord[7] != 1))
+			s->ord[6] < 1 || s->ord[6] > MAX_PERIOD || s->ord[7] < 0 || s->ord[7] > 2)
 			mk_damaged("bad arima orders");
-		sp = (ArimaSpec) {s->ord[0], s->ord[1], s->ord[2], s->ord[3], s->ord[4], s->ord[5], s->ord[6], s->ord[7], ARIMA_ML, 0, 0, 0};
+		sp = (ArimaSpec) {s->ord[0], s->ord[1], s->ord[2], s->ord[3], s->ord[4], s->ord[5], s->ord[6], s->ord[7] == 1, ARIMA_ML, s->ord[7] == 2, 0, 0};
 		s->ncoef = arima_ncoef(&sp);
 		s->coef = mk_get_f64s(&r, &n);
 		if (n != s->ncoef)
@@ -569,9 +620,10 @@ arima_decode(bytea *blob, MemoryContext cxt)
 			double	   *st = mk_get_f64s(&r, &n);
 			int32	   *in;
 
-			if (n != 4)
+			if (n != (fmt == 1 ? 4 : 5))
 				mk_damaged("bad arima statistics");
-			memcpy(s->stats, st, sizeof(s->stats));
+			s->stats[4] = NAN;
+			memcpy(s->stats, st, n * sizeof(double));
 			in = mk_get_i32s(&r, &n);
 			if (n != 4)
 				mk_damaged("bad arima counts");
@@ -607,7 +659,7 @@ static char *
 coef_json(const ArimaSeriesRec *r)
 {
 	MkJson		j;
-	ArimaSpec	sp = {r->ord[0], r->ord[1], r->ord[2], r->ord[3], r->ord[4], r->ord[5], r->ord[6], r->ord[7], ARIMA_ML, 0, 0, 0};
+	ArimaSpec	sp = {r->ord[0], r->ord[1], r->ord[2], r->ord[3], r->ord[4], r->ord[5], r->ord[6], r->ord[7] == 1, ARIMA_ML, r->ord[7] == 2, 0, 0};
 	char		nm[32];
 
 	mk_json_begin(&j);
@@ -661,11 +713,14 @@ mktdb_arima_forecast(PG_FUNCTION_ARGS)
 	ArimaSeriesRec *recs;
 	int			nfb[ARIMA_FB_FAILED_MEAN + 1] = {0};
 	int			not_converged = 0;
+	AutoCounts	ac;
 	double	   *work;
 	MkWriter	w;
 	MkJson		js;
 	int32		version;
 	double		train_ms;
+
+	memset(&ac, 0, sizeof(ac));
 
 	/* ---- arguments, all checked before any work ---- */
 	if (PG_ARGISNULL(0))
@@ -703,20 +758,19 @@ mktdb_arima_forecast(PG_FUNCTION_ARGS)
 		check_model_size(&rq, rq.period, 1);
 
 	/*
-	 * Hook for automatic order selection (issue 6): it chooses per series in place of the
-	 * fixed orders below.  Until it exists, NULL orders are refused here, before any work;
-	 * a NULL seasonal_pdq is accepted only where there is no seasonal part to choose.
+	 * pdq NULL: automatic selection of every order (forecast::auto.arima), so seasonal_pdq
+	 * must be NULL too.  pdq given and seasonal_pdq NULL: no seasonal part, as R's arima()
+	 * defaults to seasonal = c(0, 0, 0).
 	 */
+	if (rq.auto_order && !rq.auto_seasonal)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("seasonal_pdq must be NULL when pdq is NULL (automatic order selection)"),
+				 errhint("Leave both NULL to choose every order per series, or give pdq as well.")));
 	if (rq.auto_order)
-		ereport(ERROR,
-				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
-				 errmsg("automatic order selection is not available yet"),
-				 errhint("Give the orders, e.g. pdq => ARRAY[0,1,1], seasonal_pdq => ARRAY[0,1,1].")));
-	if (rq.auto_seasonal && rq.period > 1)
-		ereport(ERROR,
-				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
-				 errmsg("automatic seasonal order selection is not available yet"),
-				 errhint("Give seasonal_pdq, e.g. ARRAY[0,1,1], or ARRAY[0,0,0] for no seasonal part.")));
+		rq.order[0] = rq.order[1] = rq.order[2] = 0;
+	if (rq.auto_seasonal)
+		rq.sorder[0] = rq.sorder[1] = rq.sorder[2] = 0;
 
 	/* forecasts go back as rows; check the call context before reading anything */
 	InitMaterializedSRF(fcinfo, 0);
@@ -730,15 +784,6 @@ mktdb_arima_forecast(PG_FUNCTION_ARGS)
 	period = rq.period > 0 ? rq.period : (st.known ? st.period : 1);
 	if (sd.time_type == INT2OID || sd.time_type == INT4OID || sd.time_type == INT8OID)
 		period = rq.period > 0 ? rq.period : 1;
-	if (rq.auto_seasonal)
-	{
-		if (period > 1)
-			ereport(ERROR,
-					(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
-					 errmsg("automatic seasonal order selection is not available yet (the inferred period is %d)", period),
-					 errhint("Give seasonal_pdq, e.g. ARRAY[0,1,1], or ARRAY[0,0,0] for no seasonal part.")));
-		rq.sorder[0] = rq.sorder[1] = rq.sorder[2] = 0;
-	}
 
 	/* period indexes: duplicates are an error, gaps become missing values */
 	{
@@ -773,7 +818,14 @@ mktdb_arima_forecast(PG_FUNCTION_ARGS)
 				longest = Max(longest, len);
 			}
 		}
-		check_model_size(&rq, period, longest);
+		if (!rq.auto_order)
+			check_model_size(&rq, period, longest);
+		else if (autoarima_work_doubles((int) Min(longest, INT_MAX), period) > MAX_WORK_DOUBLES)
+			ereport(ERROR,
+					(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+					 errmsg("automatic order selection for period %d and %lld periods needs too much memory",
+							period, (long long) longest),
+					 errhint("Use a shorter period or give the orders.")));
 
 		/*
 		 * ---- fit every series: pure C on mk_thread_count() threads, no PostgreSQL call until
@@ -783,7 +835,11 @@ mktdb_arima_forecast(PG_FUNCTION_ARGS)
 			ArimaSpec	spec = {rq.order[0], rq.order[1], rq.order[2], rq.sorder[0], rq.sorder[1],
 			rq.sorder[2], period, (rq.order[1] + rq.sorder[1]) == 0, ARIMA_ML, 0, 0, 0};
 			int			nthreads = Min(mk_thread_count(), Max(sd.nseries, 1));
-			size_t		per_thread = arima_work_doubles(&spec, (int) longest);
+			size_t		per_thread = rq.auto_order ? autoarima_work_doubles((int) longest, period)
+				: arima_work_doubles(&spec, (int) longest);
+			AutoArimaOptions aopt = {period};
+			AutoArimaInfo *infos = NULL;
+			void	  **extras = NULL;
 			ArimaBatchItem *items;
 			int64		total_len = 0;
 			double	   *ybuf,
@@ -823,8 +879,21 @@ mktdb_arima_forecast(PG_FUNCTION_ARGS)
 					CHECK_FOR_INTERRUPTS();
 			}
 
-			if (arima_fit_batch(items, sd.nseries, &spec, rq.horizon, nthreads, work, per_thread,
-								(const volatile int *) &QueryCancelPending) == ARIMA_ECANCEL)
+			if (rq.auto_order)
+			{
+				infos = MemoryContextAllocHuge(train_cxt, Max(sd.nseries, 1) * sizeof(AutoArimaInfo));
+				extras = MemoryContextAllocHuge(train_cxt, Max(sd.nseries, 1) * sizeof(void *));
+				for (int s = 0; s < sd.nseries; s++)
+				{
+					infos[s].trace = NULL;
+					extras[s] = &infos[s];
+				}
+			}
+			if ((rq.auto_order
+				 ? arima_run_batch(items, sd.nseries, autoarima_fit_series, &aopt, extras, rq.horizon,
+								   nthreads, work, per_thread, (const volatile int *) &QueryCancelPending)
+				 : arima_fit_batch(items, sd.nseries, &spec, rq.horizon, nthreads, work, per_thread,
+								   (const volatile int *) &QueryCancelPending)) == ARIMA_ECANCEL)
 			{
 				CHECK_FOR_INTERRUPTS();
 				ereport(ERROR,
@@ -855,7 +924,7 @@ mktdb_arima_forecast(PG_FUNCTION_ARGS)
 				r->ord[4] = res->spec.D;
 				r->ord[5] = res->spec.Q;
 				r->ord[6] = res->spec.s;
-				r->ord[7] = res->spec.include_mean;
+				r->ord[7] = res->spec.include_drift ? 2 : res->spec.include_mean ? 1 : 0;
 				r->ncoef = res->ncoef;
 				r->coef = palloc(Max(res->ncoef, 1) * sizeof(double));
 				r->se = palloc(Max(res->ncoef, 1) * sizeof(double));
@@ -865,6 +934,10 @@ mktdb_arima_forecast(PG_FUNCTION_ARGS)
 				r->stats[1] = res->loglik;
 				r->stats[2] = res->aic;
 				r->stats[3] = res->aicc;
+				r->stats[4] = rq.auto_order ? infos[s].mase_scale
+					: autoarima_mase_scale(items[s].y, items[s].n, period);
+				if (rq.auto_order)
+					auto_count(&ac, res, &infos[s], train_cxt);
 				r->ints[0] = items[s].n;
 				r->ints[1] = res->n_used;
 				r->ints[2] = res->fallback;
@@ -959,6 +1032,39 @@ mktdb_arima_forecast(PG_FUNCTION_ARGS)
 			mk_json_int(&js, nfb[f]);
 		}
 		mk_json_obj_close(&js);
+		if (rq.auto_order)
+		{
+			/* series per chosen model, most frequent first */
+			mk_json_key(&js, "selection");
+			mk_json_str(&js, "auto.arima");
+			mk_json_key(&js, "orders");
+			mk_json_obj_open(&js);
+			for (int i = 0; i < ac.nlabels; i++)
+				for (int j = i + 1; j < ac.nlabels; j++)
+					if (ac.count[j] > ac.count[i] ||
+						(ac.count[j] == ac.count[i] && strcmp(ac.label[j], ac.label[i]) < 0))
+					{
+						char	   *tl = ac.label[i];
+						int			tc = ac.count[i];
+
+						ac.label[i] = ac.label[j];
+						ac.count[i] = ac.count[j];
+						ac.label[j] = tl;
+						ac.count[j] = tc;
+					}
+			for (int i = 0; i < ac.nlabels; i++)
+			{
+				mk_json_key(&js, ac.label[i]);
+				mk_json_int(&js, ac.count[i]);
+			}
+			mk_json_obj_close(&js);
+			mk_json_key(&js, "approximated");
+			mk_json_int(&js, ac.approximated);
+			mk_json_key(&js, "models_tried");
+			mk_json_int(&js, ac.models_tried);
+			mk_json_key(&js, "exact_refits");
+			mk_json_int(&js, ac.refits);
+		}
 		mk_json_key(&js, "not_converged");
 		mk_json_int(&js, not_converged);
 		mk_json_key(&js, "missing_values");
@@ -1098,8 +1204,8 @@ mktdb_arima_model_rows(PG_FUNCTION_ARGS)
 		for (int64 s = 0; s < m->nseries; s++)
 		{
 			ArimaSeriesRec *r = &m->s[s];
-			Datum		values[17];
-			bool		nulls[17] = {false};
+			Datum		values[18];
+			bool		nulls[18] = {false};
 
 			CHECK_FOR_INTERRUPTS();
 			values[0] = name;
@@ -1127,6 +1233,10 @@ mktdb_arima_model_rows(PG_FUNCTION_ARGS)
 				values[16] = BoolGetDatum(r->ints[3] == 0);
 			else
 				nulls[16] = true;
+			if (isfinite(r->stats[4]))
+				values[17] = Float8GetDatum(r->stats[4]);
+			else
+				nulls[17] = true;
 			tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
 		}
 	}

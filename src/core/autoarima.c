@@ -450,14 +450,36 @@ tried(const AutoArimaInfo *I, int p, int q, int P, int Q, int c)
 	return 0;
 }
 
+static int	select_and_fit(const double *y0, int n0, const void *arg, int h, double *fc_mean,
+						   double *fc_se, double *work, ArimaResult *res, AutoArimaInfo *I,
+						   const volatile int *cancel);
+
 int
 autoarima_fit_series(const double *y0, int n0, const void *arg, int h, double *fc_mean,
 					 double *fc_se, double *work, ArimaResult *res, void *extra,
 					 const volatile int *cancel)
 {
-	const AutoArimaOptions *opt = arg;
 	AutoArimaInfo local,
 			   *I = extra ? extra : &local;
+	AutoTraceEntry trace[AUTO_NMODELS],
+			   *user_trace = extra ? ((AutoArimaInfo *) extra)->trace : NULL;
+	int			rc;
+
+	memset(I, 0, sizeof(*I));
+	I->trace = trace;			/* the search reads its path back, so it is always kept */
+	rc = select_and_fit(y0, n0, arg, h, fc_mean, fc_se, work, res, I, cancel);
+	if (user_trace)
+		memcpy(user_trace, trace, I->ntrace * sizeof(AutoTraceEntry));
+	I->trace = user_trace;
+	return rc;
+}
+
+static int
+select_and_fit(const double *y0, int n0, const void *arg, int h, double *fc_mean,
+			   double *fc_se, double *work, ArimaResult *res, AutoArimaInfo *I,
+			   const volatile int *cancel)
+{
+	const AutoArimaOptions *opt = arg;
 	Search		S;
 	int			first = 0,
 				m = opt->period > 1 ? opt->period : 1,
@@ -486,7 +508,6 @@ autoarima_fit_series(const double *y0, int n0, const void *arg, int h, double *f
 				bQ,
 				bc;
 
-	memset(I, 0, sizeof(*I));
 	I->seas_strength = I->kpss_d0 = I->kpss_d1 = I->sigma2_ml = I->mase_scale = NAN;
 	while (first < n0 && isnan(y0[first]))
 		first++;

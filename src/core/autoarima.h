@@ -37,7 +37,7 @@ typedef struct AutoArimaInfo
 	int			nrefits;		/* exact refits after an approximate search */
 	double		sigma2_ml;		/* stats::arima's sigma2 (res->sigma2 holds auto.arima's) */
 	double		mase_scale;		/* in-sample MAE of the seasonal naive forecast (NaN if 0) */
-	AutoTraceEntry trace[AUTO_NMODELS];	/* search path (ntrace entries) */
+	AutoTraceEntry *trace;		/* the caller's AUTO_NMODELS entries for the search path, or NULL */
 	int			ntrace;
 } AutoArimaInfo;
 

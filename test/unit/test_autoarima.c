@@ -223,6 +223,7 @@ main(void)
 					h = r->h,
 					ok;
 		AutoArimaInfo info;
+		AutoTraceEntry trace[AUTO_NMODELS];
 		ArimaResult res;
 		AutoArimaOptions opt;
 		double		st;
@@ -299,6 +300,7 @@ main(void)
 			struct timespec t0, t1;
 
 			clock_gettime(CLOCK_MONOTONIC, &t0);
+			info.trace = trace;
 			autoarima_fit_series(s->y, n, &opt, h, fc, se, work, &res, &info, NULL);
 			clock_gettime(CLOCK_MONOTONIC, &t1);
 			fit_s = (t1.tv_sec - t0.tv_sec) + 1e-9 * (t1.tv_nsec - t0.tv_nsec);
