@@ -1,15 +1,17 @@
 # mktdb -- PGXS build.  The extension script is assembled from sql/ext/*.sql
 # (one file per concern, in name order) so that each capability keeps its SQL
-# next to its own tests.
+# next to its own tests.  Released versions are frozen: sql/mktdb--0.1.0.sql is
+# committed as released, and sql/mktdb--0.1.0--0.2.0.sql upgrades it.
 EXTENSION = mktdb
-EXTVERSION = 0.1.0
+EXTVERSION = 0.2.0
 MODULE_big = mktdb
 
 SRCS = $(sort $(wildcard src/*.c) $(wildcard src/core/*.c))
 OBJS = $(SRCS:.c=.o)
 
 DATA_built = sql/$(EXTENSION)--$(EXTVERSION).sql
-DATA = $(filter-out $(DATA_built),$(wildcard sql/$(EXTENSION)--*--*.sql))
+# released versions' scripts are frozen (committed); upgrades go through sql/mktdb--A--B.sql
+DATA = $(filter-out $(DATA_built),$(wildcard sql/$(EXTENSION)--*.sql))
 
 # pg_regress inputs: every sql/*.sql that is not an extension script.  test/run.sh runs
 # each in its own database (tests create their own tables and models).

@@ -325,26 +325,32 @@ check_store(const char *name, const char *kind)
 	bool		isnull;
 	Oid			owner;
 	char	   *have;
+	int32		version;
 
 	a[0] = CStringGetTextDatum(name);
-	if (SPI_execute_with_args("SELECT owner::oid, version, kind FROM mktdb._model_head($1)",
+	if (SPI_execute_with_args("SELECT owner::oid, version FROM mktdb._model_head($1)",
 							  1, t, a, NULL, false, 1) != SPI_OK_SELECT)
 		elog(ERROR, "reading mktdb.model failed");
 	if (SPI_processed == 0)
 		return 1;
 	owner = DatumGetObjectId(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
+	version = DatumGetInt32(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2, &isnull));
 	if (!has_privs_of_role(GetUserId(), owner))
 		ereport(ERROR,
 				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
 				 errmsg("model \"%s\" belongs to role \"%s\"", name, GetUserNameFromId(owner, false)),
 				 errhint("Choose another model name; only the owner can add versions to a model.")));
-	have = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 3);
-	if (strcmp(have, kind) != 0)
+	/* our own model: row security lets us read its kind */
+	if (SPI_execute_with_args("SELECT kind FROM mktdb.model WHERE name = $1 ORDER BY version DESC LIMIT 1",
+							  1, t, a, NULL, false, 1) != SPI_OK_SELECT)
+		elog(ERROR, "reading mktdb.model failed");
+	have = SPI_processed == 1 ? SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1) : NULL;
+	if (have != NULL && strcmp(have, kind) != 0)
 		ereport(ERROR,
 				(errcode(ERRCODE_WRONG_OBJECT_TYPE),
 				 errmsg("model \"%s\" is a %s model, not a %s model", name, have, kind),
 				 errhint("Choose another name, or drop the model first with mktdb.drop_model('%s').", name)));
-	return DatumGetInt32(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2, &isnull)) + 1;
+	return version + 1;
 }
 
 void

@@ -152,7 +152,7 @@ AS 'MODULE_PATHNAME', 'mktdb_model_cache' LANGUAGE C STRICT VOLATILE;
 -- Newest version and owner of a model name, whoever owns it: the trainers need it
 -- to refuse adding a version to another role's model (row security would hide it).
 -- SECURITY DEFINER is safe here: fixed search_path, no dynamic SQL, reads one row.
-CREATE FUNCTION mktdb._model_head(p_name text) RETURNS TABLE(owner regrole, version int, kind text)
+CREATE FUNCTION mktdb._model_head(p_name text) RETURNS TABLE(owner regrole, version int)
 LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
-    SELECT m.owner, m.version, m.kind FROM mktdb.model m WHERE m.name = p_name ORDER BY m.version DESC LIMIT 1
+    SELECT m.owner, m.version FROM mktdb.model m WHERE m.name = p_name ORDER BY m.version DESC LIMIT 1
 $$;
