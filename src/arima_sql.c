@@ -225,7 +225,7 @@ static void
 check_model_size(const ArimaRequest *rq, int period, int64 longest)
 {
 	ArimaSpec	sp = {rq->order[0], rq->order[1], rq->order[2], rq->sorder[0], rq->sorder[1],
-	rq->sorder[2], period, 0, ARIMA_ML, 0, 0, 0};
+	rq->sorder[2], period, 0, ARIMA_ML, 0, 0, 0, 0};
 	int			r = arima_state_dim(&sp);
 
 	if (r > ARIMA_MAX_R)
@@ -608,7 +608,7 @@ arima_decode(bytea *blob, MemoryContext cxt)
 			s->ord[5] < 0 || s->ord[5] > ARIMA_MAX_SP || s->ord[4] < 0 || s->ord[4] > ARIMA_MAX_SD ||
 			s->ord[6] < 1 || s->ord[6] > MAX_PERIOD || s->ord[7] < 0 || s->ord[7] > 2)
 			mk_damaged("bad arima orders");
-		sp = (ArimaSpec) {s->ord[0], s->ord[1], s->ord[2], s->ord[3], s->ord[4], s->ord[5], s->ord[6], s->ord[7] == 1, ARIMA_ML, s->ord[7] == 2, 0, 0};
+		sp = (ArimaSpec) {s->ord[0], s->ord[1], s->ord[2], s->ord[3], s->ord[4], s->ord[5], s->ord[6], s->ord[7] == 1, ARIMA_ML, s->ord[7] == 2, 0, 0, 0};
 		s->ncoef = arima_ncoef(&sp);
 		s->coef = mk_get_f64s(&r, &n);
 		if (n != s->ncoef)
@@ -659,7 +659,7 @@ static char *
 coef_json(const ArimaSeriesRec *r)
 {
 	MkJson		j;
-	ArimaSpec	sp = {r->ord[0], r->ord[1], r->ord[2], r->ord[3], r->ord[4], r->ord[5], r->ord[6], r->ord[7] == 1, ARIMA_ML, r->ord[7] == 2, 0, 0};
+	ArimaSpec	sp = {r->ord[0], r->ord[1], r->ord[2], r->ord[3], r->ord[4], r->ord[5], r->ord[6], r->ord[7] == 1, ARIMA_ML, r->ord[7] == 2, 0, 0, 0};
 	char		nm[32];
 
 	mk_json_begin(&j);
@@ -833,7 +833,7 @@ mktdb_arima_forecast(PG_FUNCTION_ARGS)
 		 */
 		{
 			ArimaSpec	spec = {rq.order[0], rq.order[1], rq.order[2], rq.sorder[0], rq.sorder[1],
-			rq.sorder[2], period, (rq.order[1] + rq.sorder[1]) == 0, ARIMA_ML, 0, 0, 0};
+			rq.sorder[2], period, (rq.order[1] + rq.sorder[1]) == 0, ARIMA_ML, 0, 0, 0, 0};
 			int			nthreads = Min(mk_thread_count(), Max(sd.nseries, 1));
 			size_t		per_thread = rq.auto_order ? autoarima_work_doubles((int) longest, period)
 				: arima_work_doubles(&spec, (int) longest);

@@ -362,6 +362,8 @@ typedef struct FitCtx
 				rd;
 	int			trans;			/* objective works on transformed AR parameters */
 	int			ncond;			/* CSS conditioning points */
+	int			fast;			/* spec->fast and no missing value: filter the differenced series */
+	double	   *wd;				/* n: the differenced series (fast) */
 	double	   *w;				/* n: y minus the intercept */
 	double	   *phi,
 			   *theta,
@@ -410,6 +412,7 @@ layout(FitCtx *c, const ArimaSpec *s, int n, double *base, size_t *total)
 	c->r = c->pp > c->qq + 1 ? c->pp : c->qq + 1;
 	c->rd = c->r + c->nd;
 	c->w = take(&b, n);
+	c->wd = take(&b, n);
 	c->phi = take(&b, c->pp + 1);
 	c->theta = take(&b, c->qq + 1);
 	c->delta = take(&b, c->nd + 1);
@@ -438,7 +441,7 @@ arima_work_doubles(const ArimaSpec *spec, int n)
 	FitCtx		c;
 	size_t		t1,
 				t2;
-	ArimaSpec	naive = {0, 1, 0, 0, 0, 0, spec->s, 0, ARIMA_ML, 0, 0, 0};
+	ArimaSpec	naive = {0, 1, 0, 0, 0, 0, spec->s, 0, ARIMA_ML, 0, 0, 0, 0};
 
 	layout(&c, spec, n, NULL, &t1);
 	layout(&c, &naive, n, NULL, &t2);
@@ -519,7 +522,32 @@ ml_objective(int n, const double *p, void *ex)
 	(void) n;
 	trans_pars(c->spec, p, c->trans, c->phi, c->theta);
 	demean(c, p);
-	filter_at(c, &ssq, &sumlog, &nu);
+	if (c->fast)
+	{
+		/* differencing outside the state: w'_t = w_t - sum delta_j w_{t-j-1}, state r, P0 = Q0 */
+		int			r = c->r,
+					nd = c->nd,
+					m = c->n - nd;
+
+		for (int t = nd; t < c->n; t++)
+		{
+			double		v = c->w[t];
+
+			for (int j = 0; j < nd; j++)
+				v -= c->delta[j] * c->w[t - j - 1];
+			c->wd[t - nd] = v;
+		}
+		memset(c->a, 0, r * sizeof(double));
+		memset(c->P, 0, (size_t) r * r * sizeof(double));
+		if (r > 1)
+			arima_q0(c->phi, c->pp, c->theta, c->qq, c->Pn, c->q0work);
+		else
+			c->Pn[0] = c->pp > 0 ? 1.0 / (1.0 - c->phi[0] * c->phi[0]) : 1.0;
+		arima_like(c->wd, m, c->phi, c->pp, c->theta, c->qq, c->delta, 0, c->a, c->P, c->Pn, c->kwork,
+				   &ssq, &sumlog, &nu);
+	}
+	else
+		filter_at(c, &ssq, &sumlog, &nu);
 	s2 = ssq / nu;
 	return 0.5 * (log(s2) + sumlog / nu);
 }
@@ -803,6 +831,7 @@ arima_fit(const double *y, int n, const ArimaSpec *spec, int h, double *fc_mean,
 	if (spec->Q > 0)
 		arima_ma_invert(c.par + spec->p + spec->q + spec->P, spec->Q);
 	c.trans = 1;
+	c.fast = spec->fast && m == n && c.nd > 0;
 	rc = optim_bfgs(np, c.par, &fmin, ml_objective, &c, &ctl, c.owork, &res->fncount);
 	if (rc == -3)
 		return ARIMA_ECANCEL;
@@ -923,7 +952,7 @@ arima_fit_mean(const double *y, int n, const ArimaSpec *spec, int h, double *fc_
 		if (!isnan(y[i]))
 			ss += (y[i] - mean) * (y[i] - mean);
 	memset(res, 0, sizeof(*res));
-	res->spec = (ArimaSpec) {0, 0, 0, 0, 0, 0, spec->s, 1, spec->method, 0, 0, 0};
+	res->spec = (ArimaSpec) {0, 0, 0, 0, 0, 0, spec->s, 1, spec->method, 0, 0, 0, 0};
 	res->fallback = fb;
 	res->ncoef = 1;
 	res->coef[0] = mean;
@@ -968,7 +997,7 @@ arima_fit_series(const double *y, int n, const ArimaSpec *spec, int h, double *f
 	if (m == 0)
 	{
 		memset(res, 0, sizeof(*res));
-		res->spec = (ArimaSpec) {0, 0, 0, 0, 0, 0, spec->s, 0, spec->method, 0, 0, 0};
+		res->spec = (ArimaSpec) {0, 0, 0, 0, 0, 0, spec->s, 0, spec->method, 0, 0, 0, 0};
 		res->fallback = ARIMA_FB_NO_DATA;
 		res->n = n;
 		res->sigma2 = res->loglik = res->aic = res->aicc = NAN;
@@ -993,7 +1022,7 @@ arima_fit_series(const double *y, int n, const ArimaSpec *spec, int h, double *f
 	/* the requested model failed: a random walk for a differenced model, else the mean */
 	if (nd > 0 && m >= 3)
 	{
-		ArimaSpec	naive = {0, 1, 0, 0, 0, 0, spec->s, 0, spec->method, 0, 0, 0};
+		ArimaSpec	naive = {0, 1, 0, 0, 0, 0, spec->s, 0, spec->method, 0, 0, 0, 0};
 
 		rc = arima_fit(y, n, &naive, h, fc_mean, fc_se, work, res, cancel);
 		if (rc == ARIMA_ECANCEL)

@@ -42,6 +42,9 @@ typedef struct ArimaSpec
 	int			include_drift;	/* regression on t = 1..n (R: xreg = 1:n named "drift"); not with a mean */
 	int			fix_xreg;		/* the intercept / drift is fixed at xreg_value, not estimated */
 	double		xreg_value;
+	int			fast;			/* likelihood of the differenced series when nothing is missing
+								 * (state r instead of r + d + sD; R's diffuse prior gives the same
+								 * up to ~1e-6): for the automatic search, not R-exact */
 } ArimaSpec;
 
 /* why a series got a simpler model than asked for */

@@ -237,7 +237,7 @@ static ArimaSpec
 largest_spec(int m)
 {
 	int			k = m > 1 ? cap_seasonal(m) : 0;
-	ArimaSpec	s = {MAX_P, 2, MAX_Q, k, m > 1, k, m > 1 ? m : 1, 1, ARIMA_CSS_ML, 0, 0, 0.0};
+	ArimaSpec	s = {MAX_P, 2, MAX_Q, k, m > 1, k, m > 1 ? m : 1, 1, ARIMA_CSS_ML, 0, 0, 0.0, 0};
 
 	return s;
 }
@@ -299,7 +299,7 @@ fit_ic(Search *S, int p, int q, int P, int Q, int constant, int approx, int h, d
 {
 	int			nd = S->d + S->D;
 	ArimaSpec	sp = {p, S->d, q, P, S->D, Q, S->m, constant && nd == 0, approx ? ARIMA_CSS : ARIMA_CSS_ML,
-	constant && nd == 1, 0, 0.0};
+	constant && nd == 1, 0, 0.0, 1};
 	int			rc,
 				nstar,
 				npar,
@@ -497,7 +497,7 @@ select_and_fit(const double *y0, int n0, const void *arg, int h, double *fc_mean
 				P,
 				Q,
 				approx;
-	ArimaSpec	base = {0, 0, 0, 0, 0, 0, m, 0, ARIMA_CSS_ML, 0, 0, 0.0};
+	ArimaSpec	base = {0, 0, 0, 0, 0, 0, m, 0, ARIMA_CSS_ML, 0, 0, 0.0, 0};
 	ArimaSpec	lsp = largest_spec(m);
 	double	   *aw = work,
 			   *scratch = work + arima_work_doubles(&lsp, n0);
@@ -615,7 +615,7 @@ select_and_fit(const double *y0, int n0, const void *arg, int h, double *fc_mean
 			}
 			if (autoarima_is_constant(ddx, kk))
 			{
-				ArimaSpec	sp = {0, d, 0, 0, D, 0, m, 0, ARIMA_CSS_ML, 0, 0, 0.0};
+				ArimaSpec	sp = {0, d, 0, 0, D, 0, m, 0, ARIMA_CSS_ML, 0, 0, 0.0, 0};
 				double	   *ext = scratch + 2 * (size_t) S.n;
 
 				for (int t = 0; t < kk; t++)
@@ -663,7 +663,7 @@ select_and_fit(const double *y0, int n0, const void *arg, int h, double *fc_mean
 	approx = (ns > 150 || m > 12);
 	if (approx)
 	{
-		ArimaSpec	o = {0, d, 0, 0, D, 0, m, d + D == 0, ARIMA_CSS_ML, 0, 0, 0.0};
+		ArimaSpec	o = {0, d, 0, 0, D, 0, m, d + D == 0, ARIMA_CSS_ML, 0, 0, 0.0, 0};
 		int			rc = arima_fit(S.y, S.n, &o, 0, NULL, NULL, aw, res, cancel);
 
 		if (rc == ARIMA_ECANCEL)
@@ -879,7 +879,7 @@ select_and_fit(const double *y0, int n0, const void *arg, int h, double *fc_mean
 
 	/* no model: R stops ("No suitable ARIMA model found"); mktdb falls back per series */
 	{
-		ArimaSpec	sp = {0, d, 0, 0, D, 0, m, d + D == 0, ARIMA_CSS_ML, 0, 0, 0.0};
+		ArimaSpec	sp = {0, d, 0, 0, D, 0, m, d + D == 0, ARIMA_CSS_ML, 0, 0, 0.0, 0};
 		int			rc = arima_fit_series(S.y, S.n, &sp, h, fc_mean, fc_se, aw, res, cancel);
 
 		if (rc == ARIMA_OK && res->fallback == ARIMA_FB_NONE)

@@ -191,7 +191,7 @@ test_reference_fits(void)
 
 		if (isnan(ref_value(s->name, "loglik", o)))
 			continue;
-		spec = (ArimaSpec) {o[0], o[1], o[2], o[3], o[4], o[5], o[6], (o[1] + o[4]) == 0, ARIMA_ML, 0, 0, 0};
+		spec = (ArimaSpec) {o[0], o[1], o[2], o[3], o[4], o[5], o[6], (o[1] + o[4]) == 0, ARIMA_ML, 0, 0, 0, 0};
 		work = malloc(sizeof(double) * arima_work_doubles(&spec, s->n));
 		rc = arima_fit_series(s->y, s->n, &spec, 12, mean, se, work, &res, NULL);
 		free(work);
@@ -306,7 +306,7 @@ test_css_ml(void)
 
 		if (isnan(cssml_value(s->name, "loglik")) || isnan(ref_value(s->name, "loglik", o)))
 			continue;
-		spec = (ArimaSpec) {o[0], o[1], o[2], o[3], o[4], o[5], o[6], (o[1] + o[4]) == 0, ARIMA_CSS_ML, 0, 0, 0};
+		spec = (ArimaSpec) {o[0], o[1], o[2], o[3], o[4], o[5], o[6], (o[1] + o[4]) == 0, ARIMA_CSS_ML, 0, 0, 0, 0};
 		work = malloc(sizeof(double) * arima_work_doubles(&spec, s->n));
 		rc = arima_fit(s->y, s->n, &spec, 1, mean, se, work, &res, NULL);
 		free(work);
@@ -331,7 +331,7 @@ test_css_ml(void)
 static void
 test_batch(void)
 {
-	ArimaSpec	spec = {0, 1, 1, 0, 1, 1, 12, 0, ARIMA_ML, 0, 0, 0};
+	ArimaSpec	spec = {0, 1, 1, 0, 1, 1, 12, 0, ARIMA_ML, 0, 0, 0, 0};
 	ArimaBatchItem items[MAXS];
 	double		fc[MAXS][2][12];
 	int			longest = 0,
@@ -419,7 +419,7 @@ test_fallbacks(void)
 	double		y[40],
 				mean[5],
 				se[5];
-	ArimaSpec	spec = {1, 1, 1, 0, 0, 0, 1, 0, ARIMA_ML, 0, 0, 0};
+	ArimaSpec	spec = {1, 1, 1, 0, 0, 0, 1, 0, ARIMA_ML, 0, 0, 0, 0};
 	ArimaResult res;
 	double	   *work = malloc(sizeof(double) * arima_work_doubles(&spec, 40));
 
