@@ -543,8 +543,8 @@ ml_objective(int n, const double *p, void *ex)
 			arima_q0(c->phi, c->pp, c->theta, c->qq, c->Pn, c->q0work);
 		else
 			c->Pn[0] = c->pp > 0 ? 1.0 / (1.0 - c->phi[0] * c->phi[0]) : 1.0;
-		arima_like(c->wd, m, c->phi, c->pp, c->theta, c->qq, c->delta, 0, c->a, c->P, c->Pn, c->kwork,
-				   &ssq, &sumlog, &nu);
+		arima_like_steady(c->wd, m, c->phi, c->pp, c->theta, c->qq, c->a, c->P, c->Pn, c->kwork,
+						  &ssq, &sumlog, &nu);
 	}
 	else
 		filter_at(c, &ssq, &sumlog, &nu);
@@ -831,7 +831,7 @@ arima_fit(const double *y, int n, const ArimaSpec *spec, int h, double *fc_mean,
 	if (spec->Q > 0)
 		arima_ma_invert(c.par + spec->p + spec->q + spec->P, spec->Q);
 	c.trans = 1;
-	c.fast = spec->fast && m == n && c.nd > 0;
+	c.fast = spec->fast && m == n;
 	rc = optim_bfgs(np, c.par, &fmin, ml_objective, &c, &ctl, c.owork, &res->fncount);
 	if (rc == -3)
 		return ARIMA_ECANCEL;

@@ -173,6 +173,11 @@ void		arima_like_rss(const double *y, int n, const double *phi, int p, const dou
 						   const double *delta, int nd, double *a, double *P, double *Pn, double *work,
 						   double *ssq, double *sumlog, int *nu, double *rss);
 
+/* arima_like for nd = 0 without missing values, stopping the covariance recursion at its steady state */
+void		arima_like_steady(const double *y, int n, const double *phi, int p, const double *theta, int q,
+							  double *a, double *P, double *Pn, double *work, double *ssq,
+							  double *sumlog, int *nu);
+
 /* doubles of work space arima_like() and arima_kalman_forecast() need */
 size_t		arima_kalman_work_doubles(int rd, int nd);
 

@@ -445,6 +445,78 @@ arima_like_rss(const double *y, int n, const double *phi, int p, const double *t
 		*rss_out = rss;
 }
 
+/*
+ * The filter of a stationary ARMA (no differencing states, no missing value) that stops the
+ * covariance recursion at its steady state: once the innovation variance is within 1e-10 of
+ * its limit 1 (invertible model), P after the update is 0 and the gain column is
+ * (1, theta), so the remaining steps cost O(r).  Not R's arithmetic (R runs the recursion to
+ * the end): the likelihood moves by about n * 1e-10, for the automatic search only.
+ */
+void
+arima_like_steady(const double *y, int n, const double *phi, int p, const double *theta, int q,
+				  double *a, double *P, double *Pn, double *work, double *ssq_out,
+				  double *sumlog_out, int *nu_out)
+{
+	int			r = p > q + 1 ? p : q + 1;
+	double	   *anew = work;
+	double	   *M = anew + r;
+	double	   *mm = M + r;
+	double		ssq = 0.0,
+				sumlog = 0.0;
+	int			nu = 0,
+				l;
+
+	for (l = 0; l < n; l++)
+	{
+		double		resid,
+					gain;
+
+		predict_state(a, anew, phi, p, r, NULL, 0);
+		if (l > 0)
+			predict_cov(P, Pn, mm, phi, p, theta, q, r, NULL, 0, NULL, 0);
+		resid = y[l] - anew[0];
+		for (int i = 0; i < r; i++)
+			M[i] = Pn[i];
+		gain = M[0];
+		if (gain < 1e4)
+		{
+			nu++;
+			ssq += resid * resid / gain;
+			sumlog += log(gain);
+		}
+		for (int i = 0; i < r; i++)
+			a[i] = anew[i] + M[i] * resid / gain;
+		for (int j = 0; j < r; j++)
+		{
+			double		mj = M[j];
+
+			for (int i = 0; i < r; i++)
+				P[i + j * r] = Pn[i + j * r] - M[i] * mj / gain;
+		}
+		if (fabs(gain - 1.0) < 1e-10)
+		{
+			l++;
+			break;
+		}
+	}
+	/* steady state: a <- T a + (1, theta) (y - (T a)_0) */
+	for (; l < n; l++)
+	{
+		double		resid;
+
+		predict_state(a, anew, phi, p, r, NULL, 0);
+		resid = y[l] - anew[0];
+		nu++;
+		ssq += resid * resid;
+		a[0] = anew[0] + resid;
+		for (int i = 1; i < r; i++)
+			a[i] = anew[i] + (i - 1 < q ? theta[i - 1] : 0.0) * resid;
+	}
+	*ssq_out = ssq;
+	*sumlog_out = sumlog;
+	*nu_out = nu;
+}
+
 void
 arima_kalman_forecast(int h, const double *phi, int p, const double *theta, int q,
 					  const double *delta, int nd, double *a, double *P, double *work,
