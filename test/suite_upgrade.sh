@@ -67,7 +67,7 @@ CREATE TABLE clicks AS SELECT (g % 60)::bigint AS u, ((g * 7) % 50)::bigint AS i
 SELECT * FROM mktdb.recommend_train('rec', 'clicks', 'u', 'i', factors => 8, iterations => 3);
 CREATE TABLE before AS
 SELECT (SELECT string_agg(mktdb.segment_of('seg', ARRAY[x, y])::text, ',' ORDER BY id) FROM pts) AS seg,
-       (SELECT string_agg(r || f || m || segment, ',') FROM mktdb.rfm_of('rfm', 10, 20, 30)) AS rfm,
+       (SELECT string_agg(r::text || f || m || segment, ',') FROM mktdb.rfm_of('rfm', 10, 20, 30)) AS rfm,
        (SELECT string_agg(round(forecast::numeric, 8)::text, ',' ORDER BY step) FROM mktdb.forecasts WHERE model = 'fc') AS fc,
        (SELECT string_agg(item_id::text, ',' ORDER BY rank) FROM mktdb.recommend_for('rec', 7::bigint, 5)) AS rec;
 SQL
@@ -76,7 +76,7 @@ SQL
     ok "$(q $db "ALTER EXTENSION mktdb UPDATE" 2>&1)" "ALTER EXTENSION" "$old: ALTER EXTENSION mktdb UPDATE"
     ok "$(q $db "SELECT extversion FROM pg_extension WHERE extname = 'mktdb'")" "$current" "$old: now at $current"
     ok "$(q $db "SELECT (SELECT string_agg(mktdb.segment_of('seg', ARRAY[x, y])::text, ',' ORDER BY id) FROM pts) = seg
-                   AND (SELECT string_agg(r || f || m || segment, ',') FROM mktdb.rfm_of('rfm', 10, 20, 30)) = rfm
+                   AND (SELECT string_agg(r::text || f || m || segment, ',') FROM mktdb.rfm_of('rfm', 10, 20, 30)) = rfm
                    AND (SELECT string_agg(round(forecast::numeric, 8)::text, ',' ORDER BY step) FROM mktdb.forecasts WHERE model = 'fc') = fc
                    AND (SELECT string_agg(item_id::text, ',' ORDER BY rank) FROM mktdb.recommend_for('rec', 7::bigint, 5)) = rec
                   FROM before")" t "$old: models trained before the update give the same answers after it"
