@@ -38,3 +38,51 @@ SELECT segment, customers, round(share::numeric, 3) AS share, round(avg_recency_
   FROM mktdb.rfm_segments WHERE model = 'rfm';
 \echo 'Scoring a new customer against the stored thresholds:'
 SELECT * FROM mktdb.rfm_of('rfm', recency_days => 5, frequency => 30, monetary => 150);
+
+\echo
+\echo '=== 3. Demand forecasting: 14 days of daily units for every department, one grouped call ==='
+SELECT series->>'department' AS department, count(*) AS days_forecast, round(sum(forecast)) AS units_next_14_days
+  FROM mktdb.arima_forecast('department_units', 'demo.daily_department_sales', 'day', 'units',
+                            group_columns => ARRAY['department'], horizon => 14)
+ GROUP BY 1 ORDER BY 1;
+\echo 'The chosen model of each series (mktdb.arima_models):'
+SELECT series->>'department' AS department, format('(%s,%s,%s)(%s,%s,%s)[%s]', p, d, q, sp, sd, sq, period) AS model,
+       round(sigma2::numeric, 1) AS sigma2, round(aicc::numeric, 1) AS aicc, fallback
+  FROM mktdb.arima_models WHERE model = 'department_units' ORDER BY 1;
+\echo 'What a dashboard reads (mktdb.forecasts), produce department:'
+SELECT step, ts::date AS day, round(forecast::numeric, 1) AS forecast, round(lo_80::numeric, 1) AS lo_80,
+       round(hi_80::numeric, 1) AS hi_80, round(lo_95::numeric, 1) AS lo_95, round(hi_95::numeric, 1) AS hi_95
+  FROM mktdb.forecasts WHERE model = 'department_units' AND series->>'department' = 'PRODUCE' ORDER BY step;
+\echo 'Backtest: forecast the last 14 days of 2017 from the days before, then score against what happened:'
+SELECT count(*) AS forecast_rows FROM mktdb.arima_forecast('department_backtest',
+    $$SELECT department, day, units FROM demo.daily_department_sales WHERE day < '2017-12-18'$$,
+    'day', 'units', group_columns => ARRAY['department'], horizon => 14);
+SELECT coalesce(series->>'department', 'all departments') AS department, n, round(mae::numeric, 1) AS mae,
+       round(rmse::numeric, 1) AS rmse, round(smape::numeric, 1) AS smape, round(mase::numeric, 2) AS mase
+  FROM mktdb.forecast_accuracy('department_backtest', 'demo.daily_department_sales', 'day', 'units',
+                               group_columns => ARRAY['department']);
+
+\echo
+\echo '=== 4. Recommendations: implicit ALS on household x product purchases ==='
+SELECT * FROM mktdb.recommend_train('products', 'demo.purchases', 'household_id', 'product_id', weight_column => 'times');
+\echo 'Top 5 products for household 1 (not already bought):'
+SELECT r.rank, r.item_id AS product_id, p.department, p.product_category, round(r.score::numeric, 4) AS score
+  FROM mktdb.recommend_for('products', 1::bigint, 5) r JOIN demo.products p ON p.product_id = r.item_id
+ ORDER BY r.rank;
+\echo 'Products most similar to the best seller, among products at least 10 households bought:'
+WITH popular AS (SELECT product_id, count(*) AS buyers FROM demo.purchases GROUP BY 1 HAVING count(*) >= 10),
+     best AS (SELECT product_id FROM popular ORDER BY buyers DESC, product_id LIMIT 1)
+SELECT row_number() OVER (ORDER BY r.score DESC, r.item_id) AS rank, r.item_id AS product_id, p.product_category,
+       p.product_type, round(r.score::numeric, 3) AS cosine
+  FROM best, mktdb.similar_items('products', best.product_id::bigint, 500) r
+  JOIN popular ON popular.product_id = r.item_id JOIN demo.products p ON p.product_id = r.item_id
+ ORDER BY r.score DESC, r.item_id LIMIT 5;
+\echo 'A campaign query: three products for each of five households, in one statement:'
+SELECT c.household_id, r.rank, r.item_id AS product_id
+  FROM (SELECT household_id FROM demo.customer_features ORDER BY spend DESC LIMIT 5) c,
+       LATERAL mktdb.recommend_for('products', c.household_id::bigint, 3) r
+ ORDER BY 1, 2;
+
+\echo
+\echo '=== The model catalog ==='
+SELECT name, version, kind, n_rows, round(train_ms::numeric, 1) AS train_ms, size_bytes FROM mktdb.models ORDER BY name;
