@@ -11,6 +11,7 @@
  */
 #include "arima.h"
 
+#include <cblas.h>
 #include <complex.h>
 #include <lapacke.h>
 #include <math.h>
@@ -1110,7 +1111,8 @@ arima_run_batch(ArimaBatchItem *items, int count, ArimaSeriesFn fn, const void *
 	Batch		b;
 	BatchWorker w[64];
 	pthread_t	tid[64];
-	int			started = 0;
+	int			started = 0,
+				blas_threads;
 
 	if (nthreads < 1)
 		nthreads = 1;
@@ -1130,6 +1132,10 @@ arima_run_batch(ArimaBatchItem *items, int count, ArimaSeriesFn fn, const void *
 	pthread_mutex_init(&b.lock, NULL);
 	for (int i = 0; i < count; i++)
 		items[i].done = 0;
+	/* the LAPACK calls are on tiny matrices: OpenBLAS's own threads would only spin against ours */
+	blas_threads = openblas_get_num_threads();
+	if (blas_threads != 1)
+		openblas_set_num_threads(1);
 	for (int t = 0; t < nthreads; t++)
 	{
 		w[t].b = &b;
@@ -1155,6 +1161,8 @@ arima_run_batch(ArimaBatchItem *items, int count, ArimaSeriesFn fn, const void *
 	for (int t = 1; t <= started; t++)
 		pthread_join(tid[t], NULL);
 	pthread_mutex_destroy(&b.lock);
+	if (blas_threads != 1)
+		openblas_set_num_threads(blas_threads);
 	for (int i = 0; i < count; i++)
 		if (!items[i].done)
 			return ARIMA_ECANCEL;
