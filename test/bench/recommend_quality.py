@@ -15,7 +15,15 @@ defaults unless --grid is given; EASE's lambda is chosen on the test split itsel
 baseline).  --grid tunes mktdb on a validation split carved out of the training data (seed 2)
 and reports the chosen configuration on the test split.
 
-Run: test/bench/recommend_quality.sh [--grid]
+--validate compares a fixed list of principled variants of the defaults (VARIANTS: frequency
+scaling exponent, iterations, CG steps, exact solves, factors, log confidence) on the validation
+split of every dataset, picks the variant with the best worst-case NDCG ratio to EASE (EASE's lambda
+also chosen on validation), and only then reports every variant on the test split.
+
+--validate-grid does the same over the joint grid regularization x alpha x frequency_scaling
+(JOINT) and measures only the defaults and the chosen point on the test split.
+
+Run: test/bench/recommend_quality.sh [--grid | --validate | --validate-grid] [planted] [msweb] [cj]
 """
 import io
 import itertools
@@ -163,6 +171,12 @@ def load(train, table):
 
 
 def mktdb(table, test, **opts):
+    opts = dict(opts)
+    src = table
+    if opts.pop('log_confidence', False):
+        # confidence 1 + alpha * log(1 + w / eps), eps = 1, through a query source
+        src = 'SELECT u, i, ln(1 + w) AS w FROM %s' % table
+    table = src
     args = ''.join(', %s => %r' % (k, v) for k, v in opts.items()).replace('"', "'")
     t0 = time.time()
     out = psql("SELECT train_ms FROM mktdb.recommend_train('bench_rec', '%s', 'u', 'i', 'w'%s)" % (table, args))
@@ -176,6 +190,85 @@ def mktdb(table, test, **opts):
 
 SPEC_DEFAULTS = {}   # the SQL defaults of mktdb.recommend_train
 
+# --validate: one change at a time from the SQL defaults (plus two joint ones)
+VARIANTS = [
+    ('defaults', {}),
+    ('frequency_scaling 0.5', dict(frequency_scaling=0.5)),
+    ('frequency_scaling 0.75', dict(frequency_scaling=0.75)),
+    ('iterations 30', dict(iterations=30)),
+    ('cg_steps 6', dict(cg_steps=6)),
+    ('cholesky', dict(solver='cholesky')),
+    ('factors 32', dict(factors=32)),
+    ('factors 128', dict(factors=128)),
+    ('factors 128 reg 200', dict(factors=128, regularization=200.0)),
+    ('reg 200 alpha 10', dict(regularization=200.0, alpha=10.0)),
+    ('reg 300 alpha 20', dict(regularization=300.0, alpha=20.0)),
+    ('reg 100 alpha 10', dict(regularization=100.0, alpha=10.0)),
+    ('reg 200 alpha 20', dict(regularization=200.0, alpha=20.0)),
+    ('f128 reg 200 alpha 20', dict(factors=128, regularization=200.0, alpha=20.0)),
+    ('reg 500 alpha 50 fs 0', dict(regularization=500.0, alpha=50.0, frequency_scaling=0.0)),
+    ('log confidence alpha 5', dict(log_confidence=True)),
+    ('log confidence alpha 10', dict(log_confidence=True, alpha=10.0)),
+]
+
+
+def best_ease(train, test):
+    best = None
+    for lam in [1, 10, 50, 100, 200, 500, 1000, 3000]:
+        r = evaluate(ease(train, test, lam), test)
+        if best is None or r[1] > best[1][1]:
+            best = (lam, r)
+    return best
+
+
+# --validate-grid: the joint grid regularization x alpha x frequency_scaling, same protocol; only
+# the defaults and the chosen point are measured on the test split
+JOINT = [('defaults', {})] + [('reg %g alpha %g fs %g' % (r, a, f),
+                               dict(regularization=r, alpha=a, frequency_scaling=f))
+                              for r, a, f in itertools.product([100.0, 200.0, 300.0, 500.0, 1000.0],
+                                                               [5.0, 10.0, 20.0, 50.0], [0.0, 0.5, 1.0])]
+
+
+def validate(names, loaders, variants=VARIANTS, test_all=True):
+    data = {}
+    for name in names:
+        df = loaders[name]()
+        train, test = split(df, seed=1)
+        tr2, val = split(train, seed=2)
+        lam, ev = best_ease(tr2, val)
+        load(tr2, 'bench_val_' + name)
+        load(train, 'bench_train_' + name)
+        data[name] = (train, test, tr2, val, ev)
+        print('%s: EASE on validation (lambda %g): recall %.4f ndcg %.4f' % (name, lam, *ev), flush=True)
+    score = {}
+    for label, opts in variants:
+        ratios = []
+        for name in names:
+            train, test, tr2, val, ev = data[name]
+            recs, train_ms, _ = mktdb('bench_val_' + name, val, **opts)
+            r = evaluate(recs, val)
+            ratios.append(r[1] / ev[1])
+            print('  val %-26s %-8s recall %.4f ndcg %.4f  ndcg/EASE %.3f  train %.0f ms'
+                  % (label, name, r[0], r[1], ratios[-1], train_ms), flush=True)
+        score[label] = min(ratios)
+    chosen = max(score, key=score.get)
+    print('\nworst-case validation ndcg/EASE: ' + ', '.join('%s %.3f' % kv for kv in score.items()))
+    print('chosen on validation: %s\n' % chosen)
+    for name in names:
+        train, test, tr2, val, ev = data[name]
+        lam, et = best_ease(train, test)
+        pop = evaluate(most_popular(train, test), test)
+        print('%s test: most popular %.4f / %.4f, EASE (lambda %g, best on test) %.4f / %.4f'
+              % (name, *pop, lam, *et), flush=True)
+        for label, opts in variants:
+            if not test_all and label not in ('defaults', chosen):
+                continue
+            recs, train_ms, _ = mktdb('bench_train_' + name, test, **opts)
+            r = evaluate(recs, test)
+            print('  test %-26s %-8s recall %.4f ndcg %.4f  / EASE %.3f / %.3f  train %.0f ms%s'
+                  % (label, name, r[0], r[1], r[0] / et[0], r[1] / et[1], train_ms,
+                     '  <- chosen' if label == chosen else ''), flush=True)
+
 
 def main():
     grid = '--grid' in sys.argv
@@ -184,6 +277,12 @@ def main():
     psql('CREATE EXTENSION IF NOT EXISTS mktdb')
     print('machine: %s, %d cores' % (open('/proc/cpuinfo').read().split('model name')[1].split('\n')[0]
                                      .split(':', 1)[1].strip(), os.cpu_count()))
+    if '--validate' in sys.argv:
+        validate(names, loaders)
+        return
+    if '--validate-grid' in sys.argv:
+        validate(names, loaders, JOINT, test_all=False)
+        return
     for name in names:
         if name != 'planted' and not os.path.exists(DATA):
             print('%s: data folder %s is absent, skipped' % (name, DATA))
