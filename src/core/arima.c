@@ -121,7 +121,7 @@ arima_poly_root_moduli(const double *c, int k, double *mod)
 int
 arima_ar_stationary(const double *ar, int k)
 {
-	double		c[64],
+	double		c[64] = {0},
 				mod[64];
 	int			pk = 0;
 
