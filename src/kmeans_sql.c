@@ -45,13 +45,6 @@ typedef struct KmDecoded
 
 /* ---------------------------------------------------------------- helpers */
 
-static int
-km_cancel_requested(void *arg)
-{
-	/* read on the backend's own thread; the flags are set by signal handlers */
-	return QueryCancelPending || ProcDiePending;
-}
-
 /* Raises the error for a failed core call; KM_CANCELLED becomes the pending cancel. */
 static void
 km_raise(int rc)
@@ -136,7 +129,7 @@ km_run(double *x, int64 n, int d, KmParams *p, KmModel *m)
 	int			rc;
 
 	p->n_threads = mk_thread_count();
-	p->interrupted = km_cancel_requested;
+	p->interrupted = mk_cancel_poll;
 	p->interrupt_arg = NULL;
 	km_model_alloc(m, p->k, d);
 	rc = km_train(x, n, d, p, m, NULL);
@@ -600,15 +593,6 @@ km_metrics_json(MkJson *j, const KmDecoded *dm)
 	mk_json_str(j, km_scaling_name(m->scaling));
 }
 
-static void
-require_arg(FunctionCallInfo fcinfo, int i, const char *name)
-{
-	if (PG_ARGISNULL(i))
-		ereport(ERROR,
-				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
-				 errmsg("%s must not be NULL", name)));
-}
-
 /* ---------------------------------------------------------------- kmeans_segment */
 
 /*
@@ -653,7 +637,7 @@ mktdb_kmeans_segment(PG_FUNCTION_ARGS)
 
 	for (int i = 0; i < 10; i++)
 		if (i != 4)
-			require_arg(fcinfo, i, argnames[i]);
+			mk_arg_notnull(fcinfo, i, argnames[i]);
 	name = text_to_cstring(PG_GETARG_TEXT_PP(0));
 	mk_check_can_store(name, "kmeans");
 	source = text_to_cstring(PG_GETARG_TEXT_PP(1));
@@ -1109,7 +1093,7 @@ mktdb_kmeans_fit_add(PG_FUNCTION_ARGS)
 				 errmsg("mktdb.kmeans_fit transition function called outside an aggregate")));
 	memset(&args, 0, sizeof(args));
 	args.magic = KM_AGG_MAGIC;
-	require_arg(fcinfo, 2, "k");
+	mk_arg_notnull(fcinfo, 2, "k");
 	args.k = PG_GETARG_INT32(2);
 	args.scaling = KM_SCALE_ZSCORE;
 	args.n_init = 3;
@@ -1118,17 +1102,17 @@ mktdb_kmeans_fit_add(PG_FUNCTION_ARGS)
 	args.seed = 0;
 	if (PG_NARGS() > 3)
 	{
-		require_arg(fcinfo, 3, "scaling");
+		mk_arg_notnull(fcinfo, 3, "scaling");
 		args.scaling = km_scaling_from_name(text_to_cstring(PG_GETARG_TEXT_PP(3)));
 		if (args.scaling < 0)
 			km_check_args(args.k, text_to_cstring(PG_GETARG_TEXT_PP(3)), 1, 1, 0.0);
 	}
 	if (PG_NARGS() > 4)
 	{
-		require_arg(fcinfo, 4, "n_init");
-		require_arg(fcinfo, 5, "max_iter");
-		require_arg(fcinfo, 6, "tol");
-		require_arg(fcinfo, 7, "seed");
+		mk_arg_notnull(fcinfo, 4, "n_init");
+		mk_arg_notnull(fcinfo, 5, "max_iter");
+		mk_arg_notnull(fcinfo, 6, "tol");
+		mk_arg_notnull(fcinfo, 7, "seed");
 		args.n_init = PG_GETARG_INT32(4);
 		args.max_iter = PG_GETARG_INT32(5);
 		args.tol = PG_GETARG_FLOAT8(6);

@@ -14,6 +14,7 @@
 #define MKTDB_H
 
 #include "postgres.h"
+#include "fmgr.h"
 #include "executor/spi.h"
 #include "lib/stringinfo.h"
 #include "utils/memutils.h"
@@ -148,6 +149,14 @@ typedef struct MkMatrix
 	char	  **ids;			/* n id texts when an id column was given, else NULL */
 	int64		skipped;		/* rows skipped */
 } MkMatrix;
+
+/* ---------- arguments and cancellation (args.c) ---------- */
+
+/* ERROR 22004 when argument n (0-based) is NULL; name is the argument's SQL name. */
+void		mk_arg_notnull(FunctionCallInfo fcinfo, int n, const char *name);
+char	   *mk_arg_text(FunctionCallInfo fcinfo, int n, const char *name);
+/* Cancel poll for the threaded cores: non-zero once a cancel or terminate request arrived. */
+int			mk_cancel_poll(void *arg);
 
 /* text[] argument to a C array of strings; ERROR on NULL elements or empty arrays. */
 char	  **mk_text_array(ArrayType *arr, int *n, const char *argname);

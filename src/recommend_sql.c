@@ -927,44 +927,14 @@ decode_model(bytea *blob, MemoryContext cxt)
  * recommend_train
  * ------------------------------------------------------------------------------------------ */
 
-static int
-als_interrupt_poll(void *arg)
-{
-	/*
-	 * Only looks, at the two requests that end the query (other interrupts, e.g. barrier
-	 * events, wait for the next CHECK_FOR_INTERRUPTS); the error is raised on the main
-	 * thread after the workers have stopped.
-	 */
-	return (QueryCancelPending || ProcDiePending) ? 1 : 0;
-}
-
-static const char *
-arg_text(FunctionCallInfo fcinfo, int n, const char *name)
-{
-	if (PG_ARGISNULL(n))
-		ereport(ERROR,
-				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
-				 errmsg("%s must not be NULL", name)));
-	return text_to_cstring(PG_GETARG_TEXT_PP(n));
-}
-
-static void
-arg_notnull(FunctionCallInfo fcinfo, int n, const char *name)
-{
-	if (PG_ARGISNULL(n))
-		ereport(ERROR,
-				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
-				 errmsg("%s must not be NULL", name)));
-}
-
 PG_FUNCTION_INFO_V1(mktdb_recommend_train);
 Datum
 mktdb_recommend_train(PG_FUNCTION_ARGS)
 {
-	const char *name = arg_text(fcinfo, 0, "model");
-	const char *source = arg_text(fcinfo, 1, "source");
-	const char *user_col = arg_text(fcinfo, 2, "user_column");
-	const char *item_col = arg_text(fcinfo, 3, "item_column");
+	const char *name = mk_arg_text(fcinfo, 0, "model");
+	const char *source = mk_arg_text(fcinfo, 1, "source");
+	const char *user_col = mk_arg_text(fcinfo, 2, "user_column");
+	const char *item_col = mk_arg_text(fcinfo, 3, "item_column");
 	const char *weight_col = PG_ARGISNULL(4) ? NULL : text_to_cstring(PG_GETARG_TEXT_PP(4));
 	int32		factors,
 				iterations,
@@ -1003,7 +973,7 @@ mktdb_recommend_train(PG_FUNCTION_ARGS)
 	bool		nulls[6] = {false, false, false, false, false, false};
 
 	for (int a = 5; a <= 13; a++)
-		arg_notnull(fcinfo, a, a == 5 ? "factors" : a == 6 ? "iterations" : a == 7 ? "regularization" :
+		mk_arg_notnull(fcinfo, a, a == 5 ? "factors" : a == 6 ? "iterations" : a == 7 ? "regularization" :
 					a == 8 ? "alpha" : a == 9 ? "seed" : a == 10 ? "solver" : a == 11 ? "frequency_scaling" :
 					a == 12 ? "cg_steps" : "precompute_n");
 	factors = PG_GETARG_INT32(5);
@@ -1092,7 +1062,7 @@ mktdb_recommend_train(PG_FUNCTION_ARGS)
 	p.cg_steps = cg_steps;
 	p.threads = mk_thread_count();
 	p.blas_threads = mk_thread_count();
-	p.interrupt = als_interrupt_poll;
+	p.interrupt = mk_cancel_poll;
 	X = palloc_extended(sizeof(double) * pr.users.n * factors, MCXT_ALLOC_HUGE);
 	Y = palloc_extended(sizeof(double) * pr.items.n * factors, MCXT_ALLOC_HUGE);
 	loss = palloc(sizeof(double) * iterations);
@@ -1115,7 +1085,7 @@ mktdb_recommend_train(PG_FUNCTION_ARGS)
 	/* every user's best unseen items, for the online calls (exact: see als_top_items) */
 	top_k = (int32) Min((int64) top_k, pr.items.n);
 	top = palloc_extended(sizeof(int32) * Max(pr.users.n * top_k, 1), MCXT_ALLOC_HUGE);
-	rc = als_top_items(&pr.ui, X, Y, factors, top_k, mk_thread_count(), als_interrupt_poll, NULL, top);
+	rc = als_top_items(&pr.ui, X, Y, factors, top_k, mk_thread_count(), mk_cancel_poll, NULL, top);
 	if (rc == ALS_CANCELLED)
 	{
 		CHECK_FOR_INTERRUPTS();

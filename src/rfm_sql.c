@@ -50,25 +50,15 @@ typedef struct RfmArgs
 	int			bins;
 } RfmArgs;
 
-static char *
-text_arg(FunctionCallInfo fcinfo, int n, const char *name)
-{
-	if (PG_ARGISNULL(n))
-		ereport(ERROR,
-				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
-				 errmsg("%s must not be NULL", name)));
-	return text_to_cstring(PG_GETARG_TEXT_PP(n));
-}
-
 /* every check that needs no data, before any work */
 static void
 rfm_get_args(FunctionCallInfo fcinfo, RfmArgs *a)
 {
-	a->model = text_arg(fcinfo, 0, "model");
-	a->source = text_arg(fcinfo, 1, "source");
-	a->customer_column = text_arg(fcinfo, 2, "customer_column");
-	a->date_column = text_arg(fcinfo, 3, "date_column");
-	a->amount_column = text_arg(fcinfo, 4, "amount_column");
+	a->model = mk_arg_text(fcinfo, 0, "model");
+	a->source = mk_arg_text(fcinfo, 1, "source");
+	a->customer_column = mk_arg_text(fcinfo, 2, "customer_column");
+	a->date_column = mk_arg_text(fcinfo, 3, "date_column");
+	a->amount_column = mk_arg_text(fcinfo, 4, "amount_column");
 	a->has_as_of = !PG_ARGISNULL(5);
 	a->as_of = a->has_as_of ? PG_GETARG_TIMESTAMPTZ(5) : 0;
 	if (PG_ARGISNULL(6))

@@ -4,6 +4,7 @@
  * Pure C; worker threads never touch PostgreSQL and run with every signal blocked.
  */
 #include "als.h"
+#include "rng.h"
 #include "topn.h"
 
 #include <cblas.h>
@@ -45,25 +46,15 @@ als_csr_transpose(const AlsCsr *a, AlsCsr *t)
 	t->indptr[0] = 0;
 }
 
-static inline uint64_t
-splitmix64(uint64_t *s)
-{
-	uint64_t	z = (*s += 0x9E3779B97F4A7C15ULL);
-
-	z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
-	z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
-	return z ^ (z >> 31);
-}
-
 void
 als_init_factors(uint64_t seed, int64_t n_users, int64_t n_items, int factors, double *X, double *Y)
 {
 	uint64_t	s = seed;
 
 	for (int64_t k = 0; k < n_items * factors; k++)
-		Y[k] = (double) (splitmix64(&s) >> 11) * 0x1.0p-53 * 0.01;
+		Y[k] = (double) (mk_splitmix64(&s) >> 11) * 0x1.0p-53 * 0.01;
 	for (int64_t k = 0; k < n_users * factors; k++)
-		X[k] = (double) (splitmix64(&s) >> 11) * 0x1.0p-53 * 0.01;
+		X[k] = (double) (mk_splitmix64(&s) >> 11) * 0x1.0p-53 * 0.01;
 }
 
 int

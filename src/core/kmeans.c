@@ -20,6 +20,7 @@
  * with huge pages (big_alloc): page faults are a visible cost at 10^6 rows.
  */
 #include "core/kmeans.h"
+#include "core/rng.h"
 
 #include <cblas.h>
 #include <float.h>
@@ -38,23 +39,13 @@
 
 /* ---------------------------------------------------------------- PRNG */
 
-static uint64_t
-splitmix64(uint64_t *x)
-{
-	uint64_t	z = (*x += 0x9E3779B97F4A7C15ULL);
-
-	z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
-	z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
-	return z ^ (z >> 31);
-}
-
 void
 km_rng_seed(KmRng *r, uint64_t seed)
 {
 	uint64_t	x = seed;
 
 	for (int i = 0; i < 4; i++)
-		r->s[i] = splitmix64(&x);
+		r->s[i] = mk_splitmix64(&x);
 }
 
 static inline uint64_t
@@ -1189,7 +1180,7 @@ fit_prepared(double *x, const uint64_t *hash, int64_t n, int d, const KmParams *
 		int			iters;
 
 		f.labels = lab_b;
-		rc = lloyd(&f, splitmix64(&seedstate), p, C, sums, counts, &inertia, &iters);
+		rc = lloyd(&f, mk_splitmix64(&seedstate), p, C, sums, counts, &inertia, &iters);
 		if (rc != KM_OK)
 			goto done;
 		if (inertia < best)
