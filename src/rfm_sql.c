@@ -6,7 +6,7 @@
  * picks them) and handed row by row to a DestReceiver that aggregates them in a
  * C hash table: one cache miss per row instead of the several of a 1M-group
  * HashAggregate, which is what makes rfm_score cheaper than the GROUP BY it
- * replaces (docs/rfm.md has the figures).  Monetary sums are exact: integers and
+ * replaces (README "RFM scoring" has the figures).  Monetary sums are exact: integers and
  * numerics are summed as 128-bit fixed point (units of 1e-16); a value that does
  * not fit switches the whole sum to PostgreSQL numeric arithmetic.  Ranking,
  * thresholds and the segment grid are in core/rfm.c.

@@ -1,5 +1,5 @@
 -- mktdb extension script, part 10: k-means segmentation (src/kmeans_sql.c, src/core/kmeans.c;
--- docs/kmeans.md).
+-- README "Customer segmentation").
 
 -- Fits k-means on the feature columns of a table, view or query and stores a new version.
 CREATE FUNCTION mktdb.kmeans_segment(

@@ -1,4 +1,4 @@
--- mktdb extension script, part 20: RFM scoring (src/rfm_sql.c, src/core/rfm.c; docs/rfm.md).
+-- mktdb extension script, part 20: RFM scoring (src/rfm_sql.c, src/core/rfm.c; README "RFM scoring").
 
 -- One row per customer; stores the score thresholds as a new version of model kind 'rfm'.
 CREATE FUNCTION mktdb.rfm_score(

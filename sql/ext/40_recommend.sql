@@ -1,5 +1,5 @@
 -- mktdb extension script, part 40: implicit-feedback recommendations (kind 'recommender').
--- C code: src/recommend_sql.c over src/core/als.c and src/core/topn.c.  Guide: docs/recommend.md.
+-- C code: src/recommend_sql.c over src/core/als.c and src/core/topn.c.  Guide: README "Recommendations".
 
 -- Alternating least squares for implicit feedback (Hu, Koren & Volinsky 2008).
 -- Options beyond the contract: solver ('cg': a few conjugate-gradient steps per row, as the
@@ -9,7 +9,7 @@
 -- at training time and stored, so recommend_for with exclude_seen and n <= precompute_n scores
 -- only the n items it returns; 0: none stored, every call scores all items).  The defaults of regularization (SPEC's starting point 0.01), alpha (1.0)
 -- and frequency_scaling are the best single choice measured by test/bench/recommend_quality.py on
--- msweb, Complete Journey and planted-taste data (docs/recommend.md): with 0.01 the factors
+-- msweb, Complete Journey and planted-taste data (README "Recommendations"): with 0.01 the factors
 -- overfit badly (msweb Recall@10 0.07 against 0.64 for most-popular).
 CREATE FUNCTION mktdb.recommend_train(
     model text, source text, user_column text, item_column text,

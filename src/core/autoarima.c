@@ -5,7 +5,7 @@
  * first-improvement search on AICc over (p, q, P, Q, constant) with auto.arima's start models,
  * neighbour order and bounds, the CSS approximation with its likelihood offset for long or
  * high-frequency series followed by exact (CSS-ML) refits in order of the approximate
- * criterion, auto.arima's root and variance checks and its sigma2.  docs/autoarima_ref.md
+ * criterion, auto.arima's root and variance checks and its sigma2.  test/ref/README-autoarima.md
  * quotes the rules.  Pure C on the caller's work buffer (arima.c does the fitting), so series
  * run on threads through arima_run_batch().
  */

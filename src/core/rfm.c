@@ -397,7 +397,7 @@ enum
 };
 
 /*
- * The R x FM grid (docs/rfm.md): the widely reproduced ten-segment map
+ * The R x FM grid (README "RFM scoring"): the widely reproduced ten-segment map
  * (R 1-2: Hibernating / At Risk / Can't Lose; R 3: About To Sleep / Need
  * Attention / Loyal; R 4: Promising / Potential Loyalist / Loyal; R 5: New
  * Customers / Potential Loyalist / Champions) with its Hibernating block split

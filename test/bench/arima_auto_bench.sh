@@ -13,7 +13,7 @@
 #               (skipped, with a message, when the data is absent)
 #   syn_monthly the first N series of test/bench/arima_auto_gen.sql's monthly set (default N = 500), h = 24
 #   syn_daily   the first N daily series (default 500), period 7, h = 14
-# The full run is --monthly 10000 --daily 10000 (R: several hours; see docs/autoarima_ref.md).
+# The full run is --monthly 10000 --daily 10000 (R: several hours; see test/ref/README-autoarima.md).
 # --orders: a baseline with fixed orders on both sides instead (mktdb pdq/seasonal_pdq; R forecast::Arima,
 # method "ML", mean when d + D = 0); the seasonal part is dropped for period-1 series.
 #

@@ -23,7 +23,7 @@ import pandas as pd
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 
-# The documented R x FM grid (docs/rfm.md): rows r = 1..5, columns fm = 1..5.
+# The documented R x FM grid (README "RFM scoring"): rows r = 1..5, columns fm = 1..5.
 GRID = {
     1: ["Lost", "Lost", "At Risk", "At Risk", "Can't Lose Them"],
     2: ["Hibernating", "Hibernating", "At Risk", "At Risk", "Can't Lose Them"],
