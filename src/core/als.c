@@ -399,6 +399,34 @@ halfstep_run(HalfStep *h)
 	return h->status;
 }
 
+/*
+ * One half-iteration: solves the rows of R (users or items) with F fixed, on the
+ * threads, with OpenBLAS single-threaded inside them.
+ */
+static int
+half_step(const AlsParams *p, const AlsCsr *a, const double *F, double *R, const double *G,
+		  const double *reg, double *extra, int with_obs, char *err, size_t errlen)
+{
+	HalfStep	h;
+	int			status;
+
+	memset(&h, 0, sizeof(h));
+	h.p = p;
+	h.a = a;
+	h.F = F;
+	h.R = R;
+	h.G = G;
+	h.reg = reg;
+	h.extra = extra;
+	h.with_obs = with_obs;
+	als_blas_threads(1);
+	status = halfstep_run(&h);
+	als_blas_threads(p->blas_threads);
+	if (status != ALS_OK)
+		snprintf(err, errlen, "%s", h.msg);
+	return status;
+}
+
 int
 als_fit(const AlsCsr *ui, const AlsCsr *iu, const AlsParams *p,
 		double *X, double *Y, double *loss, char *err, size_t errlen)
@@ -430,46 +458,18 @@ als_fit(const AlsCsr *ui, const AlsCsr *iu, const AlsParams *p,
 	gram(Y, ni, f, GY);
 	for (int it = 0; it < p->iterations; it++)
 	{
-		HalfStep	h;
 		double		l;
 
-		memset(&h, 0, sizeof(h));
-		h.p = p;
-
 		/* users, Y fixed */
-		h.a = ui;
-		h.F = Y;
-		h.R = X;
-		h.G = GY;
-		h.reg = reg_u;
-		h.extra = ext_u;
-		h.with_obs = 0;
-		als_blas_threads(1);
-		status = halfstep_run(&h);
-		als_blas_threads(p->blas_threads);
+		status = half_step(p, ui, Y, X, GY, reg_u, ext_u, 0, err, errlen);
 		if (status != ALS_OK)
-		{
-			snprintf(err, errlen, "%s", h.msg);
 			goto done;
-		}
 		gram(X, nu, f, GX);
 
 		/* items, X fixed; their extra terms include the observed pairs at the final X, Y */
-		h.a = iu;
-		h.F = X;
-		h.R = Y;
-		h.G = GX;
-		h.reg = reg_i;
-		h.extra = ext_i;
-		h.with_obs = 1;
-		als_blas_threads(1);
-		status = halfstep_run(&h);
-		als_blas_threads(p->blas_threads);
+		status = half_step(p, iu, X, Y, GX, reg_i, ext_i, 1, err, errlen);
 		if (status != ALS_OK)
-		{
-			snprintf(err, errlen, "%s", h.msg);
 			goto done;
-		}
 		gram(Y, ni, f, GY);
 
 		/* sum_{u,i} (x_u.y_i)^2 = <X'X, Y'Y>; the rest was summed per row, in row order */
