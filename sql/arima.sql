@@ -149,7 +149,7 @@ SELECT metrics->'fallbacks' AS fallbacks FROM mktdb.models WHERE name = 'mixed';
 -- ---- retrain replays the stored spec (a new version, the same numbers) ----
 SELECT spec FROM mktdb.model WHERE name = 'retail';
 SELECT r->>'model' AS model, r->'version' AS version, r->'n_rows' AS n_rows, r ? 'train_ms' AS has_train_ms
-  FROM mktdb.retrain('retail') r;
+  FROM (SELECT result FROM mktdb.retrain('retail')) s(r);
 SELECT version, count(*) FROM mktdb.forecasts WHERE model = 'retail' GROUP BY version;
 SELECT count(*) AS same_forecasts FROM mktdb.forecasts_of('retail@1') a JOIN mktdb.forecasts_of('retail@2') b
     USING (series, step) WHERE a.forecast = b.forecast AND a.hi_95 = b.hi_95;

@@ -160,7 +160,7 @@ SELECT count(*) AS synthetic_forecasts, bool_and(f.forecast = f.forecast AND f.h
  WHERE f.model LIKE 'aa\_m%';
 
 -- ---- retrain replays the automatic selection ----
-SELECT (mktdb.retrain('aa_m4')->>'version')::int AS version;
+SELECT ((SELECT result FROM mktdb.retrain('aa_m4'))->>'version')::int AS version;
 SELECT count(*) AS same_orders_after_retrain
   FROM mktdb.arima_models_of('aa_m4@1') a JOIN mktdb.arima_models_of('aa_m4@2') b USING (series)
  WHERE (a.p, a.d, a.q, a.sp, a.sd, a.sq) = (b.p, b.d, b.q, b.sp, b.sd, b.sq);

@@ -65,3 +65,11 @@ SELECT mktdb.segment_of('taken@1', ARRAY[2.0]) = mktdb.segment_of('taken@2', ARR
 SELECT mktdb.segment_of('taken@3', ARRAY[2.0]);
 SELECT mktdb.segment_of('taken@x', ARRAY[2.0]);
 \set VERBOSITY terse
+
+-- retrain returns one typed row: the summary columns, the kind's own columns, and the whole result as jsonb
+SELECT model, version, n_rows, train_ms > 0 AS timed, k, inertia >= 0 AS has_inertia, iterations > 0 AS iterated,
+       n_users, n_items, n_interactions, result->>'model' AS result_model
+  FROM mktdb.retrain('taken');
+CREATE TABLE orders AS SELECT g % 7 AS customer, date '2024-01-01' + g AS day, g * 1.5 AS amount FROM generate_series(1, 50) g;
+SELECT count(*) FROM mktdb.rfm_score('scores', 'orders', 'customer', 'day', 'amount');
+SELECT model, version, n_rows, train_ms >= 0 AS timed, k, inertia, iterations FROM mktdb.retrain('scores');

@@ -196,7 +196,7 @@ SELECT version FROM mktdb.model_cache() WHERE name = 'cf';
 INSERT INTO "Customer Features" SELECT 'new' || i, 5000 + i, 4, 2 FROM generate_series(1, 40) i;
 SELECT r->'model' AS model, r->'version' AS version, r->'k' AS k, r->'n_rows' AS n_rows,
        round((r->>'inertia')::numeric, 6) AS inertia, (r->>'iterations')::int > 0 AS iterated
-  FROM mktdb.retrain('cf') r;
+  FROM (SELECT result FROM mktdb.retrain('cf')) s(r);
 SELECT name, version, n_rows, metrics->'skipped_rows' AS skipped FROM mktdb.models WHERE name = 'cf';
 SELECT spec = (SELECT spec FROM mktdb.model WHERE name = 'cf' AND version = 1) AS same_spec
   FROM mktdb.model WHERE name = 'cf' AND version = 2;
@@ -213,7 +213,7 @@ CREATE TABLE shop.buyers AS SELECT id, f1, f2 FROM km_iris;
 SET search_path = shop, public;
 SELECT version, n_rows FROM mktdb.kmeans_segment('buyers', 'buyers', '{f1,f2}', 2);
 RESET search_path;
-SELECT r->'version' AS version, r->'n_rows' AS n_rows FROM mktdb.retrain('buyers') r;
+SELECT r->'version' AS version, r->'n_rows' AS n_rows FROM (SELECT result FROM mktdb.retrain('buyers')) s(r);
 
 -- ---------------------------------------------------------------- the aggregate
 -- the same rows give the same model as kmeans_segment

@@ -1,6 +1,24 @@
 -- mktdb 0.1.0 -> 0.2.0
 \echo Use "ALTER EXTENSION mktdb UPDATE TO '0.2.0'" to load this file. \quit
 
+-- retrain returns a row with typed columns; the jsonb entry point keeps its C symbol as _retrain
+ALTER FUNCTION mktdb.retrain(text) RENAME TO _retrain;
+-- mktdb.retrain: one row whatever the kind.  The summary columns (model, version, n_rows,
+-- train_ms) are always set; the kind's own result columns (k, inertia, iterations for
+-- kmeans; n_users, n_items, n_interactions for recommender) where they apply; result
+-- holds the trainer's whole result row as jsonb.
+CREATE FUNCTION mktdb.retrain(model text)
+RETURNS TABLE(model text, version int, n_rows bigint, train_ms float8,
+              k int, inertia float8, iterations int,
+              n_users bigint, n_items bigint, n_interactions bigint, result jsonb)
+LANGUAGE sql STRICT VOLATILE AS $$
+    SELECT r->>'model', (r->>'version')::int,
+           coalesce((r->>'n_rows')::bigint, (r->>'n_interactions')::bigint), (r->>'train_ms')::float8,
+           (r->>'k')::int, (r->>'inertia')::float8, (r->>'iterations')::int,
+           (r->>'n_users')::bigint, (r->>'n_items')::bigint, (r->>'n_interactions')::bigint, r
+      FROM mktdb._retrain($1) AS r
+$$;
+
 COMMENT ON FUNCTION mktdb.arima_forecast(text, text, text, text, text[], int, int, int[], int[]) IS
 'Fits seasonal ARIMA per series (given orders: exact ML as R arima(method = "ML"); pdq NULL: orders chosen as R forecast::auto.arima), stores the model, returns the forecasts with 80 % and 95 % intervals';
 

@@ -315,7 +315,7 @@ TRUNCATE ia;
 INSERT INTO ia SELECT 'u' || g % 5, 'i' || g % 7, 1 FROM generate_series(1, 30) g;
 SELECT count(*) AS cached_before FROM mktdb.model_cache() WHERE name = 'rec';
 SELECT (r->>'version')::int AS version, (r->>'n_users')::int AS n_users, (r->>'n_items')::int AS n_items
-  FROM mktdb.retrain('rec') r;
+  FROM (SELECT result FROM mktdb.retrain('rec')) s(r);
 SELECT count(*) AS rows, bool_and(item_id LIKE 'i%') AS new_items FROM mktdb.recommend_for('rec', 'u1', 10, false);
 SELECT version FROM mktdb.model_cache() WHERE name = 'rec';
 SELECT spec - 'source' AS spec FROM mktdb.model WHERE name = 'rec' AND version = 4;

@@ -217,7 +217,7 @@ SELECT r - 'train_ms' AS result, jsonb_typeof(r->'train_ms') AS train_ms
   FROM mktdb.model m, LATERAL mktdb._rfm_retrain(m.name, m.spec) r WHERE m.name = 't_rt';
 INSERT INTO rt_orders VALUES (5000, '2024-01-02 10:00', 99.99), (5001, '2024-01-03 10:00', 5);
 -- through mktdb.retrain, as pg_cron would call it
-SELECT r - 'train_ms' AS result FROM mktdb.retrain('t_rt') r;
+SELECT r - 'train_ms' AS result FROM (SELECT result FROM mktdb.retrain('t_rt')) s(r);
 SELECT version, n_rows, metrics->'customers' AS customers, metrics->'as_of' AS as_of, metrics->'bins' AS bins
   FROM mktdb.model_versions WHERE name = 't_rt' ORDER BY version;
 SELECT * FROM mktdb.rfm_of('t_rt', 1, 1, 5);          -- scored by the newest version

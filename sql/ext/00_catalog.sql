@@ -90,9 +90,26 @@ SELECT DISTINCT ON (name) name, version, kind, owner, trained_at, n_rows, train_
 
 GRANT SELECT ON mktdb.model_versions, mktdb.models TO PUBLIC;
 
--- Replays the newest version's spec with the privileges of the model's owner.
-CREATE FUNCTION mktdb.retrain(model text) RETURNS jsonb
+-- Replays the newest version's spec with the privileges of the model's owner; the
+-- trainer's own result row as jsonb.
+CREATE FUNCTION mktdb._retrain(model text) RETURNS jsonb
 AS 'MODULE_PATHNAME', 'mktdb_retrain' LANGUAGE C STRICT VOLATILE;
+
+-- mktdb.retrain: one row whatever the kind.  The summary columns (model, version, n_rows,
+-- train_ms) are always set; the kind's own result columns (k, inertia, iterations for
+-- kmeans; n_users, n_items, n_interactions for recommender) where they apply; result
+-- holds the trainer's whole result row as jsonb.
+CREATE FUNCTION mktdb.retrain(model text)
+RETURNS TABLE(model text, version int, n_rows bigint, train_ms float8,
+              k int, inertia float8, iterations int,
+              n_users bigint, n_items bigint, n_interactions bigint, result jsonb)
+LANGUAGE sql STRICT VOLATILE AS $$
+    SELECT r->>'model', (r->>'version')::int,
+           coalesce((r->>'n_rows')::bigint, (r->>'n_interactions')::bigint), (r->>'train_ms')::float8,
+           (r->>'k')::int, (r->>'inertia')::float8, (r->>'iterations')::int,
+           (r->>'n_users')::bigint, (r->>'n_items')::bigint, (r->>'n_interactions')::bigint, r
+      FROM mktdb._retrain($1) AS r
+$$;
 
 CREATE FUNCTION mktdb.drop_model(model text) RETURNS int
 LANGUAGE plpgsql STRICT VOLATILE SET search_path = pg_catalog, pg_temp AS $$
