@@ -420,7 +420,12 @@ layout(FitCtx *c, const ArimaSpec *s, int n, double *base, size_t *total)
 	c->a = take(&b, c->rd);
 	c->P = take(&b, (size_t) c->rd * c->rd);
 	c->Pn = take(&b, (size_t) c->rd * c->rd);
-	c->kwork = take(&b, arima_kalman_work_doubles(c->rd, c->nd));
+	{
+		size_t		kw = arima_kalman_work_doubles(c->rd, c->nd),
+					cw = arima_chandra_work_doubles(c->r);
+
+		c->kwork = take(&b, kw > cw ? kw : cw);
+	}
 	c->q0 = take(&b, (size_t) c->r * c->r);
 	c->q0work = take(&b, arima_q0_work_doubles(c->pp, c->qq));
 	c->csswork = take(&b, 2 * (size_t) n);
@@ -526,8 +531,7 @@ ml_objective(int n, const double *p, void *ex)
 	if (c->fast)
 	{
 		/* differencing outside the state: w'_t = w_t - sum delta_j w_{t-j-1}, state r, P0 = Q0 */
-		int			r = c->r,
-					nd = c->nd,
+		int			nd = c->nd,
 					m = c->n - nd;
 
 		for (int t = nd; t < c->n; t++)
@@ -538,14 +542,8 @@ ml_objective(int n, const double *p, void *ex)
 				v -= c->delta[j] * c->w[t - j - 1];
 			c->wd[t - nd] = v;
 		}
-		memset(c->a, 0, r * sizeof(double));
-		memset(c->P, 0, (size_t) r * r * sizeof(double));
-		if (r > 1)
-			arima_q0(c->phi, c->pp, c->theta, c->qq, c->Pn, c->q0work);
-		else
-			c->Pn[0] = c->pp > 0 ? 1.0 / (1.0 - c->phi[0] * c->phi[0]) : 1.0;
-		arima_like_steady(c->wd, m, c->phi, c->pp, c->theta, c->qq, c->a, c->P, c->Pn, c->kwork,
-						  &ssq, &sumlog, &nu);
+		if (arima_like_chandra(c->wd, m, c->phi, c->pp, c->theta, c->qq, c->kwork, &ssq, &sumlog, &nu) != 0)
+			return NAN;
 	}
 	else
 		filter_at(c, &ssq, &sumlog, &nu);

@@ -173,10 +173,16 @@ void		arima_like_rss(const double *y, int n, const double *phi, int p, const dou
 						   const double *delta, int nd, double *a, double *P, double *Pn, double *work,
 						   double *ssq, double *sumlog, int *nu, double *rss);
 
-/* arima_like for nd = 0 without missing values, stopping the covariance recursion at its steady state */
-void		arima_like_steady(const double *y, int n, const double *phi, int p, const double *theta, int q,
-							  double *a, double *P, double *Pn, double *work, double *ssq,
-							  double *sumlog, int *nu);
+/*
+ * The same likelihood by the Chandrasekhar recursions, O(r) per observation, from the exact
+ * first column of the stationary state covariance (arima_q0_col0).  Returns -1 for a
+ * non-stationary AR part.  work: arima_chandra_work_doubles(r).
+ */
+int			arima_like_chandra(const double *y, int n, const double *phi, int p, const double *theta,
+							   int q, double *work, double *ssq, double *sumlog, int *nu);
+int			arima_q0_col0(const double *phi, int p, const double *theta, int q, double *col,
+						  double *work);
+size_t		arima_chandra_work_doubles(int r);
 
 /* doubles of work space arima_like() and arima_kalman_forecast() need */
 size_t		arima_kalman_work_doubles(int rd, int nd);

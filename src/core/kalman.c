@@ -15,6 +15,7 @@
 #include "arima.h"
 
 #include <math.h>
+#include <stdlib.h>
 #include <string.h>
 
 /* ---------- Gardner et al. (1980) ---------- */
@@ -445,78 +446,6 @@ arima_like_rss(const double *y, int n, const double *phi, int p, const double *t
 		*rss_out = rss;
 }
 
-/*
- * The filter of a stationary ARMA (no differencing states, no missing value) that stops the
- * covariance recursion at its steady state: once the innovation variance is within 1e-10 of
- * its limit 1 (invertible model), P after the update is 0 and the gain column is
- * (1, theta), so the remaining steps cost O(r).  Not R's arithmetic (R runs the recursion to
- * the end): the likelihood moves by about n * 1e-10, for the automatic search only.
- */
-void
-arima_like_steady(const double *y, int n, const double *phi, int p, const double *theta, int q,
-				  double *a, double *P, double *Pn, double *work, double *ssq_out,
-				  double *sumlog_out, int *nu_out)
-{
-	int			r = p > q + 1 ? p : q + 1;
-	double	   *anew = work;
-	double	   *M = anew + r;
-	double	   *mm = M + r;
-	double		ssq = 0.0,
-				sumlog = 0.0;
-	int			nu = 0,
-				l;
-
-	for (l = 0; l < n; l++)
-	{
-		double		resid,
-					gain;
-
-		predict_state(a, anew, phi, p, r, NULL, 0);
-		if (l > 0)
-			predict_cov(P, Pn, mm, phi, p, theta, q, r, NULL, 0, NULL, 0);
-		resid = y[l] - anew[0];
-		for (int i = 0; i < r; i++)
-			M[i] = Pn[i];
-		gain = M[0];
-		if (gain < 1e4)
-		{
-			nu++;
-			ssq += resid * resid / gain;
-			sumlog += log(gain);
-		}
-		for (int i = 0; i < r; i++)
-			a[i] = anew[i] + M[i] * resid / gain;
-		for (int j = 0; j < r; j++)
-		{
-			double		mj = M[j];
-
-			for (int i = 0; i < r; i++)
-				P[i + j * r] = Pn[i + j * r] - M[i] * mj / gain;
-		}
-		if (fabs(gain - 1.0) < 1e-10)
-		{
-			l++;
-			break;
-		}
-	}
-	/* steady state: a <- T a + (1, theta) (y - (T a)_0) */
-	for (; l < n; l++)
-	{
-		double		resid;
-
-		predict_state(a, anew, phi, p, r, NULL, 0);
-		resid = y[l] - anew[0];
-		nu++;
-		ssq += resid * resid;
-		a[0] = anew[0] + resid;
-		for (int i = 1; i < r; i++)
-			a[i] = anew[i] + (i - 1 < q ? theta[i - 1] : 0.0) * resid;
-	}
-	*ssq_out = ssq;
-	*sumlog_out = sumlog;
-	*nu_out = nu;
-}
-
 void
 arima_kalman_forecast(int h, const double *phi, int p, const double *theta, int q,
 					  const double *delta, int nd, double *a, double *P, double *work,
@@ -569,7 +498,8 @@ arima_css(const double *y, int n, const ArimaSpec *spec, const double *phi, int 
 	double	   *w = work;
 	double	   *resid = w + n;
 	double		ssq = 0.0;
-	int			nu = 0;
+	int			nu = 0,
+				sparse = p <= ARIMA_MAX_R && q <= ARIMA_MAX_R;
 	int			s = spec->s;
 
 	memcpy(w, y, n * sizeof(double));
@@ -581,6 +511,46 @@ arima_css(const double *y, int n, const ArimaSpec *spec, const double *phi, int 
 			w[l] -= w[l - s];
 	for (int l = 0; l < ncond && l < n; l++)
 		resid[l] = 0.0;
+
+	/*
+	 * Seasonal polynomials are mostly zeros; skipping them leaves every sum bit-identical
+	 * (t - 0 * x == t) unless x is NaN, so only without missing values.
+	 */
+	for (int l = 0; l < n && sparse; l++)
+		sparse = !isnan(w[l]);
+	if (sparse)
+	{
+		int			pi[ARIMA_MAX_R + 1],
+					qi[ARIMA_MAX_R + 1],
+					np = 0,
+					nq = 0;
+
+		for (int j = 0; j < p; j++)
+			if (phi[j] != 0.0)
+				pi[np++] = j;
+		for (int j = 0; j < q; j++)
+			if (theta[j] != 0.0)
+				qi[nq++] = j;
+		{
+			for (int l = ncond; l < n; l++)
+			{
+				double		t = w[l];
+				int			jm = l - ncond < q ? l - ncond : q;
+
+				for (int k = 0; k < np; k++)
+					t -= phi[pi[k]] * w[l - pi[k] - 1];
+				for (int k = 0; k < nq && qi[k] < jm; k++)
+					t -= theta[qi[k]] * resid[l - qi[k] - 1];
+				resid[l] = t;
+				if (!isnan(t))
+				{
+					nu++;
+					ssq += t * t;
+				}
+			}
+			return ssq / (double) nu;
+		}
+	}
 	for (int l = ncond; l < n; l++)
 	{
 		double		t = w[l];
@@ -598,4 +568,224 @@ arima_css(const double *y, int n, const ArimaSpec *spec, const double *phi, int 
 		}
 	}
 	return ssq / (double) nu;
+}
+
+/* ---------- the fast likelihood of the automatic search ---------- */
+
+size_t
+arima_chandra_work_doubles(int r)
+{
+	size_t		r2 = (size_t) r + 2;
+
+	return r2 * r2 + 8 * r2;
+}
+
+/*
+ * First column of the stationary covariance of the ARMA state (what Q0[, 1] of R's getQ0
+ * is, exactly rather than through AS 154's Givens system): with the autocovariances gamma
+ * and MA(infinity) weights psi of the process (unit innovation variance),
+ *   Cov(a[0], a[0]) = gamma(0),
+ *   Cov(a[i], a[0]) = sum_{k=i}^{r-1} phi_{k+1} gamma(k-i+1) + theta_k psi_{k-i}.
+ * gamma(0..p) solve the p + 1 Yule-Walker-type equations (Brockwell & Davis 3.3.8) by
+ * Gaussian elimination with partial pivoting; O(p^3 + r^2) instead of AS 154's O(r^6).
+ * Returns -1 when the system is singular (a unit root).
+ */
+int
+arima_q0_col0(const double *phi, int p, const double *theta, int q, double *col, double *work)
+{
+	int			r = p > q + 1 ? p : q + 1;
+	int			np1 = p + 1;
+	double	   *psi = work;		/* r */
+	double	   *gam = psi + r;	/* r + 1 */
+	double	   *A = gam + r + 1;	/* (p + 1)^2, row-major */
+
+#define TH(j) ((j) == 0 ? 1.0 : ((j) <= q ? theta[(j) - 1] : 0.0))
+	for (int j = 0; j < r; j++)
+	{
+		double		t = TH(j);
+
+		for (int i = 1; i <= p && i <= j; i++)
+			t += phi[i - 1] * psi[j - i];
+		psi[j] = t;
+	}
+	/* rows k = 0..p: gamma(k) - sum_i phi_i gamma(|k - i|) = sum_{j>=k} theta_j psi_{j-k} */
+	for (int k = 0; k < np1; k++)
+	{
+		double	   *row = A + (size_t) k * np1;
+		double		rhs = 0.0;
+
+		memset(row, 0, np1 * sizeof(double));
+		row[k] = 1.0;
+		for (int i = 1; i <= p; i++)
+			row[abs(k - i)] -= phi[i - 1];
+		for (int j = k; j <= q; j++)
+			rhs += TH(j) * psi[j - k];
+		gam[k] = rhs;
+	}
+	for (int c = 0; c < np1; c++)
+	{
+		int			piv = c;
+		double		best = fabs(A[(size_t) c * np1 + c]);
+
+		for (int k = c + 1; k < np1; k++)
+			if (fabs(A[(size_t) k * np1 + c]) > best)
+			{
+				best = fabs(A[(size_t) k * np1 + c]);
+				piv = k;
+			}
+		if (!(best > 0.0))
+			return -1;
+		if (piv != c)
+		{
+			double		t = gam[c];
+
+			gam[c] = gam[piv];
+			gam[piv] = t;
+			for (int m = 0; m < np1; m++)
+			{
+				t = A[(size_t) c * np1 + m];
+				A[(size_t) c * np1 + m] = A[(size_t) piv * np1 + m];
+				A[(size_t) piv * np1 + m] = t;
+			}
+		}
+		for (int k = c + 1; k < np1; k++)
+		{
+			double		f = A[(size_t) k * np1 + c] / A[(size_t) c * np1 + c];
+
+			if (f == 0.0)
+				continue;
+			for (int m = c; m < np1; m++)
+				A[(size_t) k * np1 + m] -= f * A[(size_t) c * np1 + m];
+			gam[k] -= f * gam[c];
+		}
+	}
+	for (int c = np1 - 1; c >= 0; c--)
+	{
+		double		t = gam[c];
+
+		for (int m = c + 1; m < np1; m++)
+			t -= A[(size_t) c * np1 + m] * gam[m];
+		gam[c] = t / A[(size_t) c * np1 + c];
+	}
+	for (int k = np1; k <= r; k++)
+	{
+		double		t = 0.0;
+
+		for (int i = 1; i <= p; i++)
+			t += phi[i - 1] * gam[k - i];
+		for (int j = k; j <= q; j++)
+			t += TH(j) * psi[j - k];
+		gam[k] = t;
+	}
+	col[0] = gam[0];
+	for (int i = 1; i < r; i++)
+	{
+		double		t = 0.0;
+
+		for (int k = i; k < r; k++)
+			t += (k < p ? phi[k] * gam[k - i + 1] : 0.0) + TH(k) * psi[k - i];
+		col[i] = t;
+	}
+#undef TH
+	return isfinite(gam[0]) ? 0 : -1;
+}
+
+/* x <- T x for the ARMA block of the transition: (T x)_i = phi_i x_0 + x_{i+1} */
+static inline void
+ar_shift(const double *x, double *out, const double *phi, int p, int r)
+{
+	double		x0 = x[0];
+
+	for (int i = 0; i < r - 1; i++)
+		out[i] = x[i + 1];
+	out[r - 1] = 0.0;
+	for (int i = 0; i < p; i++)
+		out[i] += phi[i] * x0;
+}
+
+/*
+ * The exact likelihood of a stationary ARMA without missing values by the Chandrasekhar
+ * recursions (Morf, Sidhu & Kailath 1974; Herbst 2015): started from the stationary
+ * covariance, P_{t+1} - P_t has rank one, P_{t+1} - P_t = W_t M_t W_t', so instead of the
+ * r x r Riccati update each step moves the gain K_t = T P_t Z', the innovation variance F_t
+ * and the rank-one factor:
+ *   F_{t+1} = F_t + M_t c^2,  K_{t+1} = K_t + (T W_t) M_t c,   (c = W_t[0])
+ *   W_{t+1} = T W_t - K_t c / F_t,  M_{t+1} = M_t F_t / F_{t+1},
+ * with W_1 = K_1 and M_1 = -1 / F_1.  O(r) per observation against the Kalman filter's
+ * O(r^2), and only the first column of Q0 is needed.  Once M W W' is below 1e-20 F the
+ * filter is at its steady state (to rounding) and only the state moves.
+ * Same quantities as arima_like for nd = 0 (nu counts innovations with variance < 1e4, as
+ * R); returns -1 (ssq NaN) for a non-stationary AR part.
+ */
+int
+arima_like_chandra(const double *y, int n, const double *phi, int p, const double *theta, int q,
+				   double *work, double *ssq_out, double *sumlog_out, int *nu_out)
+{
+	int			r = p > q + 1 ? p : q + 1;
+	double	   *a = work;
+	double	   *an = a + r;
+	double	   *K = an + r;
+	double	   *W = K + r;
+	double	   *TW = W + r;
+	double	   *col = TW + r;
+	double	   *qwork = col + r;
+	double		F,
+				M,
+				ssq = 0.0,
+				sumlog = 0.0;
+	int			nu = 0,
+				moving = 1;
+
+	*ssq_out = NAN;
+	*sumlog_out = 0.0;
+	*nu_out = 0;
+	if (arima_q0_col0(phi, p, theta, q, col, qwork) != 0 || !(col[0] > 0.0))
+		return -1;
+	F = col[0];
+	ar_shift(col, K, phi, p, r);
+	memcpy(W, K, r * sizeof(double));
+	M = -1.0 / F;
+	memset(a, 0, r * sizeof(double));
+	for (int t = 0; t < n; t++)
+	{
+		double		v = y[t] - a[0];
+		double		g = v / F;
+
+		if (F < 1e4)
+		{
+			nu++;
+			ssq += v * g;
+			sumlog += log(F);
+		}
+		ar_shift(a, an, phi, p, r);
+		for (int i = 0; i < r; i++)
+			a[i] = an[i] + K[i] * g;
+		if (moving)
+		{
+			double		c = W[0],
+						Fn = F + M * c * c,
+						mc = M * c,
+						cf = c / F,
+						wmax = 0.0;
+
+			ar_shift(W, TW, phi, p, r);
+			for (int i = 0; i < r; i++)
+			{
+				double		w = TW[i] - K[i] * cf;
+
+				K[i] += TW[i] * mc;
+				W[i] = w;
+				if (fabs(w) > wmax)
+					wmax = fabs(w);
+			}
+			M *= F / Fn;
+			F = Fn;
+			if (fabs(M) * wmax * wmax < 1e-20 * F)
+				moving = 0;
+		}
+	}
+	*ssq_out = ssq;
+	*sumlog_out = sumlog;
+	*nu_out = nu;
+	return 0;
 }
