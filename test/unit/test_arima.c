@@ -7,6 +7,7 @@
 #include "core/arima.h"
 #include "unit.h"
 
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -450,11 +451,178 @@ test_fallbacks(void)
 	free(work);
 }
 
+/*
+ * The automatic search's likelihood: Chandrasekhar recursions from the exact first column of
+ * the stationary covariance.  Column checked against the Lyapunov solution by Smith's doubling
+ * (P = sum_k T^k v v' T'^k), the likelihood against the Kalman filter (arima_like) started
+ * from the full Q0, on seasonal models with random stationary, invertible coefficients.
+ */
+static void
+test_chandrasekhar(void)
+{
+	uint64_t	st = 42;
+	double		col_err = 0.0,
+				like_err = 0.0;
+	int			models = 0;
+
+	for (int it = 0; it < 60; it++)
+	{
+		int			s = (it % 3 == 0) ? 12 : (it % 3 == 1) ? 7 : 4;
+		int			p0 = it % 3,
+					q0 = (it / 3) % 3,
+					P = (it / 9) % 2,
+					Q = (it / 18) % 2 || it % 5 == 0;
+		int			p = p0 + s * P,
+					q = q0 + s * Q,
+					r = p > q + 1 ? p : q + 1,
+					n = 150;
+		double		phi[40] = {0},
+					theta[40] = {0},
+					u[6],
+					y[150];
+		double	   *T,
+				   *L,
+				   *A,
+				   *tmp,
+				   *Q0,
+				   *col,
+				   *cw,
+				   *kw,
+				   *a,
+				   *Pm,
+				   *qw;
+		double		s1,
+					l1,
+					s2,
+					l2;
+		int			n1,
+					n2;
+
+		for (int i = 0; i < 6; i++)
+		{
+			st = st * 6364136223846793005ULL + 1442695040888963407ULL;
+			u[i] = (double) (st >> 11) / 9007199254740992.0 * 1.8 - 0.9;
+		}
+		/* (1 - u0 B - u1 B^2)(1 - u2 B^s) and (1 + u3 B + u4 B^2)(1 + u5 B^s), |u1| small enough */
+		for (int i = 0; i <= p0; i++)
+			for (int j = 0; j <= P; j++)
+			{
+				double		c = (i == 0 ? 1.0 : -(i == 1 ? u[0] : 0.4 * u[1])) * (j == 0 ? 1.0 : -u[2]);
+
+				if (i + j * s > 0)
+					phi[i + j * s - 1] -= c;
+			}
+		for (int i = 0; i <= q0; i++)
+			for (int j = 0; j <= Q; j++)
+			{
+				double		c = (i == 0 ? 1.0 : (i == 1 ? u[3] : 0.3 * u[4])) * (j == 0 ? 1.0 : u[5]);
+
+				if (i + j * s > 0)
+					theta[i + j * s - 1] += c;
+			}
+		if (r < 2)
+			continue;
+		T = calloc((size_t) r * r, sizeof(double));
+		L = calloc((size_t) r * r, sizeof(double));
+		A = calloc((size_t) r * r, sizeof(double));
+		tmp = calloc((size_t) r * r, sizeof(double));
+		Q0 = calloc((size_t) r * r, sizeof(double));
+		col = calloc(r, sizeof(double));
+		cw = calloc(arima_chandra_work_doubles(r), sizeof(double));
+		kw = calloc(arima_kalman_work_doubles(r, 0), sizeof(double));
+		qw = calloc(arima_q0_work_doubles(p, q) + 1, sizeof(double));
+		a = calloc(r, sizeof(double));
+		Pm = calloc((size_t) r * r, sizeof(double));
+		for (int i = 0; i < r; i++)
+		{
+			if (i < p)
+				T[i] = phi[i];
+			if (i + 1 < r)
+				T[i + r * (i + 1)] = 1.0;
+			for (int j = 0; j < r; j++)
+			{
+				double		vi = i == 0 ? 1.0 : (i - 1 < q ? theta[i - 1] : 0.0),
+							vj = j == 0 ? 1.0 : (j - 1 < q ? theta[j - 1] : 0.0);
+
+				L[i + r * j] = vi * vj;
+			}
+		}
+		memcpy(A, T, (size_t) r * r * sizeof(double));
+		for (int k = 0; k < 40; k++)
+		{
+			/* L += A L A', A = A A */
+			for (int i = 0; i < r; i++)
+				for (int j = 0; j < r; j++)
+				{
+					double		t = 0.0;
+
+					for (int m = 0; m < r; m++)
+						t += A[i + r * m] * L[m + r * j];
+					tmp[i + r * j] = t;
+				}
+			for (int i = 0; i < r; i++)
+				for (int j = 0; j < r; j++)
+				{
+					double		t = 0.0;
+
+					for (int m = 0; m < r; m++)
+						t += tmp[i + r * m] * A[j + r * m];
+					Q0[i + r * j] = t;
+				}
+			for (int i = 0; i < r * r; i++)
+				L[i] += Q0[i];
+			for (int i = 0; i < r; i++)
+				for (int j = 0; j < r; j++)
+				{
+					double		t = 0.0;
+
+					for (int m = 0; m < r; m++)
+						t += A[i + r * m] * A[m + r * j];
+					tmp[i + r * j] = t;
+				}
+			memcpy(A, tmp, (size_t) r * r * sizeof(double));
+		}
+		arima_q0_col0(phi, p, theta, q, col, cw);
+		for (int i = 0; i < r; i++)
+			col_err = fmax(col_err, fabs(col[i] - L[i]) / L[0]);
+
+		for (int t = 0; t < n; t++)
+		{
+			st = st * 6364136223846793005ULL + 1442695040888963407ULL;
+			y[t] = sin(0.3 * t) + (double) (st >> 11) / 9007199254740992.0 - 0.5;
+		}
+		/* the Kalman filter from the exact Q0 (the doubling's), as R's ARIMA_Like runs it */
+		memcpy(Q0, L, (size_t) r * r * sizeof(double));
+		arima_like(y, n, phi, p, theta, q, NULL, 0, a, Pm, Q0, kw, &s1, &l1, &n1);
+		arima_like_chandra(y, n, phi, p, theta, q, cw, &s2, &l2, &n2);
+		like_err = fmax(like_err, fabs(0.5 * (log(s1 / n1) + l1 / n1) - 0.5 * (log(s2 / n2) + l2 / n2)));
+		like_err = fmax(like_err, (double) abs(n1 - n2));
+		models++;
+		free(T);
+		free(L);
+		free(A);
+		free(tmp);
+		free(Q0);
+		free(col);
+		free(cw);
+		free(kw);
+		free(qw);
+		free(a);
+		free(Pm);
+	}
+	CHECK(models > 40 && col_err < 1e-11,
+		  "first column of Q0 from autocovariances equals the Lyapunov solution on %d seasonal models (max rel error %.2g)",
+		  models, col_err);
+	CHECK(like_err < 1e-11,
+		  "Chandrasekhar likelihood equals the Kalman filter's on the same models (max abs difference %.2g)", like_err);
+}
+
 int
 main(void)
 {
 	load_data("../ref/arima_data.csv");
 	test_q0();
+	test_chandrasekhar();
 	test_building_blocks();
 	test_reference_fits();
 	test_css_ml();
