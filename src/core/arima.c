@@ -364,7 +364,9 @@ typedef struct FitCtx
 	int			trans;			/* objective works on transformed AR parameters */
 	int			ncond;			/* CSS conditioning points */
 	int			fast;			/* spec->fast and no missing value: filter the differenced series */
-	double	   *wd;				/* n: the differenced series (fast) */
+	double	   *wd;				/* n: the differenced series minus the regression (fast) */
+	double	   *dy,
+			   *dx;				/* n each: the differenced series and regressor (fast), from nd */
 	double	   *w;				/* n: y minus the intercept */
 	double	   *phi,
 			   *theta,
@@ -414,6 +416,8 @@ layout(FitCtx *c, const ArimaSpec *s, int n, double *base, size_t *total)
 	c->rd = c->r + c->nd;
 	c->w = take(&b, n);
 	c->wd = take(&b, n);
+	c->dy = take(&b, n);
+	c->dx = take(&b, n);
 	c->phi = take(&b, c->pp + 1);
 	c->theta = take(&b, c->qq + 1);
 	c->delta = take(&b, c->nd + 1);
@@ -515,6 +519,50 @@ filter_at(FitCtx *c, double *ssq, double *sumlog, int *nu)
 	filter_rss(c, ssq, sumlog, nu, NULL);
 }
 
+/*
+ * The automatic search (spec->fast, no missing value) differences the series and the
+ * regressor once per fit: diff(y - b x) = diff(y) - b diff(x) (equal up to rounding), so an
+ * evaluation of either objective costs no differencing pass.
+ */
+static void
+fast_setup(FitCtx *c)
+{
+	int			nd = c->nd;
+
+	for (int t = nd; t < c->n; t++)
+	{
+		double		v = c->y[t],
+					x = c->spec->include_drift ? (double) (t + 1) : 1.0;
+
+		for (int j = 0; j < nd; j++)
+		{
+			v -= c->delta[j] * c->y[t - j - 1];
+			x -= c->delta[j] * (c->spec->include_drift ? (double) (t - j) : 1.0);
+		}
+		c->dy[t] = v;
+		c->dx[t] = c->ncx ? x : 0.0;
+	}
+}
+
+/* c->wd = diff(y) - b diff(x) for the parameters par; returns its length n - nd */
+static int
+fast_series(FitCtx *c, const double *par)
+{
+	int			nd = c->nd,
+				m = c->n - nd;
+
+	if (c->ncx)
+	{
+		double		b = xreg_coef(c, par);
+
+		for (int t = 0; t < m; t++)
+			c->wd[t] = c->dy[t + nd] - b * c->dx[t + nd];
+	}
+	else
+		memcpy(c->wd, c->dy + nd, m * sizeof(double));
+	return m;
+}
+
 /* R's armafn: the concentrated -loglik / n used by optim */
 static double
 ml_objective(int n, const double *p, void *ex)
@@ -527,26 +575,19 @@ ml_objective(int n, const double *p, void *ex)
 
 	(void) n;
 	trans_pars(c->spec, p, c->trans, c->phi, c->theta);
-	demean(c, p);
 	if (c->fast)
 	{
-		/* differencing outside the state: w'_t = w_t - sum delta_j w_{t-j-1}, state r, P0 = Q0 */
-		int			nd = c->nd,
-					m = c->n - nd;
+		/* differencing outside the state (precomputed by fast_setup), state r, P0 = Q0 */
+		int			m = fast_series(c, p);
 
-		for (int t = nd; t < c->n; t++)
-		{
-			double		v = c->w[t];
-
-			for (int j = 0; j < nd; j++)
-				v -= c->delta[j] * c->w[t - j - 1];
-			c->wd[t - nd] = v;
-		}
 		if (arima_like_chandra(c->wd, m, c->phi, c->pp, c->theta, c->qq, c->kwork, &ssq, &sumlog, &nu) != 0)
 			return NAN;
 	}
 	else
+	{
+		demean(c, p);
 		filter_at(c, &ssq, &sumlog, &nu);
+	}
 	s2 = ssq / nu;
 	return 0.5 * (log(s2) + sumlog / nu);
 }
@@ -559,6 +600,13 @@ css_objective(int n, const double *p, void *ex)
 
 	(void) n;
 	trans_pars(c->spec, p, 0, c->phi, c->theta);
+	if (c->fast)
+	{
+		int			m = fast_series(c, p);
+
+		return 0.5 * log(arima_css_differenced(c->wd, m, c->phi, c->pp, c->theta, c->qq, c->ncond - c->nd,
+											   c->csswork));
+	}
 	demean(c, p);
 	return 0.5 * log(arima_css(c->w, c->n, c->spec, c->phi, c->pp, c->theta, c->qq, c->ncond, c->csswork));
 }
@@ -794,6 +842,9 @@ arima_fit(const double *y, int n, const ArimaSpec *spec, int h, double *fc_mean,
 	ctl.parscale = c.parscale;
 	ctl.cancel = cancel;
 	res->nest = np;
+	c.fast = spec->fast && m == n;
+	if (c.fast)
+		fast_setup(&c);
 
 	if (spec->method == ARIMA_CSS)
 		return fit_css(&c, &ctl, h, fc_mean, fc_se, res, n_used);
@@ -830,7 +881,6 @@ arima_fit(const double *y, int n, const ArimaSpec *spec, int h, double *fc_mean,
 	if (spec->Q > 0)
 		arima_ma_invert(c.par + spec->p + spec->q + spec->P, spec->Q);
 	c.trans = 1;
-	c.fast = spec->fast && m == n;
 	rc = optim_bfgs(np, c.par, &fmin, ml_objective, &c, &ctl, c.owork, &res->fncount);
 	if (rc == -3)
 		return ARIMA_ECANCEL;

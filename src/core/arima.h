@@ -193,6 +193,9 @@ void		arima_kalman_forecast(int h, const double *phi, int p, const double *theta
 								  double *mean, double *var);
 
 /* R's ARIMA_CSS: conditional sum of squares / nu with ncond conditioning points. */
+/* arima_css on an already differenced series, zero coefficients skipped (automatic search) */
+double		arima_css_differenced(const double *w, int n, const double *phi, int p, const double *theta,
+								  int q, int ncond, double *resid);
 double		arima_css(const double *y, int n, const ArimaSpec *spec, const double *phi, int p,
 					  const double *theta, int q, int ncond, double *work);
 
