@@ -23,6 +23,7 @@
 #include "utils/builtins.h"
 #include "utils/jsonb.h"
 #include "utils/fmgroids.h"
+#include "utils/inval.h"
 #include "utils/lsyscache.h"
 #include "utils/rel.h"
 #include "utils/snapmgr.h"
@@ -445,6 +446,46 @@ model_visible(const char *name, Oid owner)
 }
 
 /*
+ * The catalog's and its index's OIDs, looked up once per backend (three syscache probes on
+ * every online call otherwise) and forgotten on any relcache invalidation of either, which a
+ * DROP EXTENSION sends, so a re-created extension is found again.
+ */
+static Oid	catalog_relid = InvalidOid;
+static Oid	catalog_idxid = InvalidOid;
+
+static void
+catalog_oids_inval(Datum arg, Oid relid)
+{
+	if (relid == InvalidOid || relid == catalog_relid || relid == catalog_idxid)
+		catalog_relid = catalog_idxid = InvalidOid;
+}
+
+static void
+catalog_oids(Oid *relid, Oid *idxid)
+{
+	static bool registered = false;
+
+	if (!OidIsValid(catalog_relid) || !OidIsValid(catalog_idxid))
+	{
+		Oid			nsp = get_namespace_oid("mktdb", false);
+		Oid			r = get_relname_relid("model", nsp);
+		Oid			x = get_relname_relid("model_name_version_key", nsp);
+
+		if (!OidIsValid(r) || !OidIsValid(x))
+			elog(ERROR, "the mktdb model catalog is missing");
+		if (!registered)
+		{
+			CacheRegisterRelcacheCallback(catalog_oids_inval, (Datum) 0);
+			registered = true;
+		}
+		catalog_relid = r;
+		catalog_idxid = x;
+	}
+	*relid = catalog_relid;
+	*idxid = catalog_idxid;
+}
+
+/*
  * The newest (or the given) version of a model, by a direct scan of the
  * (name, version) index backwards: this runs on every online call
  * (recommend_for, segment_of), where starting the executor for a query
@@ -453,9 +494,8 @@ model_visible(const char *name, Oid owner)
 void
 mk_lookup_model(const char *name, int32 version, const char *kind, MkModelInfo *info)
 {
-	Oid			nsp = get_namespace_oid("mktdb", false);
-	Oid			relid = get_relname_relid("model", nsp);
-	Oid			idxid = get_relname_relid("model_name_version_key", nsp);
+	Oid			relid,
+				idxid;
 	Relation	rel;
 	Relation	idx;
 	ScanKeyData key[2];
@@ -468,8 +508,7 @@ mk_lookup_model(const char *name, int32 version, const char *kind, MkModelInfo *
 
 	if (name == NULL || name[0] == '\0')
 		ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE), errmsg("model name must not be empty")));
-	if (!OidIsValid(relid) || !OidIsValid(idxid))
-		elog(ERROR, "the mktdb model catalog is missing");
+	catalog_oids(&relid, &idxid);
 	if (pg_class_aclcheck(relid, GetUserId(), ACL_SELECT) != ACLCHECK_OK)
 		aclcheck_error(ACLCHECK_NO_PRIV, OBJECT_TABLE, "model");
 

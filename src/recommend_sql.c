@@ -1315,7 +1315,7 @@ recommend_for_common(FunctionCallInfo fcinfo, bool as_bigint)
 	int64		u;
 	int			got;
 
-	InitMaterializedSRF(fcinfo, 0);
+	InitMaterializedSRF(fcinfo, MAT_SRF_USE_EXPECTED_DESC);
 	m = get_model(fcinfo, &info);
 	if (as_bigint)
 	{
@@ -1376,7 +1376,7 @@ similar_items_common(FunctionCallInfo fcinfo, bool as_bigint)
 	int			got;
 	int			saved;
 
-	InitMaterializedSRF(fcinfo, 0);
+	InitMaterializedSRF(fcinfo, MAT_SRF_USE_EXPECTED_DESC);
 	m = get_model(fcinfo, &info);
 	if (as_bigint)
 	{
