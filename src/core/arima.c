@@ -544,23 +544,25 @@ fast_setup(FitCtx *c)
 	}
 }
 
-/* c->wd = diff(y) - b diff(x) for the parameters par; returns its length n - nd */
-static int
-fast_series(FitCtx *c, const double *par)
+/*
+ * diff(y) - b diff(x) for the parameters par (into c->wd; without a regressor the precomputed
+ * diff(y) itself); *m gets its length n - nd
+ */
+static const double *
+fast_series(FitCtx *c, const double *par, int *m)
 {
-	int			nd = c->nd,
-				m = c->n - nd;
+	int			nd = c->nd;
 
+	*m = c->n - nd;
 	if (c->ncx)
 	{
 		double		b = xreg_coef(c, par);
 
-		for (int t = 0; t < m; t++)
+		for (int t = 0; t < *m; t++)
 			c->wd[t] = c->dy[t + nd] - b * c->dx[t + nd];
+		return c->wd;
 	}
-	else
-		memcpy(c->wd, c->dy + nd, m * sizeof(double));
-	return m;
+	return c->dy + nd;
 }
 
 /* R's armafn: the concentrated -loglik / n used by optim */
@@ -578,9 +580,10 @@ ml_objective(int n, const double *p, void *ex)
 	if (c->fast)
 	{
 		/* differencing outside the state (precomputed by fast_setup), state r, P0 = Q0 */
-		int			m = fast_series(c, p);
+		int			m;
+		const double *wd = fast_series(c, p, &m);
 
-		if (arima_like_chandra(c->wd, m, c->phi, c->pp, c->theta, c->qq, c->kwork, &ssq, &sumlog, &nu) != 0)
+		if (arima_like_chandra(wd, m, c->phi, c->pp, c->theta, c->qq, c->kwork, &ssq, &sumlog, &nu) != 0)
 			return NAN;
 	}
 	else
@@ -602,9 +605,10 @@ css_objective(int n, const double *p, void *ex)
 	trans_pars(c->spec, p, 0, c->phi, c->theta);
 	if (c->fast)
 	{
-		int			m = fast_series(c, p);
+		int			m;
+		const double *wd = fast_series(c, p, &m);
 
-		return 0.5 * log(arima_css_differenced(c->wd, m, c->phi, c->pp, c->theta, c->qq, c->ncond - c->nd,
+		return 0.5 * log(arima_css_differenced(wd, m, c->phi, c->pp, c->theta, c->qq, c->ncond - c->nd,
 											   c->csswork));
 	}
 	demean(c, p);

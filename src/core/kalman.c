@@ -776,10 +776,12 @@ arima_like_chandra(const double *y, int n, const double *phi, int p, const doubl
 				M,
 				logF = 0.0,
 				ssq = 0.0,
-				sumlog = 0.0;
+				sumlog = 0.0,
+				prod = 1.0;
 	int			nu = 0,
 				moving = 1,
-				nconst = 0;
+				nconst = 0,
+				nprod = 0;
 
 	*ssq_out = NAN;
 	*sumlog_out = 0.0;
@@ -806,10 +808,17 @@ arima_like_chandra(const double *y, int n, const double *phi, int p, const doubl
 		{
 			nu++;
 			ssq += v * g;
-			if (moving)
-				sumlog += log(F);
-			else
+			if (!moving)
 				nconst++;
+			else if (++nprod < 16)
+				prod *= F;
+			else
+			{
+				/* one log per 16 variances: 1 <= F < 1e4, so the product stays below 1e64 */
+				sumlog += log(prod * F);
+				prod = 1.0;
+				nprod = 0;
+			}
 		}
 		if (moving)
 		{
@@ -856,7 +865,7 @@ arima_like_chandra(const double *y, int n, const double *phi, int p, const doubl
 		a2 = sw;
 	}
 	*ssq_out = ssq;
-	*sumlog_out = sumlog + nconst * logF;
+	*sumlog_out = sumlog + log(prod) + nconst * logF;
 	*nu_out = nu;
 	return 0;
 }

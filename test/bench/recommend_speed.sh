@@ -31,6 +31,12 @@ cat > "$tmp/rec.sql" <<'SQL'
 \set uid random(0, 99999)
 SELECT * FROM mktdb.recommend_for('big_cg', :uid, 10);
 SQL
+# the same with a bigint parameter (the pgbench variable alone is an unknown-typed literal, which
+# resolves to the text overload: ids are then matched and returned as text)
+cat > "$tmp/rec_int.sql" <<'SQL'
+\set uid random(0, 99999)
+SELECT * FROM mktdb.recommend_for('big_cg', :uid::bigint, 10);
+SQL
 echo 'SELECT 1;' > "$tmp/one.sql"
 # n = 100 is more than the 50 stored per user: every item is scored (the dense path)
 cat > "$tmp/dense.sql" <<'SQL'
@@ -45,8 +51,9 @@ run "$tmp/dense.sql" >/dev/null
 for round in 1 2 3; do
     rec=$(run "$tmp/rec.sql")
     one=$(run "$tmp/one.sql")
-    echo "round $round: pgbench 4 clients, ${DURATION}s: recommend_for(n => 10) $rec tps, SELECT 1 $one tps"
-    awk -v a="$rec" -v b="$one" 'BEGIN { printf "ratio recommend_for / SELECT 1: %.2f\n", a / b }'
+    reci=$(run "$tmp/rec_int.sql")
+    echo "round $round: pgbench 4 clients, ${DURATION}s: recommend_for(text id, n => 10) $rec tps, SELECT 1 $one tps, recommend_for(bigint id) $reci tps"
+    awk -v a="$rec" -v b="$one" -v c="$reci" 'BEGIN { printf "ratio recommend_for / SELECT 1: text id %.2f, bigint id %.2f\n", a / b, c / b }'
 done
 dense=$(run "$tmp/dense.sql")
 echo "recommend_for(n => 100), every item scored: $dense tps (ratio to SELECT 1: $(awk -v a="$dense" -v b="$one" 'BEGIN { printf "%.3f", a / b }'))"
