@@ -23,7 +23,10 @@ also chosen on validation), and only then reports every variant on the test spli
 --validate-grid does the same over the joint grid regularization x alpha x frequency_scaling
 (JOINT) and measures only the defaults and the chosen point on the test split.
 
-Run: test/bench/recommend_quality.sh [--grid | --validate | --validate-grid] [planted] [msweb] [cj]
+--oracle measures settings along the direction that helps msweb (ORACLE) directly on the test split,
+i.e. tuned with hindsight: an upper bound on what ALS reaches, not a way to choose defaults.
+
+Run: test/bench/recommend_quality.sh [--grid | --validate | --validate-grid | --oracle] [planted] [msweb] [cj]
 """
 import io
 import itertools
@@ -270,6 +273,32 @@ def validate(names, loaders, variants=VARIANTS, test_all=True):
                      '  <- chosen' if label == chosen else ''), flush=True)
 
 
+# --oracle: how far can ALS go on msweb at all?  Settings along the direction that helps msweb
+# (a smaller weight on unobserved pairs: higher alpha, proportionally higher regularization),
+# measured on the TEST split itself, i.e. tuned with hindsight: an upper bound, not a method.
+ORACLE = [(100, 5, 1), (500, 50, 0.5), (1000, 100, 0.5), (2000, 200, 0.5), (1000, 100, 0), (3000, 300, 0),
+          (1000, 200, 0), (1000, 500, 0), (500, 200, 0), (300, 100, 0), (500, 500, 0), (1000, 1000, 0),
+          (200, 200, 0), (500, 200, 0.5), (1000, 500, 0.5), (2000, 1000, 0)]
+
+
+def oracle(name, loaders):
+    df = loaders[name]()
+    train, test = split(df, seed=1)
+    load(train, 'bench_train_' + name)
+    lam, et = best_ease(train, test)
+    print('%s test: EASE (lambda %g, best on test) recall %.4f ndcg %.4f' % (name, lam, *et), flush=True)
+    best = None
+    for r, a, f in ORACLE:
+        recs, train_ms, _ = mktdb('bench_train_' + name, test, regularization=float(r), alpha=float(a),
+                                  frequency_scaling=float(f))
+        ev = evaluate(recs, test)
+        print('  reg %-5g alpha %-5g fs %-4g recall %.4f ndcg %.4f  / EASE %.3f / %.3f  train %.0f ms'
+              % (r, a, f, ev[0], ev[1], ev[0] / et[0], ev[1] / et[1], train_ms), flush=True)
+        if best is None or ev[1] > best[1]:
+            best = ((r, a, f), ev[1])
+    print('best on the test split: reg %g alpha %g fs %g, ndcg / EASE %.3f' % (*best[0], best[1] / et[1]))
+
+
 def main():
     grid = '--grid' in sys.argv
     names = [a for a in sys.argv[1:] if not a.startswith('--')] or ['planted', 'msweb', 'cj']
@@ -279,6 +308,10 @@ def main():
                                      .split(':', 1)[1].strip(), os.cpu_count()))
     if '--validate' in sys.argv:
         validate(names, loaders)
+        return
+    if '--oracle' in sys.argv:
+        for name in names:
+            oracle(name, loaders)
         return
     if '--validate-grid' in sys.argv:
         validate(names, loaders, JOINT, test_all=False)
