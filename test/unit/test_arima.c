@@ -462,7 +462,8 @@ test_chandrasekhar(void)
 {
 	uint64_t	st = 42;
 	double		col_err = 0.0,
-				like_err = 0.0;
+				like_err = 0.0,
+				css_err = 0.0;
 	int			models = 0;
 
 	for (int it = 0; it < 60; it++)
@@ -597,6 +598,25 @@ test_chandrasekhar(void)
 		arima_like_chandra(y, n, phi, p, theta, q, cw, &s2, &l2, &n2);
 		like_err = fmax(like_err, fabs(0.5 * (log(s1 / n1) + l1 / n1) - 0.5 * (log(s2 / n2) + l2 / n2)));
 		like_err = fmax(like_err, (double) abs(n1 - n2));
+
+		/* the search's CSS on the once-differenced series against R's ARIMA_CSS ((1-B)(1-B^s)) */
+		{
+			ArimaSpec	sp = {p0, 1, q0, P, 1, Q, s, 0, ARIMA_CSS, 0, 0, 0.0, 0};
+			int			nd = 1 + s,
+						ncond = nd + p;
+			double		wd[150],
+						cw[300],
+						c1,
+						c2;
+
+			for (int t = 0; t < n; t++)
+				wd[t] = y[t] - (t >= 1 ? y[t - 1] : 0.0);
+			for (int t = n - 1; t >= s + 1; t--)
+				wd[t] -= wd[t - s];
+			c1 = arima_css(y, n, &sp, phi, p, theta, q, ncond, cw);
+			c2 = arima_css_differenced(wd + nd, n - nd, phi, p, theta, q, ncond - nd, cw);
+			css_err = fmax(css_err, fabs(c1 - c2) / c1);
+		}
 		models++;
 		free(T);
 		free(L);
@@ -615,6 +635,9 @@ test_chandrasekhar(void)
 		  models, col_err);
 	CHECK(like_err < 1e-11,
 		  "Chandrasekhar likelihood equals the Kalman filter's on the same models (max abs difference %.2g)", like_err);
+	CHECK(css_err < 1e-12,
+		  "CSS on the differenced series with zero coefficients skipped equals R's ARIMA_CSS (max rel difference %.2g)",
+		  css_err);
 }
 
 int
