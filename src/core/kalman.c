@@ -9,6 +9,10 @@
  *                           variance is >= 1e4 (the diffuse start) are left out of the likelihood
  *   arima_kalman_forecast() R's KalmanForecast on the same model
  *   arima_css()             R's ARIMA_CSS (conditional sum of squares)
+ * and the automatic search's faster forms of the same quantities (equal up to rounding):
+ *   arima_like_chandra()    the exact likelihood of the differenced series by Chandrasekhar
+ *                           recursions, from arima_q0_col0() (Q0's first column, exactly)
+ *   arima_css_differenced() CSS on a differenced series, zero coefficients skipped
  * State vector: r ARMA states then nd lagged (undifferenced) values; matrices column-major.
  * Pure C, no allocation: every buffer comes from the caller.
  */
