@@ -812,7 +812,8 @@ select_and_fit(const double *y0, int n0, const void *arg, int h, double *fc_mean
 	{
 		int			order[AUTO_NMODELS] = {0},
 					nt = I->ntrace,
-					found = -1;
+					found = -1,
+					refitted = 0;
 
 		for (int i = 0; i < nt; i++)
 			order[i] = i;
@@ -842,9 +843,11 @@ select_and_fit(const double *y0, int n0, const void *arg, int h, double *fc_mean
 				AutoTraceEntry *e = &I->trace[order[i]];
 
 				I->nrefits++;
-				if (isfinite(fit_ic(&S, e->p, e->q, e->P, e->Q, e->constant, 0, 0, NULL, NULL, res)))
+				/* with the forecasts: the accepted refit is the final model (no second fit) */
+				if (isfinite(fit_ic(&S, e->p, e->q, e->P, e->Q, e->constant, 0, h, fc_mean, fc_se, res)))
 				{
 					found = order[i];
+					refitted = 1;
 					break;
 				}
 				if (S.cancelled)
@@ -859,7 +862,8 @@ select_and_fit(const double *y0, int n0, const void *arg, int h, double *fc_mean
 		if (found >= 0)
 		{
 			AutoTraceEntry *e = &I->trace[found];
-			double		ic = fit_ic(&S, e->p, e->q, e->P, e->Q, e->constant, 0, h, fc_mean, fc_se, res);
+			double		ic = refitted ? 0.0	/* finite: accepted above */
+				: fit_ic(&S, e->p, e->q, e->P, e->Q, e->constant, 0, h, fc_mean, fc_se, res);
 
 			if (S.cancelled)
 				return ARIMA_ECANCEL;
