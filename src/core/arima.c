@@ -678,7 +678,27 @@ fit_css(FitCtx *c, const OptimControl *ctl, int h, double *fc_mean, double *fc_s
 	res->optim_code = rc;
 	for (int i = 0; i < np; i++)
 		res->se[i] = NAN;
-	if (np > 0)
+	memcpy(res->coef, c->par, np * sizeof(double));
+	if (spec->fix_xreg && c->ncx)
+		res->coef[narma] = spec->xreg_value;
+	trans_pars(spec, res->coef, 0, c->phi, c->theta);
+	demean(c, res->coef);
+	css = arima_css(c->w, c->n, spec, c->phi, c->pp, c->theta, c->qq, c->ncond, c->csswork);
+	res->sigma2 = css;
+	{
+		int			k = 0;
+
+		for (int l = c->ncond; l < c->n; l++)
+			k += !isnan(c->csswork[c->n + l]);
+		res->rss = css * k;
+	}
+	res->loglik = -0.5 * (2 * n_used * fmin + n_used + n_used * log(2 * M_PI));
+	res->aic = res->aicc = NAN;
+	if (!isfinite(res->sigma2))
+		return ARIMA_EFAIL;
+	if (np > 0 && spec->hessian_gate && !spec->hessian_gate(res, spec->gate_arg))
+		res->hessian_skipped = 1;
+	else if (np > 0)
 	{
 		lapack_int ipiv[ARIMA_MAX_COEF];
 
@@ -697,28 +717,12 @@ fit_css(FitCtx *c, const OptimControl *ctl, int h, double *fc_mean, double *fc_s
 			return ARIMA_EFAIL;
 		for (int i = 0; i < np; i++)
 			res->se[i] = c->tmp[i + i * np] >= 0.0 ? sqrt(c->tmp[i + i * np]) : NAN;
+		/* the Hessian's evaluations moved the work state: back to the estimate */
+		trans_pars(spec, res->coef, 0, c->phi, c->theta);
+		demean(c, res->coef);
 	}
-	memcpy(res->coef, c->par, np * sizeof(double));
 	if (spec->fix_xreg && c->ncx)
-	{
-		res->coef[narma] = spec->xreg_value;
 		res->se[narma] = NAN;
-	}
-	trans_pars(spec, res->coef, 0, c->phi, c->theta);
-	demean(c, res->coef);
-	css = arima_css(c->w, c->n, spec, c->phi, c->pp, c->theta, c->qq, c->ncond, c->csswork);
-	res->sigma2 = css;
-	{
-		int			k = 0;
-
-		for (int l = c->ncond; l < c->n; l++)
-			k += !isnan(c->csswork[c->n + l]);
-		res->rss = css * k;
-	}
-	res->loglik = -0.5 * (2 * n_used * fmin + n_used + n_used * log(2 * M_PI));
-	res->aic = res->aicc = NAN;
-	if (!isfinite(res->sigma2))
-		return ARIMA_EFAIL;
 	if (h > 0)
 	{
 		double		mu = c->ncx ? res->coef[narma] : 0.0;
@@ -916,7 +920,11 @@ arima_fit(const double *y, int n, const ArimaSpec *spec, int h, double *fc_mean,
 	/* var = A' (n.used H)^-1 A at the transformed estimate */
 	for (int i = 0; i < np; i++)
 		res->se[i] = NAN;
-	if (np > 0 && optim_hessian(np, c.coef, ml_objective, &c, &ctl, c.H, c.owork) == 0)
+	/* the criterion the gate looks at, as computed again below */
+	res->aic = 2 * n_used * fmin + n_used + n_used * log(2 * M_PI) + 2 * np + 2;
+	if (np > 0 && spec->hessian_gate && !spec->hessian_gate(res, spec->gate_arg))
+		res->hessian_skipped = 1;
+	else if (np > 0 && optim_hessian(np, c.coef, ml_objective, &c, &ctl, c.H, c.owork) == 0)
 	{
 		lapack_int ipiv[ARIMA_MAX_COEF];
 		int			ok = 1;

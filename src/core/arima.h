@@ -32,6 +32,8 @@ typedef enum ArimaMethod
 	ARIMA_CSS = 2				/* conditional sum of squares only (auto.arima's approximation) */
 } ArimaMethod;
 
+struct ArimaResult;
+
 typedef struct ArimaSpec
 {
 	int			p, d, q;		/* non-seasonal orders */
@@ -45,6 +47,14 @@ typedef struct ArimaSpec
 	int			fast;			/* likelihood of the differenced series when nothing is missing
 								 * (state r instead of r + d + sD; R's diffuse prior gives the same
 								 * up to ~1e-6): for the automatic search, not R-exact */
+	/*
+	 * NULL, or asked at the optimum (aic, or sigma2 for CSS, already set in res) whether the
+	 * Hessian is wanted: when it says no, the standard errors stay NaN, a singular CSS Hessian
+	 * does not fail the fit and res->hessian_skipped is set (the automatic search only needs the
+	 * Hessian's verdict for a model that would beat its best so far).
+	 */
+	int			(*hessian_gate) (const struct ArimaResult *res, void *arg);
+	void	   *gate_arg;
 } ArimaSpec;
 
 /* why a series got a simpler model than asked for */
@@ -76,6 +86,7 @@ typedef struct ArimaResult
 	double		rss;			/* sum of squared residuals as R's fit$residuals (standardised
 								 * Kalman innovations of every non-missing point; CSS residuals) */
 	int			nest;			/* estimated coefficients (ncoef minus a fixed one) */
+	int			hessian_skipped;	/* the spec's hessian_gate said no: se not computed */
 } ArimaResult;
 
 /* status codes */

@@ -266,6 +266,9 @@ typedef struct Search
 	const volatile int *cancel;
 	int			cancelled;
 	AutoArimaInfo *info;
+	double		gate_below;		/* Hessian only for a criterion below this (INFINITY: always) */
+	int			approx_now;		/* the fit being gated is a CSS approximation */
+	int			unchecked;		/* the last fit_ic skipped the Hessian's verdict */
 } Search;
 
 /* moduli of the roots of 1 + c z + ...: smallest, after dropping trailing |c| <= 1e-8; -1 on error */
@@ -289,6 +292,33 @@ min_root(const double *c, int k)
 	return mn;
 }
 
+/* auto.arima's criterion of a fit (aic set as R's, or NaN) */
+static double
+search_ic(const Search *S, const ArimaResult *res, int approx, double *aic_out)
+{
+	int			nstar = S->ns - S->d - S->D * S->m,
+				npar = res->nest + 1;
+	double		aic = approx ? S->offset + nstar * log(res->sigma2) + 2 * npar : res->aic;
+
+	*aic_out = aic;
+	return S->use_aic ? aic : aic + 2.0 * npar * (npar + 1) / (double) (nstar - npar - 1);
+}
+
+/*
+ * The Hessian of a fit only decides whether the model is rejected (singular, or a NaN standard
+ * error); a model whose criterion does not beat the search's best is not taken whatever that
+ * verdict, so its Hessian is skipped.  The verdict is recovered later if R's refit order needs it.
+ */
+static int
+hessian_gate(const ArimaResult *res, void *arg)
+{
+	const Search *S = arg;
+	double		aic,
+				ic = search_ic(S, res, S->approx_now, &aic);
+
+	return !isnan(ic) && ic < S->gate_below;
+}
+
 /*
  * Fits (p,d,q)(P,D,Q)[m] with or without constant and returns auto.arima's criterion
  * (INFINITY when rejected).  res gets the fit, with sigma2 replaced as auto.arima does.
@@ -308,8 +338,15 @@ fit_ic(Search *S, int p, int q, int P, int Q, int constant, int approx, int h, d
 				ic,
 				pol[ARIMA_MAX_R + 1];
 
+	S->unchecked = 0;
 	if (S->cancelled || arima_state_dim(&sp) > ARIMA_MAX_R)
 		return INFINITY;
+	if (S->gate_below < INFINITY)
+	{
+		sp.hessian_gate = hessian_gate;
+		sp.gate_arg = S;
+		S->approx_now = approx;
+	}
 	rc = arima_fit(S->y, S->n, &sp, h, fc, se, S->work, res, S->cancel);
 	if (rc == ARIMA_ECANCEL)
 	{
@@ -320,10 +357,9 @@ fit_ic(Search *S, int p, int q, int P, int Q, int constant, int approx, int h, d
 		return INFINITY;
 	nstar = S->ns - S->d - S->D * S->m;
 	npar = res->nest + 1;
-	aic = approx ? S->offset + nstar * log(res->sigma2) + 2 * npar : res->aic;
+	ic = search_ic(S, res, approx, &aic);
 	if (isnan(aic))
 		return INFINITY;
-	ic = S->use_aic ? aic : aic + 2.0 * npar * (npar + 1) / (double) (nstar - npar - 1);
 	res->aic = aic;
 	res->aicc = aic + 2.0 * npar * (npar + 1) / (double) (nstar - npar - 1);
 	if (S->info)
@@ -377,10 +413,13 @@ fit_ic(Search *S, int p, int q, int P, int Q, int constant, int approx, int h, d
 				return INFINITY;
 		}
 	}
-	/* checkarima: a NaN standard error */
-	for (int i = 0; i < res->nest; i++)
-		if (isnan(res->se[i]))
-			return INFINITY;
+	/* checkarima: a NaN standard error (not known when the Hessian was skipped) */
+	if (res->hessian_skipped)
+		S->unchecked = 1;
+	else
+		for (int i = 0; i < res->nest; i++)
+			if (isnan(res->se[i]))
+				return INFINITY;
 	(void) narma;
 	return isnan(ic) ? INFINITY : ic;
 }
@@ -501,7 +540,7 @@ select_and_fit(const double *y0, int n0, const void *arg, int h, double *fc_mean
 	ArimaSpec	lsp = largest_spec(m);
 	double	   *aw = work,
 			   *scratch = work + arima_work_doubles(&lsp, n0);
-	double		best_ic;
+	double		best_ic = INFINITY;
 	int			bp,
 				bq,
 				bP,
@@ -525,6 +564,7 @@ select_and_fit(const double *y0, int n0, const void *arg, int h, double *fc_mean
 	S.work = aw;
 	S.cancel = cancel;
 	S.info = I;
+	S.gate_below = INFINITY;
 
 	/* 1. a constant series: its value, zero-width intervals */
 	if (autoarima_is_constant(S.y, S.n))
@@ -686,9 +726,13 @@ select_and_fit(const double *y0, int n0, const void *arg, int h, double *fc_mean
 		P = Q = 0;
 	}
 
+	/* a tried model is only taken when it beats best_ic: its Hessian is needed only then */
 #define TRY(pp, qq, PP, QQ, cc) \
-	( ic = fit_ic(&S, (pp), (qq), (PP), (QQ), (cc), approx, 0, NULL, NULL, res), \
-	  I->trace[I->ntrace] = (AutoTraceEntry) {(pp), (qq), (PP), (QQ), (cc), ic}, I->ntrace++, ic )
+	( S.gate_below = best_ic, \
+	  ic = fit_ic(&S, (pp), (qq), (PP), (QQ), (cc), approx, 0, NULL, NULL, res), \
+	  S.gate_below = INFINITY, \
+	  I->trace[I->ntrace] = (AutoTraceEntry) {(pp), (qq), (PP), (QQ), (cc), ic, S.unchecked}, \
+	  I->ntrace++, ic )
 
 	{
 		double		ic;
@@ -815,6 +859,10 @@ select_and_fit(const double *y0, int n0, const void *arg, int h, double *fc_mean
 					found = -1,
 					refitted = 0;
 
+		int			tried[AUTO_NMODELS] = {0},
+					resolved = 0;
+
+resort:
 		for (int i = 0; i < nt; i++)
 			order[i] = i;
 		/* stable insertion sort on ic: R's order(), ties by try order, Inf last */
@@ -830,6 +878,10 @@ select_and_fit(const double *y0, int n0, const void *arg, int h, double *fc_mean
 			}
 			order[j + 1] = v;
 		}
+		/*
+		 * The first in this order never has an unchecked criterion (it beat every model before
+		 * it, so its Hessian was computed), which is all the non-approximate case needs.
+		 */
 		if (!approx)
 		{
 			/* the best is the first with the smallest ic that is finite */
@@ -842,6 +894,28 @@ select_and_fit(const double *y0, int n0, const void *arg, int h, double *fc_mean
 			{
 				AutoTraceEntry *e = &I->trace[order[i]];
 
+				if (tried[order[i]])
+					continue;
+				if (e->unchecked && !resolved)
+				{
+					/*
+					 * R's order needs the Hessian's verdict of the models whose was skipped
+					 * (a rejected one sorts last): approximate refits with it, then again
+					 */
+					for (int k = 0; k < nt; k++)
+						if (I->trace[k].unchecked)
+						{
+							AutoTraceEntry *u = &I->trace[k];
+
+							u->ic = fit_ic(&S, u->p, u->q, u->P, u->Q, u->constant, 1, 0, NULL, NULL, res);
+							u->unchecked = 0;
+							if (S.cancelled)
+								return ARIMA_ECANCEL;
+						}
+					resolved = 1;
+					goto resort;
+				}
+				tried[order[i]] = 1;
 				I->nrefits++;
 				/* with the forecasts: the accepted refit is the final model (no second fit) */
 				if (isfinite(fit_ic(&S, e->p, e->q, e->P, e->Q, e->constant, 0, h, fc_mean, fc_se, res)))

@@ -21,6 +21,7 @@ typedef struct AutoTraceEntry
 {
 	int			p, q, P, Q, constant;
 	double		ic;
+	int			unchecked;		/* ic of a fit whose Hessian was skipped (it did not beat the best) */
 } AutoTraceEntry;
 
 #define AUTO_NMODELS 94
