@@ -557,9 +557,16 @@ arima_css(const double *y, int n, const ArimaSpec *spec, const double *phi, int 
 	double	   *w = work;
 	double	   *resid = w + n;
 	double		ssq = 0.0;
-	int			nu = 0,
-				sparse = p <= ARIMA_MAX_R && q <= ARIMA_MAX_R;
+	int			pi[ARIMA_MAX_R + 1],
+				qi[ARIMA_MAX_R + 1],
+				np = 0,
+				nq = 0,
+				nu = 0,
+				sparse = 1;
 	int			s = spec->s;
+
+	if (p > ARIMA_MAX_R || q > ARIMA_MAX_R)
+		return NAN;
 
 	memcpy(w, y, n * sizeof(double));
 	for (int i = 0; i < spec->d; i++)
@@ -572,53 +579,26 @@ arima_css(const double *y, int n, const ArimaSpec *spec, const double *phi, int 
 		resid[l] = 0.0;
 
 	/*
-	 * Seasonal polynomials are mostly zeros; skipping them leaves every sum bit-identical
-	 * (t - 0 * x == t) unless x is NaN, so only without missing values.
+	 * Seasonal polynomials are mostly zeros.  Skipping them leaves every sum bit-identical
+	 * (t - 0 * x == t) unless x is NaN, so with a missing value every coefficient is kept.
 	 */
 	for (int l = 0; l < n && sparse; l++)
 		sparse = !isnan(w[l]);
-	if (sparse)
-	{
-		int			pi[ARIMA_MAX_R + 1],
-					qi[ARIMA_MAX_R + 1],
-					np = 0,
-					nq = 0;
-
-		for (int j = 0; j < p; j++)
-			if (phi[j] != 0.0)
-				pi[np++] = j;
-		for (int j = 0; j < q; j++)
-			if (theta[j] != 0.0)
-				qi[nq++] = j;
-		{
-			for (int l = ncond; l < n; l++)
-			{
-				double		t = w[l];
-				int			jm = l - ncond < q ? l - ncond : q;
-
-				for (int k = 0; k < np; k++)
-					t -= phi[pi[k]] * w[l - pi[k] - 1];
-				for (int k = 0; k < nq && qi[k] < jm; k++)
-					t -= theta[qi[k]] * resid[l - qi[k] - 1];
-				resid[l] = t;
-				if (!isnan(t))
-				{
-					nu++;
-					ssq += t * t;
-				}
-			}
-			return ssq / (double) nu;
-		}
-	}
+	for (int j = 0; j < p; j++)
+		if (!sparse || phi[j] != 0.0)
+			pi[np++] = j;
+	for (int j = 0; j < q; j++)
+		if (!sparse || theta[j] != 0.0)
+			qi[nq++] = j;
 	for (int l = ncond; l < n; l++)
 	{
 		double		t = w[l];
 		int			jm = l - ncond < q ? l - ncond : q;
 
-		for (int j = 0; j < p; j++)
-			t -= phi[j] * w[l - j - 1];
-		for (int j = 0; j < jm; j++)
-			t -= theta[j] * resid[l - j - 1];
+		for (int k = 0; k < np; k++)
+			t -= phi[pi[k]] * w[l - pi[k] - 1];
+		for (int k = 0; k < nq && qi[k] < jm; k++)
+			t -= theta[qi[k]] * resid[l - qi[k] - 1];
 		resid[l] = t;
 		if (!isnan(t))
 		{

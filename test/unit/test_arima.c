@@ -490,8 +490,7 @@ test_chandrasekhar(void)
 				   *cw,
 				   *kw,
 				   *a,
-				   *Pm,
-				   *qw;
+				   *Pm;
 		double		s1,
 					l1,
 					s2,
@@ -531,7 +530,6 @@ test_chandrasekhar(void)
 		col = calloc(r, sizeof(double));
 		cw = calloc(arima_chandra_work_doubles(r), sizeof(double));
 		kw = calloc(arima_kalman_work_doubles(r, 0), sizeof(double));
-		qw = calloc(arima_q0_work_doubles(p, q) + 1, sizeof(double));
 		a = calloc(r, sizeof(double));
 		Pm = calloc((size_t) r * r, sizeof(double));
 		for (int i = 0; i < r; i++)
@@ -626,7 +624,6 @@ test_chandrasekhar(void)
 		free(col);
 		free(cw);
 		free(kw);
-		free(qw);
 		free(a);
 		free(Pm);
 	}
