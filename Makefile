@@ -1,9 +1,9 @@
 # mktdb -- PGXS build.  The extension script is assembled from sql/ext/*.sql
 # (one file per concern, in name order) so that each capability keeps its SQL
-# next to its own tests.  Released versions are frozen: sql/mktdb--0.1.0.sql is
-# committed as released, and sql/mktdb--0.1.0--0.2.0.sql upgrades it.
+# next to its own tests.  Released versions are frozen: sql/mktdb--0.1.0.sql and sql/mktdb--0.2.0.sql are
+# committed as released, and sql/mktdb--A--B.sql upgrade them.
 EXTENSION = mktdb
-EXTVERSION = 0.2.0
+EXTVERSION = 0.3.0
 MODULE_big = mktdb
 
 SRCS = $(sort $(wildcard src/*.c) $(wildcard src/core/*.c))

@@ -154,6 +154,10 @@ kind_name(uint16 kind)
 			return "arima";
 		case MKF_KIND_RECOMMENDER:
 			return "recommender";
+		case MKF_KIND_FORECAST:
+			return "forecast";
+		case MKF_KIND_CLV:
+			return "clv";
 		case MKF_KIND_TEST:
 			return "test";
 	}

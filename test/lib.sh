@@ -3,6 +3,20 @@
 # user who can sudo); the PostgreSQL server itself runs as the "postgres" user.
 
 MKTDB_ROOT=${MKTDB_ROOT:-$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)}
+# MKTDB_PG_PREFIX=/some/dir: build, install and test against a private copy of the
+# PostgreSQL installation under that folder (PostgreSQL finds its share and lib folders
+# relative to its binaries), so that several checkouts can be tested at once on one
+# machine without installing over each other's mktdb.so.
+if [ -n "${MKTDB_PG_PREFIX:-}" ]; then
+    if [ ! -x "$MKTDB_PG_PREFIX/usr/lib/postgresql/15/bin/postgres" ] && [ -x /usr/lib/postgresql/15/bin/postgres ]; then
+        mkdir -p "$MKTDB_PG_PREFIX/usr/lib/postgresql" "$MKTDB_PG_PREFIX/usr/share/postgresql" "$MKTDB_PG_PREFIX/usr/include"
+        cp -a /usr/lib/postgresql/15 "$MKTDB_PG_PREFIX/usr/lib/postgresql/"
+        cp -a /usr/share/postgresql/15 "$MKTDB_PG_PREFIX/usr/share/postgresql/"
+        cp -a /usr/include/postgresql "$MKTDB_PG_PREFIX/usr/include/"
+        chmod -R a+rX "$MKTDB_PG_PREFIX"
+    fi
+    PG_BIN=$MKTDB_PG_PREFIX/usr/lib/postgresql/15/bin
+fi
 PG_BIN=${PG_BIN:-/usr/lib/postgresql/15/bin}
 export PATH="$PG_BIN:$PATH"
 

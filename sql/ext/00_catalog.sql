@@ -1,5 +1,5 @@
 -- mktdb extension script, part 00: the model catalog.
--- (sql/mktdb--0.1.0.sql is assembled from sql/ext/*.sql by the Makefile.)
+-- (sql/mktdb--<version>.sql is assembled from sql/ext/*.sql by the Makefile.)
 \echo Use "CREATE EXTENSION mktdb" to load this file. \quit
 
 -- Every trained model version is one row.  data is the model in the mktdb binary

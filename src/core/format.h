@@ -24,6 +24,8 @@ typedef enum MkfKind
 	MKF_KIND_RFM = 2,
 	MKF_KIND_ARIMA = 3,
 	MKF_KIND_RECOMMENDER = 4,
+	MKF_KIND_FORECAST = 5,		/* mktdb.forecast (ETS, Theta, intermittent, combinations) */
+	MKF_KIND_CLV = 6,			/* mktdb.clv_train (BG/NBD, Pareto/NBD, Gamma-Gamma) */
 	MKF_KIND_TEST = 99			/* used by the regression tests of the format itself */
 } MkfKind;
 
