@@ -22,3 +22,5 @@
 -- 70_charts
 
 -- 90_operations
+
+-- 95_comments
