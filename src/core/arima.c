@@ -964,7 +964,7 @@ arima_fit(const double *y, int n, const ArimaSpec *spec, int h, double *fc_mean,
 	{
 		double		value = 2 * n_used * fmin + n_used + n_used * log(2 * M_PI);
 		int			npar = np + 1;
-		int			nstar = n - c.nd;
+		int			nstar = n_used;	/* forecast::Arima: non-missing points less differencing */
 
 		res->loglik = -0.5 * value;
 		res->aic = value + 2 * np + 2;

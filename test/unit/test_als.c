@@ -11,6 +11,7 @@
 #include "../../src/core/als.h"
 #include "../../src/core/topn.h"
 #include "../ref/als_ref.h"
+#include "unit.h"
 
 static int	failures = 0;
 static int	passes = 0;
@@ -18,7 +19,7 @@ static int	passes = 0;
 static void
 check(int ok, const char *what)
 {
-	printf("%s - %s\n", ok ? "ok" : "not ok", what);
+	CHECK(ok, "%s", what);
 	if (!ok)
 		failures++;
 	else
@@ -479,6 +480,7 @@ test_precompute(void)
 int
 main(void)
 {
+	PLAN(28);
 	test_transpose();
 	test_reference_case("exact (cholesky)", params(3, 6, 0.1, 2.0, 0.0, 42, ALS_SOLVER_CHOLESKY, 2),
 						ref_exact_X, ref_exact_Y, ref_exact_loss);

@@ -104,10 +104,11 @@ ref_value(const char *name, const char *key, int *orders)
 	return v;
 }
 
-static int
-within(double got, double want, double abs_tol, double rel_tol)
+/* the larger of a and b, NaN when either is NaN (fmax would drop a NaN error) */
+static double
+fmax_nan(double a, double b)
 {
-	return fabs(got - want) <= abs_tol || fabs(got - want) <= rel_tol * fabs(want);
+	return isnan(a) || isnan(b) ? NAN : (a > b ? a : b);
 }
 
 static void
@@ -168,6 +169,24 @@ test_q0(void)
 	fclose(f);
 }
 
+/*
+ * Every fixed-order fit against stats::arima(method = "ML") and predict().  mktdb runs R's own
+ * path (the same transformed parameters, the same BFGS with R's numerical gradient and
+ * reltol 1e-8, the same Kalman filter and Gardner Q0, the same optimHess), so it lands on
+ * R's optimum to within rounding: the README promises "about 1e-10".  Measured at this code:
+ * coefficients 3e-12, standard errors 1e-8 (presidents: optimHess' finite differences of a
+ * likelihood with 6 missing values), forecasts 6e-10 standard errors, half-widths 3e-10.
+ * The CSVs keep 12 significant digits, which bounds how tight a check can be.  Intervals are
+ * checked as half-widths (z * se), not as bounds, so a wrong standard error cannot hide
+ * behind a large forecast level.
+ */
+#define TOL_COEF 1e-10			/* |mktdb - R| / max(1, |R|) */
+#define TOL_SE 1e-7				/* relative */
+#define TOL_LOGLIK 1e-8			/* absolute (12 digits of a loglik of ~2000 are ~1e-9) */
+#define TOL_SIGMA2 1e-9			/* relative */
+#define TOL_FC 1e-8				/* |mean - R| in units of R's forecast standard error */
+#define TOL_HALF 1e-8			/* relative error of the 80 % and 95 % half-widths */
+
 static void
 test_reference_fits(void)
 {
@@ -180,15 +199,14 @@ test_reference_fits(void)
 		double		mean[12],
 					se[12];
 		double	   *work;
-		int			rc;
+		int			rc,
+					nfc = 0;
 		double		worst_coef = 0,
 					worst_fc = 0,
-					worst_pi = 0,
-					worst_se = 0;
-		int			coef_ok = 1,
-					se_ok = 1,
-					fc_ok = 1,
-					pi_ok = 1;
+					worst_half = 0,
+					worst_se = 0,
+					want_ll,
+					want_s2;
 
 		if (isnan(ref_value(s->name, "loglik", o)))
 			continue;
@@ -209,21 +227,21 @@ test_reference_fits(void)
 			snprintf(nmse, sizeof nmse, "%s_se", nm);
 			want = ref_value(s->name, nm, NULL);
 			wantse = ref_value(s->name, nmse, NULL);
-			if (!within(res.coef[i], want, 0.01, 0.01))
-				coef_ok = 0;
-			if (fabs(res.coef[i] - want) > worst_coef)
-				worst_coef = fabs(res.coef[i] - want);
-			if (!within(res.se[i], wantse, 0.002, 0.05))
-				se_ok = 0;
-			if (fabs(res.se[i] - wantse) / wantse > worst_se)
-				worst_se = fabs(res.se[i] - wantse) / wantse;
+			/* a key missing from the reference is NaN: the error becomes NaN and fails */
+			worst_coef = fmax_nan(worst_coef, fabs(res.coef[i] - want) / fmax(1.0, fabs(want)));
+			worst_se = fmax_nan(worst_se, fabs(res.se[i] - wantse) / fabs(wantse));
 		}
-		CHECK(coef_ok, "%s: coefficients within 0.01 or 1%% of R (max abs diff %.2g)", s->name, worst_coef);
-		CHECK(se_ok, "%s: standard errors within 5%% of R (max rel diff %.2g)", s->name, worst_se);
-		CHECK_NEAR(res.loglik, ref_value(s->name, "loglik", NULL), 0.05, "%s: loglik", s->name);
-		CHECK(within(res.sigma2, ref_value(s->name, "sigma2", NULL), 0, 0.01), "%s: sigma2 within 1%% (%.6g vs %.6g)",
-			  s->name, res.sigma2, ref_value(s->name, "sigma2", NULL));
-		CHECK_NEAR(res.aicc, ref_value(s->name, "aicc", NULL), 0.1, "%s: aicc", s->name);
+		CHECK(res.ncoef > 0 && worst_coef <= TOL_COEF, "%s: %d coefficients within %.0e of R (max rel diff %.2g)",
+			  s->name, res.ncoef, TOL_COEF, worst_coef);
+		CHECK(worst_se <= TOL_SE, "%s: standard errors within %.0e of R (max rel diff %.2g)", s->name, TOL_SE,
+			  worst_se);
+		want_ll = ref_value(s->name, "loglik", NULL);
+		want_s2 = ref_value(s->name, "sigma2", NULL);
+		CHECK(fabs(res.loglik - want_ll) <= TOL_LOGLIK, "%s: loglik within %.0e of R (%.12g vs %.12g)", s->name,
+			  TOL_LOGLIK, res.loglik, want_ll);
+		CHECK(fabs(res.sigma2 - want_s2) <= TOL_SIGMA2 * want_s2, "%s: sigma2 within %.0e of R (%.12g vs %.12g)",
+			  s->name, TOL_SIGMA2, res.sigma2, want_s2);
+		CHECK_NEAR(res.aicc, ref_value(s->name, "aicc", NULL), 1e-7, "%s: aicc within 1e-7 of forecast::Arima's", s->name);
 
 		{
 			FILE	   *f = fopen("../ref/arima_ref_fc.csv", "r");
@@ -242,27 +260,26 @@ test_reference_fits(void)
 							hi95;
 
 				if (sscanf(line, "%63[^,],%d,%lf,%lf,%lf,%lf,%lf,%lf", nm, &step, &m, &sd, &lo80, &hi80,
-						   &lo95, &hi95) != 8 || strcmp(nm, s->name) != 0)
+						   &lo95, &hi95) != 8 || strcmp(nm, s->name) != 0 || step < 1 || step > 12)
 					continue;
 				{
-					double		k = step - 1;
-					double		l80 = mean[(int) k] - 1.2815515655446004 * se[(int) k];
-					double		h95 = mean[(int) k] + 1.959963984540054 * se[(int) k];
-					double		efc = fabs(mean[(int) k] - m) / fabs(m);
-					double		epi = fmax(fabs(l80 - lo80) / fabs(lo80), fabs(h95 - hi95) / fabs(hi95));
+					int			k = step - 1;
+					double		h80 = 1.2815515655446004 * se[k],
+								h95 = 1.959963984540054 * se[k];
 
-					if (efc > 0.005)
-						fc_ok = 0;
-					if (epi > 0.01)
-						pi_ok = 0;
-					worst_fc = fmax(worst_fc, efc);
-					worst_pi = fmax(worst_pi, epi);
+					nfc++;
+					worst_fc = fmax_nan(worst_fc, fabs(mean[k] - m) / sd);
+					worst_half = fmax_nan(worst_half, fabs(h80 - (hi80 - lo80) / 2) / ((hi80 - lo80) / 2));
+					worst_half = fmax_nan(worst_half, fabs(h95 - (hi95 - lo95) / 2) / ((hi95 - lo95) / 2));
 				}
 			}
 			fclose(f);
 		}
-		CHECK(fc_ok, "%s: 12 forecasts within 0.5%% of R (max rel diff %.2g)", s->name, worst_fc);
-		CHECK(pi_ok, "%s: interval bounds within 1%% of R (max rel diff %.2g)", s->name, worst_pi);
+		CHECK(nfc == 12 && worst_fc <= TOL_FC, "%s: %d forecasts within %.0e standard errors of R's (max %.2g)",
+			  s->name, nfc, TOL_FC, worst_fc);
+		CHECK(nfc == 12 && worst_half <= TOL_HALF,
+			  "%s: 80 %% and 95 %% interval half-widths within %.0e of R's (max rel diff %.2g)", s->name, TOL_HALF,
+			  worst_half);
 	}
 }
 
@@ -318,13 +335,12 @@ test_css_ml(void)
 
 			arima_coef_name(&spec, i, nm, sizeof nm);
 			want = cssml_value(s->name, nm);
-			if (!within(res.coef[i], want, 0.01, 0.01))
-				ok = 0;
-			worst = fmax(worst, fabs(res.coef[i] - want));
+			worst = fmax_nan(worst, fabs(res.coef[i] - want) / fmax(1.0, fabs(want)));
 		}
-		CHECK(rc == ARIMA_OK && ok && fabs(res.loglik - cssml_value(s->name, "loglik")) <= 0.05,
-			  "%s: CSS-ML as R's default method (max coef diff %.2g, loglik %.4f vs %.4f)", s->name, worst,
-			  res.loglik, cssml_value(s->name, "loglik"));
+		ok = res.ncoef > 0 && worst <= TOL_COEF && fabs(res.loglik - cssml_value(s->name, "loglik")) <= TOL_LOGLIK;
+		CHECK(rc == ARIMA_OK && ok,
+			  "%s: CSS-ML as R's default method: coefficients within %.0e (max rel diff %.2g), loglik within %.0e (%.12g vs %.12g)",
+			  s->name, TOL_COEF, worst, TOL_LOGLIK, res.loglik, cssml_value(s->name, "loglik"));
 	}
 }
 
@@ -633,16 +649,117 @@ test_chandrasekhar(void)
 	CHECK(like_err < 1e-11,
 		  "Chandrasekhar likelihood equals the Kalman filter's on the same models (max abs difference %.2g)", like_err);
 	CHECK(css_err < 1e-12,
-		  "CSS on the differenced series with zero coefficients skipped equals R's ARIMA_CSS (max rel difference %.2g)",
+		  "CSS on the differenced series with zero coefficients skipped equals arima_css, the port of R's ARIMA_CSS (max rel difference %.2g)",
 		  css_err);
+}
+
+/*
+ * arima_css (the port of R's ARIMA_CSS) and arima_css_differenced (the search's) against the
+ * values R's own C_ARIMA_CSS gives for fixed coefficients (test/ref/arima_ref.R ->
+ * arima_ref_css.csv, written with 17 digits): the same sums in the same order, so within 1e-12.
+ */
+static int
+parse_list(char *s, double *v, int max)
+{
+	int			k = 0;
+	char	   *e;
+
+	while (k < max)
+	{
+		v[k] = strtod(s, &e);
+		if (e == s)
+			break;
+		k++;
+		s = e;
+	}
+	return k;
+}
+
+static void
+test_css_r(void)
+{
+	FILE	   *f = fopen("../ref/arima_ref_css.csv", "r");
+	char		line[4096];
+	int			cases = 0;
+	double		worst = 0.0,
+				worst_d = 0.0;
+
+	fgets(line, sizeof line, f);
+	while (fgets(line, sizeof line, f))
+	{
+		char	   *fld[7];
+		char	   *p = line;
+		int			o[6],
+					period,
+					ncond,
+					np,
+					nq,
+					nd;
+		double		phi[64],
+					theta[64],
+					want,
+					c1,
+					c2;
+		double	   *w,
+				   *wd;
+		Series	   *s;
+		ArimaSpec	sp;
+
+		line[strcspn(line, "\r\n")] = 0;
+		for (int k = 0; k < 7; k++)
+		{
+			fld[k] = p;
+			p = strchr(p, ',');
+			if (p)
+				*p++ = 0;
+			else if (k < 6)
+				return;
+		}
+		s = find_series(fld[0]);
+		if (!s || sscanf(fld[1], "%d %d %d %d %d %d", &o[0], &o[1], &o[2], &o[3], &o[4], &o[5]) != 6)
+			continue;
+		period = atoi(fld[2]);
+		ncond = atoi(fld[3]);
+		np = parse_list(fld[4], phi, 64);
+		nq = parse_list(fld[5], theta, 64);
+		want = strtod(fld[6], NULL);
+		sp = (ArimaSpec) {o[0], o[1], o[2], o[3], o[4], o[5], period, 0, ARIMA_CSS, 0, 0, 0.0, 0};
+		w = malloc(sizeof(double) * 3 * s->n);
+		wd = malloc(sizeof(double) * s->n);
+		c1 = arima_css(s->y, s->n, &sp, phi, np, theta, nq, ncond, w);
+		memcpy(wd, s->y, sizeof(double) * s->n);
+		for (int i = 0; i < o[1]; i++)
+			for (int t = s->n - 1; t > 0; t--)
+				wd[t] -= wd[t - 1];
+		for (int i = 0; i < o[4]; i++)
+			for (int t = s->n - 1; t >= period; t--)
+				wd[t] -= wd[t - period];
+		nd = o[1] + o[4] * period;
+		c2 = arima_css_differenced(wd + nd, s->n - nd, phi, np, theta, nq, ncond - nd, w);
+		worst = fmax_nan(worst, fabs(c1 - want) / want);
+		worst_d = fmax_nan(worst_d, fabs(c2 - want) / want);
+		cases++;
+		free(w);
+		free(wd);
+	}
+	fclose(f);
+	CHECK(cases == 7 && worst <= 1e-12, "arima_css equals R's ARIMA_CSS on %d fixed models (max rel diff %.2g)",
+		  cases, worst);
+	CHECK(cases == 7 && worst_d <= 1e-12,
+		  "arima_css_differenced (the search's CSS) equals R's ARIMA_CSS on %d fixed models (max rel diff %.2g)",
+		  cases, worst_d);
 }
 
 int
 main(void)
 {
+	/* Q0 4, Chandrasekhar 3, CSS 2, building blocks 4, 13 reference fits x 8, CSS-ML 13,
+	 * batch 4, fallbacks 5 */
+	PLAN(4 + 3 + 2 + 4 + 13 * 8 + 13 + 4 + 5);
 	load_data("../ref/arima_data.csv");
 	test_q0();
 	test_chandrasekhar();
+	test_css_r();
 	test_building_blocks();
 	test_reference_fits();
 	test_css_ml();

@@ -96,6 +96,7 @@ cancel_cb(void *arg)
 int
 main(void)
 {
+	PLAN(50);
 	/* ---- PRNG */
 	{
 		KmRng		a,

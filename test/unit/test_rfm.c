@@ -265,6 +265,7 @@ test_grid(void)
 int
 main(void)
 {
+	PLAN(25);
 	test_rank_random();
 	test_rank_edges();
 	test_rank_exact();
