@@ -889,11 +889,10 @@ mktdb_arima_forecast(PG_FUNCTION_ARGS)
 					extras[s] = &infos[s];
 				}
 			}
-			if ((rq.auto_order
-				 ? arima_run_batch(items, sd.nseries, autoarima_fit_series, &aopt, extras, rq.horizon,
-								   nthreads, work, per_thread, (const volatile int *) &QueryCancelPending)
-				 : arima_fit_batch(items, sd.nseries, &spec, rq.horizon, nthreads, work, per_thread,
-								   (const volatile int *) &QueryCancelPending)) == ARIMA_ECANCEL)
+			/* stopped by a cancel or a terminate request (pg_terminate_backend, fast shutdown) */
+			if (arima_run_batch_poll(items, sd.nseries, rq.auto_order ? autoarima_fit_series : NULL,
+									 rq.auto_order ? (const void *) &aopt : (const void *) &spec, extras,
+									 rq.horizon, nthreads, work, per_thread, mk_cancel_poll, NULL) == ARIMA_ECANCEL)
 			{
 				CHECK_FOR_INTERRUPTS();
 				ereport(ERROR,

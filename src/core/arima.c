@@ -20,6 +20,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #define KAPPA 1e6				/* prior variance of the diffuse (differencing) states, R's default */
 #define GRADTRANS_EPS 1e-3
@@ -1227,4 +1228,71 @@ arima_run_batch(ArimaBatchItem *items, int count, ArimaSeriesFn fn, const void *
 		if (!items[i].done)
 			return ARIMA_ECANCEL;
 	return ARIMA_OK;
+}
+
+/*
+ * ---------- a batch stopped by a poll function ----------
+ * The fits read a plain flag; a backend's stop requests are two flags (cancel and terminate)
+ * behind a function.  So the batch runs on a runner thread (all signals blocked, its workers
+ * too) while the calling thread, where the signal handlers run, calls poll() every 5 ms and
+ * raises the fits' flag.  The waiting thread sleeps: no CPU taken from the workers.
+ */
+typedef struct PollRun
+{
+	ArimaBatchItem *items;
+	int			count;
+	ArimaSeriesFn fn;
+	const void *arg;
+	void	  **extras;
+	int			h;
+	int			nthreads;
+	double	   *work;
+	size_t		work_per_thread;
+	volatile int stop;
+	volatile int finished;
+	int			rc;
+} PollRun;
+
+static void *
+poll_runner(void *p)
+{
+	PollRun    *r = p;
+
+	r->rc = arima_run_batch(r->items, r->count, r->fn, r->arg, r->extras, r->h, r->nthreads, r->work,
+							r->work_per_thread, &r->stop);
+	__atomic_store_n(&r->finished, 1, __ATOMIC_RELEASE);
+	return NULL;
+}
+
+int
+arima_run_batch_poll(ArimaBatchItem *items, int count, ArimaSeriesFn fn, const void *arg, void **extras,
+					 int h, int nthreads, double *work, size_t work_per_thread, int (*poll) (void *),
+					 void *poll_arg)
+{
+	PollRun		r = {items, count, fn ? fn : fixed_series_fn, arg, extras, h, nthreads, work,
+	work_per_thread, 0, 0, ARIMA_OK};
+	pthread_t	runner;
+	sigset_t	all,
+				old;
+	int			created;
+
+	if (!poll)
+		return arima_run_batch(items, count, r.fn, arg, extras, h, nthreads, work, work_per_thread, NULL);
+	sigfillset(&all);
+	pthread_sigmask(SIG_SETMASK, &all, &old);
+	created = pthread_create(&runner, NULL, poll_runner, &r) == 0;
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	if (!created)				/* no thread to spare: poll only before the batch */
+		return poll(poll_arg) ? ARIMA_ECANCEL
+			: arima_run_batch(items, count, r.fn, arg, extras, h, nthreads, work, work_per_thread, NULL);
+	while (!__atomic_load_n(&r.finished, __ATOMIC_ACQUIRE))
+	{
+		struct timespec ts = {0, 5000000};
+
+		if (!r.stop && poll(poll_arg))
+			r.stop = 1;
+		nanosleep(&ts, NULL);
+	}
+	pthread_join(runner, NULL);
+	return r.rc;
 }

@@ -152,6 +152,16 @@ int			arima_run_batch(ArimaBatchItem *items, int count, ArimaSeriesFn fn, const 
 							void **extras, int h, int nthreads, double *work, size_t work_per_thread,
 							const volatile int *cancel);
 
+/*
+ * As arima_run_batch, stopped by a function instead of a flag: poll(poll_arg) is called on the
+ * calling thread every 5 ms while the batch runs on other threads (signals blocked there), and
+ * a non-zero answer stops the fits (ARIMA_ECANCEL).  fn NULL: arima_fit_series with arg the
+ * ArimaSpec (as arima_fit_batch).  For a backend: poll = mk_cancel_poll (cancel and terminate).
+ */
+int			arima_run_batch_poll(ArimaBatchItem *items, int count, ArimaSeriesFn fn, const void *arg,
+								 void **extras, int h, int nthreads, double *work, size_t work_per_thread,
+								 int (*poll) (void *), void *poll_arg);
+
 /* Short English text for a fallback ("too short: mean"), NULL for ARIMA_FB_NONE. */
 const char *arima_fallback_text(ArimaFallback fb);
 

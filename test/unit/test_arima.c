@@ -344,6 +344,20 @@ test_css_ml(void)
 	}
 }
 
+static int
+poll_never(void *arg)
+{
+	(*(int *) arg)++;
+	return 0;
+}
+
+static int
+poll_always(void *arg)
+{
+	(void) arg;
+	return 1;
+}
+
 /* many series on threads: the same results as one by one, whatever the thread count; cancel */
 static void
 test_batch(void)
@@ -390,6 +404,26 @@ test_batch(void)
 	cancel = 1;
 	CHECK(arima_fit_batch(items, nseries, &spec, 12, 3, work, per, &cancel) == ARIMA_ECANCEL && !items[0].done,
 		  "a set cancel flag stops the batch");
+	/* the poll-driven batch (the backend's cancel and terminate): same results, and it stops */
+	{
+		int			calls = 0,
+					rc;
+		static double saved[MAXS][12];
+
+		for (int i = 0; i < nseries; i++)
+		{
+			memcpy(saved[i], fc[i][0], sizeof saved[i]);
+			memset(fc[i][0], 0, sizeof fc[i][0]);
+		}
+		rc = arima_run_batch_poll(items, nseries, NULL, &spec, NULL, 12, 2, work, per, poll_never, &calls);
+		same = rc == ARIMA_OK;
+		for (int i = 0; i < nseries; i++)
+			if (!items[i].done || memcmp(fc[i][0], saved[i], sizeof saved[i]) != 0)
+				same = 0;
+		CHECK(same, "poll batch: the same forecasts as the flag batch (%d polls)", calls);
+		rc = arima_run_batch_poll(items, nseries, NULL, &spec, NULL, 12, 2, work, per, poll_always, NULL);
+		CHECK(rc == ARIMA_ECANCEL, "poll batch: a poll that answers 1 stops it");
+	}
 	free(work);
 }
 
@@ -754,8 +788,8 @@ int
 main(void)
 {
 	/* Q0 4, Chandrasekhar 3, CSS 2, building blocks 4, 13 reference fits x 8, CSS-ML 13,
-	 * batch 4, fallbacks 5 */
-	PLAN(4 + 3 + 2 + 4 + 13 * 8 + 13 + 4 + 5);
+	 * batch 6, fallbacks 5 */
+	PLAN(4 + 3 + 2 + 4 + 13 * 8 + 13 + 6 + 5);
 	load_data("../ref/arima_data.csv");
 	test_q0();
 	test_chandrasekhar();

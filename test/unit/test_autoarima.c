@@ -6,7 +6,7 @@
  * (test/ref/autoarima_ref_coef.csv: coefficients and standard errors; autoarima_ref.csv: loglik,
  * AICc, sigma2; autoarima_ref_fc.csv: forecasts and interval half-widths) and R's search path
  * (autoarima_ref_trace.csv: models in order and their IC), and robustness (never NaN).
- * AUTOARIMA_EVERY=k runs every k-th reference fit only (the sanitizer pass: k = 6).
+ * AUTOARIMA_EVERY=k runs every k-th reference fit only (a quick local check).
  * Set AUTOARIMA_VERBOSE=1 to print every series.
  */
 #include <stdlib.h>
@@ -309,7 +309,7 @@ main(void)
 				scratch[MAXN * 8 + 2000];
 
 	const char *every_env = getenv("AUTOARIMA_EVERY");
-	int			every = every_env ? atoi(every_env) : 1;	/* the sanitizer pass runs every 6th fit */
+	int			every = every_env ? atoi(every_env) : 1;
 	int			nfits = 0,
 				cmp_fits = 0,
 				coef_n = 0,
