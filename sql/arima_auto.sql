@@ -145,8 +145,9 @@ UNION ALL SELECT 'with_gaps', t, CASE WHEN t % 5 = 0 THEN NULL ELSE 20 + t + (t 
 UNION ALL SELECT 'linear', t, 2 * t + 1 FROM generate_series(1, 30) t
 UNION ALL SELECT 'seasonal_exact', t, (ARRAY[1, 5, 9, 2])[1 + t % 4] FROM generate_series(1, 40) t;
 SELECT series->>'sku' AS sku, count(*) AS steps,
-       bool_and(forecast = forecast AND lo_95 = lo_95 AND hi_95 = hi_95
-                AND forecast <> 'Infinity' AND forecast <> '-Infinity') AS finite,
+       -- finite: NaN is not < Infinity in PostgreSQL (NaN sorts above it; NaN = NaN is true)
+       bool_and(coalesce(abs(forecast) < 'Infinity' AND abs(lo_80) < 'Infinity' AND abs(hi_80) < 'Infinity'
+                         AND abs(lo_95) < 'Infinity' AND abs(hi_95) < 'Infinity', false)) AS finite,
        round(min(forecast)::numeric, 3) AS first_min, round(max(forecast)::numeric, 3) AS max_fc
   FROM mktdb.arima_forecast('aa_edge', 'aa_edge', 't', 'v', ARRAY['sku'], horizon => 6, period => 4)
  GROUP BY 1 ORDER BY 1;
@@ -154,7 +155,8 @@ SELECT series->>'sku' AS sku, p, d, q, sp, sd, sq, coef ?| ARRAY['drift', 'inter
   FROM mktdb.arima_models WHERE model = 'aa_edge' ORDER BY 1;
 
 -- the synthetic edge cases of the reference set (short, intermittent, spike, level shift): finite
-SELECT count(*) AS synthetic_forecasts, bool_and(f.forecast = f.forecast AND f.hi_95 = f.hi_95) AS finite
+SELECT count(*) AS synthetic_forecasts,
+       bool_and(coalesce(abs(f.forecast) < 'Infinity' AND abs(f.lo_95) < 'Infinity' AND abs(f.hi_95) < 'Infinity', false)) AS finite
   FROM mktdb.forecasts f JOIN (SELECT DISTINCT series FROM aa_series WHERE set = 'synthetic') s
     ON f.series->>'series' = s.series
  WHERE f.model LIKE 'aa\_m%';

@@ -961,6 +961,14 @@ mktdb_arima_forecast(PG_FUNCTION_ARGS)
 					}
 					if (r->ts && last >= first)
 						r->ts[k] = DatumGetTimestampTz(time_after(sd.t[last], sd.time_type, &st, k + 1));
+					/* only "no data: no forecast" has no numbers; anything else not finite is a
+					 * numerical failure, never a silently missing row */
+					if (res->fallback != ARIMA_FB_NO_DATA && (!isfinite(mean[k]) || isnan(se[k])))
+						ereport(ERROR,
+								(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
+								 errmsg("forecast %d of series %s is not finite (mean %g, standard error %g)",
+										k + 1, r->series, mean[k], se[k]),
+								 errhint("Values this large or small overflow the fit; rescale the value column.")));
 					r->fc[5 * k] = mean[k];
 					r->fc[5 * k + 1] = mean[k] - Z80 * se[k];
 					r->fc[5 * k + 2] = mean[k] + Z80 * se[k];
@@ -1090,8 +1098,8 @@ mktdb_arima_forecast(PG_FUNCTION_ARGS)
 			Datum		values[8];
 			bool		nulls[8] = {false};
 
-			if (isnan(r->fc[5 * k]))
-				continue;
+			if (r->ints[2] == ARIMA_FB_NO_DATA)
+				continue;		/* documented: fallback "no data: no forecast" */
 			values[0] = series;
 			values[1] = Int32GetDatum((int32) r->steps[k]);
 			if (r->ts)
@@ -1165,8 +1173,8 @@ mktdb_arima_forecast_rows(PG_FUNCTION_ARGS)
 				Datum		values[10];
 				bool		nulls[10] = {false};
 
-				if (isnan(r->fc[5 * k]))
-					continue;
+				if (r->ints[2] == ARIMA_FB_NO_DATA)
+					continue;	/* documented: fallback "no data: no forecast" */
 				values[0] = name;
 				values[1] = Int32GetDatum(info.version);
 				values[2] = series;
