@@ -25,11 +25,12 @@ mk_log() { printf '== %s\n' "$*" >&2; }
 # run a command as root (sudo when we are not root)
 mk_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
 
-# Installs the Debian packages mktdb needs to build and test, when missing.
+# Installs the Debian packages mktdb needs to build and test, when missing (clang and
+# its runtime for the libFuzzer targets of test/suite_fuzz.sh).
 mk_packages() {
     local need=() p
     for p in build-essential postgresql-15 postgresql-server-dev-15 libopenblas-dev liblapacke-dev \
-             postgresql-15-cron postgresql-contrib-15 "$@"; do
+             postgresql-15-cron postgresql-contrib-15 clang libclang-rt-14-dev "$@"; do
         dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || need+=("$p")
     done
     # postgresql-contrib-15 is a virtual package on Debian 12 (provided by postgresql-15)
