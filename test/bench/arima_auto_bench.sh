@@ -54,7 +54,7 @@ mktdb_ok=1 mktdb_why=""
 if [ $build = 1 ]; then
     mk_build || { mktdb_ok=0; mktdb_why="the extension does not build"; }
 fi
-mk_cluster_start "$(mk_cluster_dir dev)" 5499
+mk_cluster_start "$(mk_cluster_dir dev)" "${MKTDB_DEV_PORT:-5499}"
 psql -X -q -d postgres -tAc "SELECT 1 FROM pg_database WHERE datname = '$DB'" | grep -q 1 || createdb "$DB"
 q() { mk_psql -d "$DB" "$@"; }
 if [ $mktdb_ok = 1 ] && ! q -c 'CREATE EXTENSION IF NOT EXISTS mktdb' 2>"$work/ext.err"; then

@@ -13,7 +13,7 @@ DATA=${AUS_RETAIL:-$MKTDB_ROOT/../shared/data/aus_retail/aus_retail.csv.gz}
 [ -f "$DATA" ] || { echo "aus_retail data not found at $DATA (set AUS_RETAIL); skipping"; exit 0; }
 command -v Rscript >/dev/null || { echo "Rscript not found (apt-get install r-base-core); skipping"; exit 0; }
 mk_build
-mk_cluster_start "$MKTDB_ROOT/.cluster/bench_arima" 5488
+mk_cluster_start "$MKTDB_ROOT/.cluster/bench_arima" "${MKTDB_BENCH_PORT:-5488}"
 DB=mk_bench_arima
 psql -X -q -d postgres -c "DROP DATABASE IF EXISTS $DB" -c "CREATE DATABASE $DB"
 mk_psql -d $DB -c "CREATE EXTENSION mktdb" \

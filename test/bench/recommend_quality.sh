@@ -4,7 +4,7 @@
 set -euo pipefail
 source "$(dirname "$0")/../lib.sh"
 mk_build
-mk_cluster_start "$MKTDB_ROOT/.cluster/bench_rec" 5493
+mk_cluster_start "$MKTDB_ROOT/.cluster/bench_rec" "${MKTDB_BENCH_PORT:-5493}"
 psql -X -q -d postgres -c "DROP DATABASE IF EXISTS mk_bench_recommend" -c "CREATE DATABASE mk_bench_recommend"
 MKTDB_DATA=${MKTDB_DATA:-$MKTDB_ROOT/../shared/data} BENCH_DB=mk_bench_recommend \
     /usr/bin/python3 "$MKTDB_ROOT/test/bench/recommend_quality.py" "$@"
