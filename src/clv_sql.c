@@ -567,6 +567,9 @@ clv_train(ClvArgs *a, ClvTrained *tr)
 	MkJson		j;
 	char		buf[MAXDATELEN + 1];
 	char	   *metrics;
+	double		read_ms,
+				fit_ms;
+	MkTime		tf;
 
 	memset(tr, 0, sizeof(*tr));
 	rc->cxt = CurrentMemoryContext;
@@ -643,6 +646,8 @@ clv_train(ClvArgs *a, ClvTrained *tr)
 				 errmsg("no repeat customer has a positive spend"),
 				 errhint("Give amount_column => NULL to fit the purchase model only.")));
 
+	read_ms = mk_ms_since(t0);
+	tf = mk_now();
 	cu.n = n;
 	cu.x = md->x;
 	cu.tx = md->tx;
@@ -668,6 +673,7 @@ clv_train(ClvArgs *a, ClvTrained *tr)
 	}
 	else
 		md->gg[0] = md->gg[1] = md->gg[2] = md->gg_loglik = NAN;
+	fit_ms = mk_ms_since(tf);
 
 	tr->params = clv_params_json(md);
 	mk_json_begin(&j);
@@ -691,6 +697,10 @@ clv_train(ClvArgs *a, ClvTrained *tr)
 	mk_json_int(&j, ngg);
 	mk_json_key(&j, "rows_used");
 	mk_json_int(&j, rc->rows_used);
+	mk_json_key(&j, "read_ms");
+	mk_json_num(&j, read_ms);
+	mk_json_key(&j, "fit_ms");
+	mk_json_num(&j, fit_ms);
 	mk_json_key(&j, "skipped_null_customer");
 	mk_json_int(&j, rc->null_customer);
 	mk_json_key(&j, "skipped_null_date");

@@ -299,24 +299,46 @@ clv_gg_loglik(const double *par, int64_t n, const int32_t *x, const double *m, d
 	double		lgq = lgamma(q),
 				psq = clv_digamma(q),
 				lg = log(g);
+	int32_t		xmax = max_i32(n, x);
+	/* the gamma-function terms depend on a customer only through x: one table per evaluation */
+	double	   *A = malloc(sizeof(double) * 4 * ((size_t) xmax + 1));
+	double	   *Ap = A + xmax + 1,
+			   *Aq = Ap + xmax + 1,
+			   *lx = Aq + xmax + 1;
 
-	for (int64_t i = 0; i < n; i++)
+	if (A == NULL)
+		return NAN;
+	for (int32_t k = 1; k <= xmax; k++)
 	{
-		double		xi = x[i];
-		double		px = p * xi;
-		double		lm = log(m[i]),
-					lxm = log(g + m[i] * xi);
+		double		px = p * k;
 
-		ll += lgamma(px + q) - lgamma(px) - lgq + q * lg + (px - 1) * lm + px * log(xi) - (px + q) * lxm;
+		A[k] = lgamma(px + q) - lgamma(px) - lgq + q * lg;
+		lx[k] = log((double) k);
 		if (grad)
 		{
 			double		pspq = clv_digamma(px + q);
 
-			gp += xi * (pspq - clv_digamma(px) + lm + log(xi) - lxm);
-			gq += pspq - psq + lg - lxm;
-			gg += q / g - (px + q) / (g + m[i] * xi);
+			Ap[k] = k * (pspq - clv_digamma(px) + lx[k]);
+			Aq[k] = pspq - psq + lg;
 		}
 	}
+	for (int64_t i = 0; i < n; i++)
+	{
+		int32_t		k = x[i];
+		double		px = p * k;
+		double		lm = log(m[i]),
+					gmx = g + m[i] * k,
+					lxm = log(gmx);
+
+		ll += A[k] + (px - 1) * lm + px * lx[k] - (px + q) * lxm;
+		if (grad)
+		{
+			gp += Ap[k] + k * (lm - lxm);
+			gq += Aq[k] - lxm;
+			gg += q / g - (px + q) / gmx;
+		}
+	}
+	free(A);
 	if (grad)
 	{
 		grad[0] = gp * p;
@@ -698,6 +720,9 @@ clv_gg_fit(int64_t n, const int32_t *x, const double *m, double *par, double *lo
 		   ClvCancelFn cancel, void *cancel_arg, char *msg, size_t msglen)
 {
 	Problem		pr = {-1, NULL, n, x, m, (double) n};
+	Problem		sample = pr;
+	int32_t    *sx = NULL;
+	double	   *sm = NULL;
 	double		mbar = 0,
 				f;
 	int			rc;
@@ -711,6 +736,31 @@ clv_gg_fit(int64_t n, const int32_t *x, const double *m, double *par, double *lo
 	for (int64_t i = 0; i < n; i++)
 		mbar += m[i];
 	mbar /= n;
+	if (n > 2 * SAMPLE_N)
+	{
+		/* starts compared on every k-th customer, as for the purchase model */
+		int64_t		k = n / SAMPLE_N,
+					j = 0;
+
+		sx = malloc(sizeof(int32_t) * SAMPLE_N);
+		sm = malloc(sizeof(double) * SAMPLE_N);
+		if (sx == NULL || sm == NULL)
+		{
+			free(sx);
+			free(sm);
+			snprintf(msg, msglen, "out of memory");
+			return -1;
+		}
+		for (int64_t i = 0; i < n && j < SAMPLE_N; i += k, j++)
+		{
+			sx[j] = x[i];
+			sm[j] = m[i];
+		}
+		sample.n = j;
+		sample.x = sx;
+		sample.m = sm;
+		sample.scale = (double) j;
+	}
 	{
 		double		s0[4][NPAR_MAX] = {
 			{1, 1, 1, 0}, {5, 3, mbar, 0}, {1, 2, mbar, 0}, {10, 10, 10 * mbar, 0}
@@ -718,7 +768,9 @@ clv_gg_fit(int64_t n, const int32_t *x, const double *m, double *par, double *lo
 
 		memcpy(starts, s0, sizeof(starts));
 	}
-	rc = fit_starts(3, 4, starts, &pr, &pr, par, &f, cancel, cancel_arg, msg, msglen);
+	rc = fit_starts(3, 4, starts, &sample, &pr, par, &f, cancel, cancel_arg, msg, msglen);
+	free(sx);
+	free(sm);
 	if (rc == 0)
 		*loglik = -f * n;
 	return rc;

@@ -56,19 +56,24 @@ def gg_ll(p, x, m):
 
 
 def fit(ll, args, starts):
-    """BFGS on the log-parameters from each start, then Nelder-Mead from the best, then BFGS again."""
+    """Nelder-Mead on the log-parameters from each start, then BFGS from the best, then
+    Nelder-Mead again; non-finite values count as +inf."""
     n = len(args[0])
-    f = lambda th: -ll(np.exp(th), *args) / n
+
+    def f(th):
+        v = -ll(np.exp(th), *args) / n
+        return v if np.isfinite(v) else np.inf
     best = None
     for s in starts:
-        res = minimize(f, np.log(s), method='BFGS', options=dict(gtol=1e-10, maxiter=2000))
+        res = minimize(f, np.log(s), method='Nelder-Mead',
+                       options=dict(xatol=1e-10, fatol=1e-15, maxiter=4000, maxfev=4000))
         if np.isfinite(res.fun) and (best is None or res.fun < best.fun):
             best = res
-    res = minimize(f, best.x, method='Nelder-Mead',
-                   options=dict(xatol=1e-10, fatol=1e-15, maxiter=20000, maxfev=20000))
+    res = minimize(f, best.x, method='BFGS', options=dict(gtol=1e-11, maxiter=2000))
     if res.fun < best.fun:
         best = res
-    res = minimize(f, best.x, method='BFGS', options=dict(gtol=1e-11, maxiter=2000))
+    res = minimize(f, best.x, method='Nelder-Mead',
+                   options=dict(xatol=1e-11, fatol=1e-16, maxiter=4000, maxfev=4000))
     if res.fun < best.fun:
         best = res
     return np.exp(best.x), -best.fun * n
