@@ -3,12 +3,11 @@
  * retrain), mktdb.customer_value, mktdb.clv_of, mktdb.clv_accuracy and the model's binary
  * format.  The numerics are in core/clv.c.
  *
- * Reading: the executor groups the source by (customer, day) with an exact numeric sum
- * of the amounts (parallel hash aggregation where the planner picks it); a DestReceiver
- * folds the customer-days into one accumulator per customer (the RFM hash table of
- * core/rfm.c keyed by the customer, its slot pointing to the accumulator).  Day sums are
- * exact as 128-bit fixed point (mk_numeric_to_fixed), so m_x is the correctly rounded
- * mean of exact sums.  The model stores every calibration customer's summary, so
+ * Reading: the executor hands the source's rows to a DestReceiver that keeps one
+ * accumulator per customer (the RFM hash table of core/rfm.c keyed by the customer, its
+ * slot pointing to the accumulator) with the customer's distinct purchase days and each
+ * day's amount summed exactly as 128-bit fixed point (mk_numeric_to_fixed), so m_x is
+ * the correctly rounded mean of exact sums.  The model stores every calibration customer's summary, so
  * customer_value scores without reading the source again.
  */
 #include "mktdb.h"
@@ -110,21 +109,32 @@ model_name(int m)
 
 /* ---------- reading: customer-days folded per customer ---------- */
 
+/* one purchase day of a customer: the exact sum of its amounts (when any was not NULL) */
+typedef struct ClvDay
+{
+	rfm_i128	sum;
+	int32		day;
+	int32		has_amt;
+} ClvDay;
+
+/* a customer: its id and its distinct purchase days (two inline, then in the arena) */
 typedef struct ClvAcc
 {
-	rfm_i128	possum;			/* positive day sums */
-	rfm_i128	firstsum;		/* the first day's sum */
 	int64		key;
 	int64		key_off;
 	int32		key_len;
-	int32		first;
-	int32		last;
 	int32		ndays;
-	int32		npos;
-	bool		first_pos;		/* the first day's sum is positive (counted in possum) */
+	int32		cap;
+	ClvDay	   *days;
+	ClvDay		inl[2];
 } ClvAcc;
 
 #define CLV_CHUNK 65536
+
+typedef enum
+{
+	CLV_AMT_INT, CLV_AMT_NUMERIC
+} ClvAmountKind;
 
 typedef struct ClvReceiver
 {
@@ -133,6 +143,7 @@ typedef struct ClvReceiver
 	MemoryContext cxt;
 	bool		int_keys;
 	bool		has_amount;
+	ClvAmountKind amount_kind;
 	bool		has_cal;
 	DateADT		cal;
 	DateADT		newest;
@@ -145,7 +156,7 @@ typedef struct ClvReceiver
 	int64		null_customer;
 	int64		null_date;
 	int64		after_cal;
-	int64		null_amount_days;
+	int64		null_amount;
 } ClvReceiver;
 
 static void *
@@ -186,7 +197,30 @@ acc_at(ClvReceiver *rc, int64 i)
 	return &rc->chunks[i / CLV_CHUNK][i % CLV_CHUNK];
 }
 
-/* one (customer, day, sum(amount), count(amount), count(*)) group */
+/* the day's entry of a customer, appended when new (rows mostly arrive in date order: search from the end) */
+static ClvDay *
+day_of(ClvReceiver *rc, ClvAcc *acc, DateADT day)
+{
+	for (int32 i = acc->ndays - 1; i >= 0; i--)
+		if (acc->days[i].day == day)
+			return &acc->days[i];
+	if (acc->ndays == acc->cap)
+	{
+		ClvDay	   *d = MemoryContextAllocExtended(rc->cxt, (size_t) acc->cap * 2 * sizeof(ClvDay), MCXT_ALLOC_HUGE);
+
+		memcpy(d, acc->days, (size_t) acc->ndays * sizeof(ClvDay));
+		if (acc->days != acc->inl)
+			pfree(acc->days);
+		acc->days = d;
+		acc->cap *= 2;
+	}
+	acc->days[acc->ndays].day = day;
+	acc->days[acc->ndays].sum = 0;
+	acc->days[acc->ndays].has_amt = 0;
+	return &acc->days[acc->ndays++];
+}
+
+/* one source row: (customer, day, amount) */
 static bool
 clv_receive(TupleTableSlot *slot, DestReceiver *self)
 {
@@ -194,26 +228,25 @@ clv_receive(TupleTableSlot *slot, DestReceiver *self)
 	Datum	   *v;
 	bool	   *isnull;
 	DateADT		day;
-	int64		rows;
 	RfmSlot    *s;
 	ClvAcc	   *acc;
+	ClvDay	   *d;
 	__int128	amt = 0;
 	bool		have_amt = false;
 
 	if ((++rc->seen & 0x3FFF) == 0)
 		CHECK_FOR_INTERRUPTS();
-	slot_getsomeattrs(slot, 4);
+	slot_getsomeattrs(slot, rc->has_amount ? 3 : 2);
 	v = slot->tts_values;
 	isnull = slot->tts_isnull;
-	rows = DatumGetInt64(v[3]);
 	if (isnull[0])
 	{
-		rc->null_customer += rows;
+		rc->null_customer++;
 		return true;
 	}
 	if (isnull[1])
 	{
-		rc->null_date += rows;
+		rc->null_date++;
 		return true;
 	}
 	day = DatumGetDateADT(v[1]);
@@ -224,13 +257,18 @@ clv_receive(TupleTableSlot *slot, DestReceiver *self)
 				 errhint("Filter infinite dates out in a query source.")));
 	if (rc->has_cal && day > rc->cal)
 	{
-		rc->after_cal += rows;
+		rc->after_cal++;
 		return true;
 	}
 	if (rc->has_amount)
 	{
 		if (isnull[2])
-			rc->null_amount_days++;
+			rc->null_amount++;
+		else if (rc->amount_kind == CLV_AMT_INT)
+		{
+			amt = (__int128) DatumGetInt64(v[2]) * (__int128) 10000000000000000LL;
+			have_amt = true;
+		}
 		else
 		{
 			int			r = mk_numeric_to_fixed(v[2], &amt);
@@ -243,12 +281,12 @@ clv_receive(TupleTableSlot *slot, DestReceiver *self)
 			if (r == 0)
 				ereport(ERROR,
 						(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
-						 errmsg("a day's amount has more than 20 integer digits or 16 decimals"),
+						 errmsg("an amount has more than 20 integer digits or 16 decimals"),
 						 errhint("Round the amounts in a query source, e.g. round(amount, 2).")));
 			have_amt = true;
 		}
 	}
-	rc->rows_used += rows;
+	rc->rows_used++;
 	if (day > rc->newest)
 		rc->newest = day;
 
@@ -265,31 +303,26 @@ clv_receive(TupleTableSlot *slot, DestReceiver *self)
 	if (s->count == 0)
 	{
 		acc = new_acc(rc);
-		memset(acc, 0, sizeof(*acc));
 		acc->key = (int64) s->key;
 		acc->key_off = s->key_off;
 		acc->key_len = s->key_len;
-		acc->first = acc->last = day;
+		acc->ndays = 0;
+		acc->cap = 2;
+		acc->days = acc->inl;
 		s->sum.ptr = acc;
 	}
 	else
 		acc = s->sum.ptr;
 	s->count++;
-	acc->ndays++;
-	if (day < acc->first)
-		acc->first = day;
-	if (day > acc->last)
-		acc->last = day;
-	if (have_amt && amt > 0)
+	d = day_of(rc, acc, day);
+	if (have_amt)
 	{
-		acc->possum += amt;
-		acc->npos++;
-	}
-	/* the first day's amount is not a repeat purchase's: remember it to take it out */
-	if (day == acc->first)
-	{
-		acc->firstsum = have_amt ? amt : 0;
-		acc->first_pos = have_amt && amt > 0;
+		if (__builtin_add_overflow(d->sum, amt, &amt))
+			ereport(ERROR,
+					(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
+					 errmsg("a day's summed amount exceeds 20 integer digits")));
+		d->sum = amt;
+		d->has_amt = 1;
 	}
 	return true;
 }
@@ -530,12 +563,12 @@ clv_read(ClvArgs *a, ClvReceiver *rc)
 	}
 	rc->int_keys = is_int_type(getBaseType(TupleDescAttr(td, 0)->atttypid));
 	rc->has_amount = acol != NULL;
-	/* float amounts are summed as the numerics they print as; integer sums are exact already */
-	query = psprintf("SELECT (%s)::%s, (%s)::date, %s, count(*) FROM %s GROUP BY 1, 2",
+	rc->amount_kind = is_int_type(atype) ? CLV_AMT_INT : CLV_AMT_NUMERIC;
+	/* float amounts are summed as the numerics they print as */
+	query = psprintf("SELECT (%s)::%s, (%s)::date%s%s%s FROM %s",
 					 ccol, rc->int_keys ? "int8" : "text", dcol,
-					 acol == NULL ? "NULL::numeric" :
-					 psprintf("sum((%s)%s)::numeric", acol,
-							  (atype == FLOAT4OID || atype == FLOAT8OID) ? "::numeric" : ""),
+					 acol ? ", (" : "", acol ? acol : "",
+					 acol == NULL ? "" : is_int_type(atype) ? ")::int8" : ")::numeric",
 					 from);
 	rc->pub.receiveSlot = clv_receive;
 	rc->pub.rStartup = clv_rstartup;
@@ -559,6 +592,7 @@ clv_train(ClvArgs *a, ClvTrained *tr)
 	ClvModel   *md = &tr->md;
 	int64		n;
 	int64		ngg = 0;
+	int64		days_without_amount = 0;
 	int32	   *ggx;
 	double	   *ggm;
 	char		msg[256];
@@ -613,22 +647,46 @@ clv_train(ClvArgs *a, ClvTrained *tr)
 	for (int64 i = 0; i < n; i++)
 	{
 		ClvAcc	   *c = acc_at(rc, i);
-		int32		npos = c->npos - (c->first_pos ? 1 : 0);
+		int32		first = c->days[0].day,
+					last = c->days[0].day,
+					ifirst = 0,
+					npos = 0;
+		__int128	sum = 0;
 
+		for (int32 k = 1; k < c->ndays; k++)
+		{
+			if (c->days[k].day < first)
+			{
+				first = c->days[k].day;
+				ifirst = k;
+			}
+			if (c->days[k].day > last)
+				last = c->days[k].day;
+		}
+		/* the repeat days with a positive summed amount (sums of positive values: no overflow in practice) */
+		for (int32 k = 0; k < c->ndays; k++)
+			if (k != ifirst && c->days[k].has_amt && c->days[k].sum > 0)
+			{
+				if (__builtin_add_overflow(sum, c->days[k].sum, &sum))
+					ereport(ERROR,
+							(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
+							 errmsg("a customer's summed amounts exceed the exact range")));
+				npos++;
+			}
+			else if (c->days[k].has_amt == 0 && rc->has_amount)
+				days_without_amount++;
 		if (rc->int_keys)
 			md->ikeys[i] = c->key;
 		else
 			md->tkeys[i] = pnstrdup(rc->table.arena + c->key_off, c->key_len);
 		md->x[i] = c->ndays - 1;
-		md->tx[i] = c->last - c->first;
-		md->T[i] = md->cal - c->first;
+		md->tx[i] = last - first;
+		md->T[i] = md->cal - first;
 		md->m[i] = NAN;
 		if (md->x[i] > 0)
 			tr->repeaters++;
 		if (md->has_amount && md->x[i] > 0 && npos > 0)
 		{
-			__int128	sum = c->possum - (c->first_pos ? c->firstsum : 0);
-
 			md->m[i] = rfm_fixed_to_double(sum) / npos;
 			ggx[ngg] = md->x[i];
 			ggm[ngg] = md->m[i];
@@ -707,8 +765,10 @@ clv_train(ClvArgs *a, ClvTrained *tr)
 	mk_json_int(&j, rc->null_date);
 	mk_json_key(&j, "skipped_after_calibration_end");
 	mk_json_int(&j, rc->after_cal);
+	mk_json_key(&j, "null_amounts");
+	mk_json_int(&j, rc->null_amount);
 	mk_json_key(&j, "days_without_amount");
-	mk_json_int(&j, rc->null_amount_days);
+	mk_json_int(&j, days_without_amount);
 	metrics = mk_json_end(&j);
 
 	tr->train_ms = mk_ms_since(t0);

@@ -31,7 +31,7 @@ clv_digamma(double x)
 		return NAN;
 	if (x < 0)					/* reflection */
 		return clv_digamma(1.0 - x) - M_PI / tan(M_PI * x);
-	while (x < 6.0)
+	while (x < 10.0)
 	{
 		r -= 1.0 / x;
 		x += 1.0;

@@ -8,9 +8,9 @@
  * formula (Abramowitz & Stegun 15.3.6) gives two series in 1 - z < 0.1 instead, unless
  * c - a - b is within 1e-3 of an integer (where that formula's two terms cancel); then
  * the direct series is summed to the end (at most 2e7 terms, i.e. z up to about
- * 1 - 2e-6).  The direct series is tried first (5,000 terms) above 0.9 too: the arguments
- * BG/NBD produces when its beta mixing collapses (a, b ~ 1e5 and more) make its terms
- * fall fast while the connection formula's gamma ratios overflow.  For z < -0.5 Pfaff's transformation maps z to z / (z - 1) in (1/3, 1/2].
+ * 1 - 2e-6).  When the connection formula fails (the arguments BG/NBD produces when its
+ * beta mixing collapses, a, b ~ 1e5 and more, overflow its gamma ratios) the direct
+ * series is tried with 5,000 terms: there its terms fall fast.  For z < -0.5 Pfaff's transformation maps z to z / (z - 1) in (1/3, 1/2].
  */
 #include "hyp2f1.h"
 
@@ -134,11 +134,13 @@ hyp2f1(double a, double b, double c, double z, double *f)
 	}
 	if (z <= 0.9)
 		return series(a, b, c, z, 100000, f);
-	/* the direct series first: with b / c or a / c small its terms fall fast even near 1 */
-	if (series(a, b, c, z, 5000, f) == 0)
-		return 0;
 	d = c - a - b;
 	if (fabs(d - nearbyint(d)) > 1e-3 && connection(a, b, c, z, f) == 0)
 		return 0;
+	/* with b / c or a / c small the direct series' terms fall fast even near 1 */
+	if (series(a, b, c, z, 5000, f) == 0)
+		return 0;
+	if (fabs(d - nearbyint(d)) > 1e-3)
+		return -1;
 	return series(a, b, c, z, 20000000L, f);
 }
