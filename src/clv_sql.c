@@ -711,6 +711,7 @@ clv_train(ClvArgs *a, ClvTrained *tr)
 	cu.tx = md->tx;
 	cu.T = md->T;
 	cu.unit = md->unit;
+	cu.threads = mk_thread_count();
 	rc_fit = clv_fit(md->purchase_model, &cu, md->par, &md->loglik, mk_cancel_poll, NULL, msg, sizeof(msg));
 	if (rc_fit == -3)
 		CHECK_FOR_INTERRUPTS();
@@ -721,7 +722,8 @@ clv_train(ClvArgs *a, ClvTrained *tr)
 				 errhint("The data may not fit the model (e.g. nobody stops buying); try the other purchase_model.")));
 	if (md->has_amount)
 	{
-		rc_fit = clv_gg_fit(ngg, ggx, ggm, md->gg, &md->gg_loglik, mk_cancel_poll, NULL, msg, sizeof(msg));
+		rc_fit = clv_gg_fit(ngg, ggx, ggm, mk_thread_count(), md->gg, &md->gg_loglik, mk_cancel_poll, NULL,
+							msg, sizeof(msg));
 		if (rc_fit == -3)
 			CHECK_FOR_INTERRUPTS();
 		if (rc_fit != 0)

@@ -14,6 +14,7 @@
 #include "hyp2f1.h"
 
 #include <math.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -61,6 +62,74 @@ logaddexp(double u, double v)
 	if (v == -INFINITY)
 		return u;
 	return u + log1p(exp(v - u));
+}
+
+
+/* ---------- rows on threads ---------- */
+
+#define MAX_THREADS 64
+#define ROWS_PER_THREAD 100000	/* below this a thread costs more than it saves */
+
+typedef void (*RowsFn) (const void *arg, int64_t i0, int64_t i1, double *out);
+
+typedef struct RowsJob
+{
+	RowsFn		fn;
+	const void *arg;
+	int64_t		i0,
+				i1;
+	double		out[8];
+} RowsJob;
+
+static void *
+rows_thread(void *p)
+{
+	RowsJob    *j = p;
+
+	j->fn(j->arg, j->i0, j->i1, j->out);
+	return NULL;
+}
+
+/*
+ * out[0..nout) = the sums fn writes over rows [0, n), split into at most threads chunks
+ * (fixed boundaries, partial sums added in chunk order: the result does not depend on timing).
+ */
+static void
+sum_rows(int threads, int64_t n, RowsFn fn, const void *arg, double *out, int nout)
+{
+	RowsJob		jobs[MAX_THREADS];
+	pthread_t	tid[MAX_THREADS];
+	int			started[MAX_THREADS] = {0};
+	int			t = threads;
+
+	if (t > MAX_THREADS)
+		t = MAX_THREADS;
+	if (t > n / ROWS_PER_THREAD)
+		t = (int) (n / ROWS_PER_THREAD);
+	if (t < 1)
+		t = 1;
+	for (int k = 0; k < t; k++)
+	{
+		jobs[k].fn = fn;
+		jobs[k].arg = arg;
+		jobs[k].i0 = n * k / t;
+		jobs[k].i1 = n * (k + 1) / t;
+		memset(jobs[k].out, 0, sizeof(jobs[k].out));
+	}
+	for (int k = 1; k < t; k++)
+		started[k] = pthread_create(&tid[k], NULL, rows_thread, &jobs[k]) == 0;
+	rows_thread(&jobs[0]);
+	for (int k = 1; k < t; k++)
+	{
+		if (started[k])
+			pthread_join(tid[k], NULL);
+		else
+			rows_thread(&jobs[k]);	/* no thread: this one does the chunk */
+	}
+	memset(out, 0, sizeof(double) * nout);
+	for (int k = 0; k < t; k++)
+		for (int q = 0; q < nout; q++)
+			out[q] += jobs[k].out[q];
 }
 
 /* ---------- Pareto/NBD pieces ---------- */
@@ -155,6 +224,85 @@ max_i32(int64_t n, const int32_t *v)
 	return m;
 }
 
+/* the per-evaluation tables of BG/NBD and the rows' sums over them */
+typedef struct BgTables
+{
+	const ClvCustomers *c;
+	double		r,
+				al,
+				a,
+				b;
+	const double *C,
+			   *dCr,
+			   *dCa,
+			   *dCb,
+			   *lq,
+			   *LD,
+			   *ID;
+	int			grad;
+} BgTables;
+
+static void
+bg_rows(const void *arg, int64_t i0, int64_t i1, double *out)
+{
+	const BgTables *tb = arg;
+	const ClvCustomers *c = tb->c;
+	double		r = tb->r,
+				al = tb->al,
+				a = tb->a,
+				b = tb->b;
+	const double *C = tb->C,
+			   *dCr = tb->dCr,
+			   *dCa = tb->dCa,
+			   *dCb = tb->dCb,
+			   *lq = tb->lq,
+			   *LD = tb->LD,
+			   *ID = tb->ID;
+	double		ll = 0,
+				gr = 0,
+				ga_ = 0,
+				gaa = 0,
+				gb = 0;
+
+	for (int64_t i = i0; i < i1; i++)
+	{
+		int32_t		x = c->x[i];
+		double		lt = LD[c->T[i]];
+		double		rx = r + x;
+		double		li = C[x] - rx * lt;
+
+		if (x > 0)
+		{
+			double		ltx = LD[c->tx[i]];
+			double		u = lq[x] + rx * (lt - ltx);
+			double		e = exp(-fabs(u));
+			double		pi = u > 0 ? 1.0 / (1.0 + e) : e / (1.0 + e);
+
+			li += (u > 0 ? u : 0) + log1p(e);
+			if (tb->grad)
+			{
+				gr += dCr[x] - lt + pi * (lt - ltx);
+				ga_ += r / al - rx * ID[c->T[i]] + pi * rx * (ID[c->T[i]] - ID[c->tx[i]]);
+				gaa += dCa[x] + pi / a;
+				gb += dCb[x] - pi / (b + x - 1);
+			}
+		}
+		else if (tb->grad)
+		{
+			gr += dCr[0] - lt;
+			ga_ += r / al - r * ID[c->T[i]];
+			gaa += dCa[0];
+			gb += dCb[0];
+		}
+		ll += li;
+	}
+	out[0] = ll;
+	out[1] = gr;
+	out[2] = ga_;
+	out[3] = gaa;
+	out[4] = gb;
+}
+
 /* BG/NBD with tables per x and per day; gradient w.r.t. the log-parameters */
 static double
 bgnbd_loglik(const double *p, const ClvCustomers *c, double *grad)
@@ -206,37 +354,16 @@ bgnbd_loglik(const double *p, const ClvCustomers *c, double *grad)
 		LD[d] = log(al + d / c->unit);
 		ID[d] = 1.0 / (al + d / c->unit);
 	}
-	for (int64_t i = 0; i < c->n; i++)
 	{
-		int32_t		x = c->x[i];
-		double		lt = LD[c->T[i]];
-		double		rx = r + x;
-		double		li = C[x] - rx * lt;
+		BgTables	tb = {c, r, al, a, b, C, dCr, dCa, dCb, lq, LD, ID, grad != NULL};
+		double		o[5];
 
-		if (x > 0)
-		{
-			double		ltx = LD[c->tx[i]];
-			double		u = lq[x] + rx * (lt - ltx);
-			double		e = exp(-fabs(u));
-			double		pi = u > 0 ? 1.0 / (1.0 + e) : e / (1.0 + e);
-
-			li += (u > 0 ? u : 0) + log1p(e);
-			if (grad)
-			{
-				gr += dCr[x] - lt + pi * (lt - ltx);
-				ga_ += r / al - rx * ID[c->T[i]] + pi * rx * (ID[c->T[i]] - ID[c->tx[i]]);
-				gaa += dCa[x] + pi / a;
-				gb += dCb[x] - pi / (b + x - 1);
-			}
-		}
-		else if (grad)
-		{
-			gr += dCr[0] - lt;
-			ga_ += r / al - r * ID[c->T[i]];
-			gaa += dCa[0];
-			gb += dCb[0];
-		}
-		ll += li;
+		sum_rows(c->threads, c->n, bg_rows, &tb, o, 5);
+		ll = o[0];
+		gr = o[1];
+		ga_ = o[2];
+		gaa = o[3];
+		gb = o[4];
 	}
 	free(C);
 	free(LD);
@@ -286,16 +413,60 @@ clv_loglik(int model, const double *p, const ClvCustomers *c, double *grad)
 	return pnbd_loglik_plain(p, c);
 }
 
-double
-clv_gg_loglik(const double *par, int64_t n, const int32_t *x, const double *m, double *grad)
+typedef struct GgTables
 {
-	double		p = par[0],
-				q = par[1],
-				g = par[2];
+	const int32_t *x;
+	const double *m;
+	double		p,
+				q,
+				g;
+	const double *A,
+			   *Ap,
+			   *Aq,
+			   *lx;
+	int			grad;
+} GgTables;
+
+static void
+gg_rows(const void *arg, int64_t i0, int64_t i1, double *out)
+{
+	const GgTables *tb = arg;
+	double		p = tb->p,
+				q = tb->q,
+				g = tb->g;
 	double		ll = 0,
 				gp = 0,
 				gq = 0,
 				gg = 0;
+
+	for (int64_t i = i0; i < i1; i++)
+	{
+		int32_t		k = tb->x[i];
+		double		px = p * k;
+		double		lm = log(tb->m[i]),
+					gmx = g + tb->m[i] * k,
+					lxm = log(gmx);
+
+		ll += tb->A[k] + (px - 1) * lm + px * tb->lx[k] - (px + q) * lxm;
+		if (tb->grad)
+		{
+			gp += tb->Ap[k] + k * (lm - lxm);
+			gq += tb->Aq[k] - lxm;
+			gg += q / g - (px + q) / gmx;
+		}
+	}
+	out[0] = ll;
+	out[1] = gp;
+	out[2] = gq;
+	out[3] = gg;
+}
+
+static double
+gg_loglik_threads(const double *par, int64_t n, const int32_t *x, const double *m, double *grad, int threads)
+{
+	double		p = par[0],
+				q = par[1],
+				g = par[2];
 	double		lgq = lgamma(q),
 				psq = clv_digamma(q),
 				lg = log(g);
@@ -305,6 +476,7 @@ clv_gg_loglik(const double *par, int64_t n, const int32_t *x, const double *m, d
 	double	   *Ap = A + xmax + 1,
 			   *Aq = Ap + xmax + 1,
 			   *lx = Aq + xmax + 1;
+	double		o[4];
 
 	if (A == NULL)
 		return NAN;
@@ -322,30 +494,25 @@ clv_gg_loglik(const double *par, int64_t n, const int32_t *x, const double *m, d
 			Aq[k] = pspq - psq + lg;
 		}
 	}
-	for (int64_t i = 0; i < n; i++)
 	{
-		int32_t		k = x[i];
-		double		px = p * k;
-		double		lm = log(m[i]),
-					gmx = g + m[i] * k,
-					lxm = log(gmx);
+		GgTables	tb = {x, m, p, q, g, A, Ap, Aq, lx, grad != NULL};
 
-		ll += A[k] + (px - 1) * lm + px * lx[k] - (px + q) * lxm;
-		if (grad)
-		{
-			gp += Ap[k] + k * (lm - lxm);
-			gq += Aq[k] - lxm;
-			gg += q / g - (px + q) / gmx;
-		}
+		sum_rows(threads, n, gg_rows, &tb, o, 4);
 	}
 	free(A);
 	if (grad)
 	{
-		grad[0] = gp * p;
-		grad[1] = gq * q;
-		grad[2] = gg * g;
+		grad[0] = o[1] * p;
+		grad[1] = o[2] * q;
+		grad[2] = o[3] * g;
 	}
-	return isfinite(ll) ? ll : NAN;
+	return isfinite(o[0]) ? o[0] : NAN;
+}
+
+double
+clv_gg_loglik(const double *par, int64_t n, const int32_t *x, const double *m, double *grad)
+{
+	return gg_loglik_threads(par, n, x, m, grad, 1);
 }
 
 /* ---------- maximiser ---------- */
@@ -361,6 +528,7 @@ typedef struct Problem
 	const int32_t *x;
 	const double *m;
 	double		scale;
+	int			threads;		/* Gamma-Gamma's sums */
 } Problem;
 
 static double
@@ -379,7 +547,7 @@ objective(const double *theta, double *g, void *ex)
 		p[k] = exp(theta[k]);
 	}
 	if (pr->model < 0)
-		ll = clv_gg_loglik(p, pr->n, pr->x, pr->m, g ? gl : NULL);
+		ll = gg_loglik_threads(p, pr->n, pr->x, pr->m, g ? gl : NULL, pr->threads);
 	else
 		ll = clv_loglik(pr->model, p, pr->c, g ? gl : NULL);
 	if (g)
@@ -669,7 +837,7 @@ int
 clv_fit(int model, const ClvCustomers *c, double *par, double *loglik,
 		ClvCancelFn cancel, void *cancel_arg, char *msg, size_t msglen)
 {
-	Problem		full = {model, c, 0, NULL, NULL, (double) c->n};
+	Problem		full = {model, c, 0, NULL, NULL, (double) c->n, 1};
 	Problem		sample = full;
 	ClvCustomers sc = *c;
 	int32_t    *buf = NULL;
@@ -732,10 +900,10 @@ clv_fit(int model, const ClvCustomers *c, double *par, double *loglik,
 }
 
 int
-clv_gg_fit(int64_t n, const int32_t *x, const double *m, double *par, double *loglik,
+clv_gg_fit(int64_t n, const int32_t *x, const double *m, int threads, double *par, double *loglik,
 		   ClvCancelFn cancel, void *cancel_arg, char *msg, size_t msglen)
 {
-	Problem		pr = {-1, NULL, n, x, m, (double) n};
+	Problem		pr = {-1, NULL, n, x, m, (double) n, threads};
 	Problem		sample = pr;
 	int32_t    *sx = NULL;
 	double	   *sm = NULL;

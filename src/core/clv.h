@@ -26,6 +26,7 @@ typedef struct ClvCustomers
 	const int32_t *tx;
 	const int32_t *T;
 	double		unit;
+	int			threads;		/* for the likelihood's sums over customers (1: none) */
 } ClvCustomers;
 
 typedef int (*ClvCancelFn) (void *arg);
@@ -52,7 +53,7 @@ int			clv_fit(int model, const ClvCustomers *c, double *par, double *loglik,
 
 /* Gamma-Gamma: n customers with x[i] >= 1 repeat purchases and mean spend m[i] > 0. */
 double		clv_gg_loglik(const double *par, int64_t n, const int32_t *x, const double *m, double *grad);
-int			clv_gg_fit(int64_t n, const int32_t *x, const double *m, double *par, double *loglik,
+int			clv_gg_fit(int64_t n, const int32_t *x, const double *m, int threads, double *par, double *loglik,
 					   ClvCancelFn cancel, void *cancel_arg, char *msg, size_t msglen);
 
 /* P(alive at T); NaN when it cannot be computed. */

@@ -175,7 +175,7 @@ main(void)
 		CHECK(n == 100000, "read 100,000 synthetic customers (got %d)", n);
 		if (n == 100000)
 		{
-			ClvCustomers c = {n, x, tx, T, 7.0};
+			ClvCustomers c = {n, x, tx, T, 7.0, 2};	/* two threads: the sums are split in fixed chunks */
 			double		par[4],
 						ll;
 			char		msg[200] = "";
