@@ -66,7 +66,7 @@ SELECT model, version, n_customers, repeaters, round(loglik::numeric, 4) AS logl
 -- parameters and log-likelihoods against scipy.  On this sample (ten months of grocery baskets,
 -- few households stop) the dropout mixing collapses: both fits run up a ridge where a and b (s
 -- and beta) grow together without bound and the log-likelihood approaches its supremum, so
--- where each optimiser stops on the ridge is arbitrary (scipy a = 1.4e4, mktdb 1.8e5).  The
+-- where each optimiser stops on the ridge is arbitrary (scipy stops at a = 1.4e4, mktdb at 2.6e4).  The
 -- log-likelihoods and the Gamma-Gamma parameters (well identified) agree to 1e-6 relative; r and
 -- alpha, which move slightly along the ridge, to 1e-4; the ratio a/(a+b) (s/beta) to 1e-2.
 -- Parameters that are identified are checked to 1e-6 on synthetic data (test/unit/test_clv.c).
