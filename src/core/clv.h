@@ -43,9 +43,10 @@ double		clv_loglik(int model, const double *par, const ClvCustomers *c, double *
 
 /*
  * Maximum likelihood: BFGS with a backtracking line search over the log-parameters
- * from several starts (on a subsample when there are many customers), then BFGS and
- * Newton steps on all customers until the relative change of the log-likelihood is
- * below 1e-8 and the gradient vanishes.  par (out) 4 parameters, *loglik the maximum.
+ * from several starts (on a sample of 20,000 when there are more customers), then on
+ * all customers Newton steps (finite-difference Hessian of the gradient) from the best,
+ * BFGS when they do not finish, until the relative change of the log-likelihood is below
+ * 1e-12 and the mean gradient below 1e-11.  par (out) 4 parameters, *loglik the maximum.
  * Returns 0; -1 no convergence (msg says why), -3 cancelled.
  */
 int			clv_fit(int model, const ClvCustomers *c, double *par, double *loglik,
