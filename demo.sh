@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # demo.sh -- the main job: installs what is missing, builds and installs mktdb,
 # starts a throwaway cluster (.cluster/demo), loads the bundled Complete Journey
-# grocery sample into schema demo, and runs segmentation, RFM, forecasts and
-# recommendations on it, printing the results (demo/demo.sql).
+# grocery sample into schema demo, and runs segmentation, RFM, forecasts,
+# recommendations and customer lifetime value on it, printing the results (demo/demo.sql).
 #   bash demo.sh            run it
 #   bash demo.sh --stop     stop the demo cluster
 set -euo pipefail

@@ -84,5 +84,24 @@ SELECT c.household_id, r.rank, r.item_id AS product_id
  ORDER BY 1, 2;
 
 \echo
+\echo '=== 5. Customer lifetime value: BG/NBD + Gamma-Gamma, calibrated to the end of October ==='
+SELECT model, n_customers, repeaters, params, round(loglik::numeric, 1) AS loglik, round(train_ms::numeric) AS train_ms
+  FROM mktdb.clv_train('household_value', 'demo.transactions', 'household_id', 'transaction_timestamp',
+                       'sales_value', calibration_end => '2017-10-31');
+\echo 'The ten most valuable households over the next 13 weeks:'
+SELECT customer_id AS household_id, frequency, round(recency::numeric, 1) AS recency_w, round(t::numeric, 1) AS t_w,
+       round(monetary::numeric, 2) AS monetary, round(p_alive::numeric, 3) AS p_alive,
+       round(expected_purchases::numeric, 2) AS purchases_13w, round(clv::numeric, 2) AS clv_13w
+  FROM mktdb.customer_value('household_value', horizon => 13) ORDER BY clv DESC LIMIT 10;
+\echo 'P(alive) of the households RFM calls "At Risk":'
+SELECT count(*) AS households, round(avg(v.p_alive)::numeric, 3) AS avg_p_alive,
+       round(min(v.p_alive)::numeric, 3) AS min_p_alive, round(sum(v.clv)::numeric, 2) AS clv_13w
+  FROM rfm r JOIN mktdb.customer_value('household_value', horizon => 13) v ON v.customer_id = r.customer_id
+ WHERE r.segment = 'At Risk';
+\echo 'Predicted against actual purchase days in November-December, per calibration frequency:'
+SELECT frequency, customers, round(actual::numeric, 2) AS actual, round(predicted::numeric, 2) AS predicted
+  FROM mktdb.clv_accuracy('household_value', '2017-12-31');
+
+\echo
 \echo '=== The model catalog ==='
 SELECT name, version, kind, n_rows, round(train_ms::numeric, 1) AS train_ms, size_bytes FROM mktdb.models ORDER BY name;

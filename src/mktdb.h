@@ -137,6 +137,11 @@ void		mk_cursor_close(MkCursor *c);
 /* ERROR 42804 unless the column (1-based) is of a numeric type; names the argument in the message. */
 void		mk_require_numeric(TupleDesc td, int attno, const char *what);
 bool		mk_is_numeric_type(Oid typid);
+/*
+ * A numeric datum as fixed point in units of 1e-16 (rfm_sql.c): 1 when it fits, 0 when it has
+ * more than 16 decimals or 20 integer digits, -1 for NaN and infinities.
+ */
+int			mk_numeric_to_fixed(Datum d, __int128 *out);
 /* Any numeric datum (int2/4/8, float4/8, numeric) as float8. */
 double		mk_numeric_to_f64(Datum d, Oid typid);
 

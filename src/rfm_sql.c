@@ -97,8 +97,8 @@ static const __int128 pow10000[] = {
  * a uint16 header, for the long form an int16 weight, then base-10000 int16
  * digits, the first one weighing 10000^weight.
  */
-static int
-numeric_to_fixed(Datum d, __int128 *out)
+int
+mk_numeric_to_fixed(Datum d, __int128 *out)
 {
 	struct varlena *v = PG_DETOAST_DATUM_PACKED(d);
 	const char *p = VARDATA_ANY(v);
@@ -373,7 +373,7 @@ rfm_receive(TupleTableSlot *slot, DestReceiver *self)
 				break;
 			case AMT_NUMERIC:
 				{
-					int			r = numeric_to_fixed(v[2], &amt);
+					int			r = mk_numeric_to_fixed(v[2], &amt);
 
 					if (r < 0)
 						ereport(ERROR,

@@ -1,0 +1,70 @@
+-- mktdb extension script, part 50: customer lifetime value (src/clv_sql.c, src/core/clv.c,
+-- src/core/hyp2f1.c; README "Customer lifetime value").
+
+-- Summarises purchases per customer, fits BG/NBD or Pareto/NBD (+ Gamma-Gamma with amounts),
+-- stores a new version of model kind 'clv'.
+CREATE FUNCTION mktdb.clv_train(
+    model text, source text, customer_column text, date_column text,
+    amount_column text DEFAULT NULL, calibration_end date DEFAULT NULL,
+    time_unit text DEFAULT 'week', purchase_model text DEFAULT 'bgnbd')
+RETURNS TABLE(model text, version int, n_customers bigint, repeaters bigint, params jsonb, loglik float8,
+              train_ms float8)
+AS 'MODULE_PATHNAME', 'mktdb_clv_train' LANGUAGE C VOLATILE;
+
+-- Every calibration customer of a model with P(alive), expected purchases, spend and value.
+CREATE FUNCTION mktdb.customer_value(model text, horizon float8 DEFAULT 52, discount_rate float8 DEFAULT 0)
+RETURNS TABLE(customer_id text, frequency int, recency float8, t float8, monetary float8, p_alive float8,
+              expected_purchases float8, expected_spend float8, clv float8)
+AS 'MODULE_PATHNAME', 'mktdb_customer_value' LANGUAGE C STABLE;
+
+-- The same scores for any customer given as (frequency, recency, t, monetary).
+CREATE FUNCTION mktdb.clv_of(model text, frequency int, recency float8, t float8, monetary float8 DEFAULT NULL,
+                             horizon float8 DEFAULT 52, discount_rate float8 DEFAULT 0)
+RETURNS TABLE(p_alive float8, expected_purchases float8, expected_spend float8, clv float8)
+AS 'MODULE_PATHNAME', 'mktdb_clv_of' LANGUAGE C STABLE PARALLEL SAFE;
+
+-- Predicted against actual purchases after calibration_end, per calibration frequency.
+CREATE FUNCTION mktdb.clv_accuracy(model text, holdout_end date)
+RETURNS TABLE(frequency int, customers bigint, actual float8, predicted float8)
+AS 'MODULE_PATHNAME', 'mktdb_clv_accuracy' LANGUAGE C STABLE;
+
+-- Retrain entry point: replays a stored spec; the summary row (with the rows read) as jsonb.
+CREATE FUNCTION mktdb._clv_retrain(model text, spec jsonb) RETURNS jsonb
+LANGUAGE plpgsql VOLATILE AS $$
+DECLARE
+    r jsonb;
+BEGIN
+    SELECT pg_catalog.to_jsonb(t) INTO r
+      FROM mktdb.clv_train(model, spec->>'source', spec->>'customer_column', spec->>'date_column',
+                           spec->>'amount_column', (spec->>'calibration_end')::date,
+                           spec->>'time_unit', spec->>'purchase_model') t;
+    -- a new statement: its snapshot sees the version just stored
+    RETURN r || pg_catalog.jsonb_build_object('n_rows',
+        (SELECT v.n_rows FROM mktdb.model_versions v
+          WHERE v.name = r->>'model' AND v.version = (r->>'version')::int));
+END $$;
+
+INSERT INTO mktdb.model_kind VALUES ('clv', 'mktdb._clv_retrain(text,jsonb)');
+
+-- Every version of every CLV model with its fitted parameters.
+CREATE VIEW mktdb.clv_models WITH (security_invoker = true) AS
+SELECT v.name AS model, v.version, v.metrics->>'purchase_model' AS purchase_model,
+       (v.metrics->>'calibration_end')::date AS calibration_end, v.metrics->>'time_unit' AS time_unit,
+       (v.metrics->>'n_customers')::bigint AS n_customers, (v.metrics->>'repeaters')::bigint AS repeaters,
+       v.metrics->'params' AS params, (v.metrics->>'loglik')::float8 AS loglik
+  FROM mktdb.model_versions v
+ WHERE v.kind = 'clv';
+
+GRANT SELECT ON mktdb.clv_models TO PUBLIC;
+
+COMMENT ON FUNCTION mktdb.clv_train(text, text, text, text, text, date, text, text) IS
+    'Fits a customer lifetime value model (BG/NBD or Pareto/NBD purchases, Gamma-Gamma spend) and stores it';
+COMMENT ON FUNCTION mktdb.customer_value(text, float8, float8) IS
+    'P(alive), expected purchases, expected spend and CLV of every calibration customer of a CLV model';
+COMMENT ON FUNCTION mktdb.clv_of(text, int, float8, float8, float8, float8, float8) IS
+    'P(alive), expected purchases, expected spend and CLV of one customer summary under a CLV model';
+COMMENT ON FUNCTION mktdb.clv_accuracy(text, date) IS
+    'Mean predicted against actual purchases per calibration frequency over a holdout period';
+COMMENT ON FUNCTION mktdb._clv_retrain(text, jsonb) IS
+    'Retrains a CLV model from its stored spec (used by mktdb.retrain)';
+COMMENT ON VIEW mktdb.clv_models IS 'Versions of CLV models with their fitted parameters';

@@ -1,0 +1,1016 @@
+/*
+ * clv_sql.c -- SQL glue of customer lifetime value: mktdb.clv_train (and _clv_train for
+ * retrain), mktdb.customer_value, mktdb.clv_of, mktdb.clv_accuracy and the model's binary
+ * format.  The numerics are in core/clv.c.
+ *
+ * Reading: the executor hands the source's rows to a DestReceiver that keeps one
+ * accumulator per customer (the RFM hash table of core/rfm.c keyed by the customer, its
+ * slot pointing to the accumulator) with the customer's distinct purchase days and each
+ * day's amount summed exactly as 128-bit fixed point (mk_numeric_to_fixed), so m_x is
+ * the correctly rounded mean of exact sums.  The model stores every calibration customer's summary, so
+ * customer_value scores without reading the source again.
+ */
+#include "mktdb.h"
+
+#include <math.h>
+
+#include "catalog/pg_type.h"
+#include "core/clv.h"
+#include "core/rfm.h"
+#include "executor/tuptable.h"
+#include "funcapi.h"
+#include "miscadmin.h"
+#include "tcop/dest.h"
+#include "utils/builtins.h"
+#include "utils/date.h"
+#include "utils/datetime.h"
+#include "utils/json.h"
+#include "utils/lsyscache.h"
+#include "utils/numeric.h"
+
+PG_FUNCTION_INFO_V1(mktdb_clv_train);
+PG_FUNCTION_INFO_V1(mktdb_customer_value);
+PG_FUNCTION_INFO_V1(mktdb_clv_of);
+PG_FUNCTION_INFO_V1(mktdb_clv_accuracy);
+
+/* ---------- arguments ---------- */
+
+typedef struct ClvArgs
+{
+	char	   *model;
+	char	   *source;
+	char	   *customer_column;
+	char	   *date_column;
+	char	   *amount_column;	/* NULL: purchases only */
+	bool		has_cal;
+	DateADT		cal;
+	char	   *time_unit;
+	double		unit;			/* days per unit */
+	int			purchase_model;
+} ClvArgs;
+
+static double
+unit_days(const char *u)
+{
+	if (strcmp(u, "day") == 0)
+		return 1.0;
+	if (strcmp(u, "week") == 0)
+		return 7.0;
+	if (strcmp(u, "month") == 0)
+		return 365.25 / 12.0;
+	return 0.0;
+}
+
+static void
+clv_get_args(FunctionCallInfo fcinfo, ClvArgs *a)
+{
+	char	   *pm;
+
+	a->model = mk_arg_text(fcinfo, 0, "model");
+	a->source = mk_arg_text(fcinfo, 1, "source");
+	a->customer_column = mk_arg_text(fcinfo, 2, "customer_column");
+	a->date_column = mk_arg_text(fcinfo, 3, "date_column");
+	a->amount_column = PG_ARGISNULL(4) ? NULL : text_to_cstring(PG_GETARG_TEXT_PP(4));
+	a->has_cal = !PG_ARGISNULL(5);
+	a->cal = a->has_cal ? PG_GETARG_DATEADT(5) : 0;
+	a->time_unit = mk_arg_text(fcinfo, 6, "time_unit");
+	pm = mk_arg_text(fcinfo, 7, "purchase_model");
+	mk_check_can_store(a->model, "clv");
+	a->unit = unit_days(a->time_unit);
+	if (a->unit == 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("unknown time_unit \"%s\"", a->time_unit),
+				 errhint("Use 'day', 'week' or 'month'.")));
+	if (strcmp(pm, "bgnbd") == 0)
+		a->purchase_model = CLV_BGNBD;
+	else if (strcmp(pm, "pareto_nbd") == 0)
+		a->purchase_model = CLV_PARETO;
+	else
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("unknown purchase_model \"%s\"", pm),
+				 errhint("Use 'bgnbd' or 'pareto_nbd'.")));
+	if (a->has_cal && DATE_NOT_FINITE(a->cal))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("calibration_end must be a finite date")));
+	(void) mk_column(a->customer_column, "customer_column");
+	(void) mk_column(a->date_column, "date_column");
+	if (a->amount_column)
+		(void) mk_column(a->amount_column, "amount_column");
+}
+
+static const char *
+model_name(int m)
+{
+	return m == CLV_BGNBD ? "bgnbd" : "pareto_nbd";
+}
+
+/* ---------- reading: customer-days folded per customer ---------- */
+
+/* one purchase day of a customer: the exact sum of its amounts (when any was not NULL) */
+typedef struct ClvDay
+{
+	rfm_i128	sum;
+	int32		day;
+	int32		has_amt;
+} ClvDay;
+
+/* a customer: its id and its distinct purchase days (two inline, then in the arena) */
+typedef struct ClvAcc
+{
+	int64		key;
+	int64		key_off;
+	int32		key_len;
+	int32		ndays;
+	int32		cap;
+	ClvDay	   *days;
+	ClvDay		inl[2];
+} ClvAcc;
+
+#define CLV_CHUNK 65536
+
+typedef enum
+{
+	CLV_AMT_INT, CLV_AMT_NUMERIC
+} ClvAmountKind;
+
+typedef struct ClvReceiver
+{
+	DestReceiver pub;
+	RfmTable	table;
+	MemoryContext cxt;
+	bool		int_keys;
+	bool		has_amount;
+	ClvAmountKind amount_kind;
+	bool		has_cal;
+	DateADT		cal;
+	DateADT		newest;
+	ClvAcc	  **chunks;
+	int			nchunks;
+	int			chunk_cap;
+	int64		ncust;
+	uint64		seen;
+	int64		rows_used;
+	int64		null_customer;
+	int64		null_date;
+	int64		after_cal;
+	int64		null_amount;
+} ClvReceiver;
+
+static void *
+clv_alloc(void *ctx, size_t size)
+{
+	return MemoryContextAllocExtended((MemoryContext) ctx, size, MCXT_ALLOC_HUGE | MCXT_ALLOC_ZERO);
+}
+
+static void
+clv_free(void *ctx, void *p)
+{
+	pfree(p);
+}
+
+static ClvAcc *
+new_acc(ClvReceiver *rc)
+{
+	int64		k = rc->ncust % CLV_CHUNK;
+
+	if (k == 0)
+	{
+		if (rc->nchunks == rc->chunk_cap)
+		{
+			rc->chunk_cap = rc->chunk_cap ? 2 * rc->chunk_cap : 16;
+			rc->chunks = rc->chunks ? repalloc(rc->chunks, rc->chunk_cap * sizeof(ClvAcc *))
+				: MemoryContextAlloc(rc->cxt, rc->chunk_cap * sizeof(ClvAcc *));
+		}
+		rc->chunks[rc->nchunks++] = MemoryContextAllocExtended(rc->cxt, CLV_CHUNK * sizeof(ClvAcc),
+															   MCXT_ALLOC_HUGE);
+	}
+	rc->ncust++;
+	return &rc->chunks[rc->nchunks - 1][k];
+}
+
+static inline ClvAcc *
+acc_at(ClvReceiver *rc, int64 i)
+{
+	return &rc->chunks[i / CLV_CHUNK][i % CLV_CHUNK];
+}
+
+/* the day's entry of a customer, appended when new (rows mostly arrive in date order: search from the end) */
+static ClvDay *
+day_of(ClvReceiver *rc, ClvAcc *acc, DateADT day)
+{
+	for (int32 i = acc->ndays - 1; i >= 0; i--)
+		if (acc->days[i].day == day)
+			return &acc->days[i];
+	if (acc->ndays == acc->cap)
+	{
+		ClvDay	   *d = MemoryContextAllocExtended(rc->cxt, (size_t) acc->cap * 2 * sizeof(ClvDay), MCXT_ALLOC_HUGE);
+
+		memcpy(d, acc->days, (size_t) acc->ndays * sizeof(ClvDay));
+		if (acc->days != acc->inl)
+			pfree(acc->days);
+		acc->days = d;
+		acc->cap *= 2;
+	}
+	acc->days[acc->ndays].day = day;
+	acc->days[acc->ndays].sum = 0;
+	acc->days[acc->ndays].has_amt = 0;
+	return &acc->days[acc->ndays++];
+}
+
+/* one source row: (customer, day, amount) */
+static bool
+clv_receive(TupleTableSlot *slot, DestReceiver *self)
+{
+	ClvReceiver *rc = (ClvReceiver *) self;
+	Datum	   *v;
+	bool	   *isnull;
+	DateADT		day;
+	RfmSlot    *s;
+	ClvAcc	   *acc;
+	ClvDay	   *d;
+	__int128	amt = 0;
+	bool		have_amt = false;
+
+	if ((++rc->seen & 0x3FFF) == 0)
+		CHECK_FOR_INTERRUPTS();
+	slot_getsomeattrs(slot, rc->has_amount ? 3 : 2);
+	v = slot->tts_values;
+	isnull = slot->tts_isnull;
+	if (isnull[0])
+	{
+		rc->null_customer++;
+		return true;
+	}
+	if (isnull[1])
+	{
+		rc->null_date++;
+		return true;
+	}
+	day = DatumGetDateADT(v[1]);
+	if (DATE_NOT_FINITE(day))
+		ereport(ERROR,
+				(errcode(ERRCODE_DATETIME_VALUE_OUT_OF_RANGE),
+				 errmsg("date column holds an infinite date"),
+				 errhint("Filter infinite dates out in a query source.")));
+	if (rc->has_cal && day > rc->cal)
+	{
+		rc->after_cal++;
+		return true;
+	}
+	if (rc->has_amount)
+	{
+		if (isnull[2])
+			rc->null_amount++;
+		else if (rc->amount_kind == CLV_AMT_INT)
+		{
+			amt = (__int128) DatumGetInt64(v[2]) * (__int128) 10000000000000000LL;
+			have_amt = true;
+		}
+		else
+		{
+			int			r = mk_numeric_to_fixed(v[2], &amt);
+
+			if (r < 0)
+				ereport(ERROR,
+						(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+						 errmsg("amount column holds NaN or infinity"),
+						 errhint("Filter such rows out in a query source.")));
+			if (r == 0)
+				ereport(ERROR,
+						(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
+						 errmsg("an amount has more than 20 integer digits or 16 decimals"),
+						 errhint("Round the amounts in a query source, e.g. round(amount, 2).")));
+			have_amt = true;
+		}
+	}
+	rc->rows_used++;
+	if (day > rc->newest)
+		rc->newest = day;
+
+	if (rc->int_keys)
+		s = rfm_table_int(&rc->table, DatumGetInt64(v[0]));
+	else
+	{
+		struct varlena *t = PG_DETOAST_DATUM_PACKED(v[0]);
+
+		if (VARSIZE_ANY_EXHDR(t) > PG_INT32_MAX / 2)
+			ereport(ERROR, (errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED), errmsg("customer id is too long")));
+		s = rfm_table_bytes(&rc->table, VARDATA_ANY(t), (int32) VARSIZE_ANY_EXHDR(t));
+	}
+	if (s->count == 0)
+	{
+		acc = new_acc(rc);
+		acc->key = (int64) s->key;
+		acc->key_off = s->key_off;
+		acc->key_len = s->key_len;
+		acc->ndays = 0;
+		acc->cap = 2;
+		acc->days = acc->inl;
+		s->sum.ptr = acc;
+	}
+	else
+		acc = s->sum.ptr;
+	s->count++;
+	d = day_of(rc, acc, day);
+	if (have_amt)
+	{
+		if (__builtin_add_overflow(d->sum, amt, &amt))
+			ereport(ERROR,
+					(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
+					 errmsg("a day's summed amount exceeds 20 integer digits")));
+		d->sum = amt;
+		d->has_amt = 1;
+	}
+	return true;
+}
+
+static void
+clv_rstartup(DestReceiver *self, int operation, TupleDesc typeinfo)
+{
+}
+
+static void
+clv_rnoop(DestReceiver *self)
+{
+}
+
+/* ---------- the fitted model ---------- */
+
+typedef struct ClvModel
+{
+	int			purchase_model;
+	double		unit;
+	DateADT		cal;
+	bool		has_amount;
+	double		par[4];
+	double		loglik;
+	double		gg[3];
+	double		gg_loglik;
+	int64		n;
+	bool		int_keys;
+	int64	   *ikeys;			/* int_keys */
+	char	  **tkeys;			/* otherwise */
+	int32	   *x;
+	int32	   *tx;				/* days */
+	int32	   *T;				/* days */
+	double	   *m;				/* NaN: none */
+	/* for clv_accuracy */
+	char	   *source;
+	char	   *customer_column;
+	char	   *date_column;
+} ClvModel;
+
+static bytea *
+clv_serialize(ClvModel *md)
+{
+	MkWriter	w;
+
+	mk_writer_init(&w);
+	mk_put_i32(&w, md->purchase_model);
+	mk_put_f64(&w, md->unit);
+	mk_put_i32(&w, md->cal);
+	mk_put_i32(&w, md->has_amount);
+	mk_put_f64s(&w, md->par, 4);
+	mk_put_f64(&w, md->loglik);
+	mk_put_f64s(&w, md->gg, 3);
+	mk_put_f64(&w, md->gg_loglik);
+	mk_put_text(&w, md->source);
+	mk_put_text(&w, md->customer_column);
+	mk_put_text(&w, md->date_column);
+	mk_put_i32(&w, md->int_keys);
+	if (md->int_keys)
+		mk_put_i64s(&w, md->ikeys, md->n);
+	else
+	{
+		mk_put_i64(&w, md->n);
+		for (int64 i = 0; i < md->n; i++)
+			mk_put_text(&w, md->tkeys[i]);
+	}
+	mk_put_i32s(&w, md->x, md->n);
+	mk_put_i32s(&w, md->tx, md->n);
+	mk_put_i32s(&w, md->T, md->n);
+	mk_put_f64s(&w, md->m, md->n);
+	return mk_writer_finish(&w, MKF_KIND_CLV);
+}
+
+static void *
+clv_decode(bytea *blob, MemoryContext cxt)
+{
+	MemoryContext old = MemoryContextSwitchTo(cxt);
+	ClvModel   *md = palloc0(sizeof(ClvModel));
+	MkfReader	r;
+	double	   *p;
+	int64		np,
+				n1,
+				n2,
+				n3,
+				n4;
+
+	mk_reader_open(&r, blob, MKF_KIND_CLV);
+	md->purchase_model = mkf_get_i32(&r);
+	md->unit = mkf_get_f64(&r);
+	md->cal = mkf_get_i32(&r);
+	md->has_amount = mkf_get_i32(&r) != 0;
+	mk_reader_check(&r);
+	if ((md->purchase_model != CLV_BGNBD && md->purchase_model != CLV_PARETO) || !(md->unit > 0))
+		mk_damaged("CLV model with an unknown purchase model or time unit");
+	p = mk_get_f64s(&r, &np);
+	if (np != 4)
+		mk_damaged("CLV model without four purchase parameters");
+	memcpy(md->par, p, sizeof(md->par));
+	md->loglik = mkf_get_f64(&r);
+	p = mk_get_f64s(&r, &np);
+	if (np != 3)
+		mk_damaged("CLV model without three spend parameters");
+	memcpy(md->gg, p, sizeof(md->gg));
+	md->gg_loglik = mkf_get_f64(&r);
+	md->source = mk_get_text(&r);
+	md->customer_column = mk_get_text(&r);
+	md->date_column = mk_get_text(&r);
+	md->int_keys = mkf_get_i32(&r) != 0;
+	mk_reader_check(&r);
+	if (md->source == NULL || md->customer_column == NULL || md->date_column == NULL)
+		mk_damaged("CLV model without its source");
+	for (int k = 0; k < 4; k++)
+		if (!(md->par[k] > 0) || !isfinite(md->par[k]))
+			mk_damaged("CLV model with a non-positive parameter");
+	if (md->int_keys)
+		md->ikeys = mk_get_i64s(&r, &md->n);
+	else
+	{
+		md->n = mk_get_count(&r, 8, INT32_MAX);
+		md->tkeys = palloc_extended(Max(md->n, 1) * sizeof(char *), MCXT_ALLOC_HUGE);
+		for (int64 i = 0; i < md->n; i++)
+		{
+			md->tkeys[i] = mk_get_text(&r);
+			if (md->tkeys[i] == NULL)
+				mk_damaged("CLV model with a NULL customer id");
+		}
+	}
+	md->x = mk_get_i32s(&r, &n1);
+	md->tx = mk_get_i32s(&r, &n2);
+	md->T = mk_get_i32s(&r, &n3);
+	md->m = mk_get_f64s(&r, &n4);
+	if (n1 != md->n || n2 != md->n || n3 != md->n || n4 != md->n)
+		mk_damaged("CLV model's customer arrays differ in length");
+	for (int64 i = 0; i < md->n; i++)
+		if (md->x[i] < 0 || md->tx[i] < 0 || md->tx[i] > md->T[i])
+			mk_damaged("CLV model with an impossible customer summary");
+	mk_reader_finish(&r);
+	MemoryContextSwitchTo(old);
+	return md;
+}
+
+/* ---------- training ---------- */
+
+static char *
+clv_spec_json(ClvArgs *a)
+{
+	MkJson		j;
+	char		buf[MAXDATELEN + 1];
+
+	mk_json_begin(&j);
+	mk_json_key(&j, "source");
+	mk_json_str(&j, mk_source_canonical(a->source));
+	mk_json_key(&j, "customer_column");
+	mk_json_str(&j, a->customer_column);
+	mk_json_key(&j, "date_column");
+	mk_json_str(&j, a->date_column);
+	mk_json_key(&j, "amount_column");
+	mk_json_str(&j, a->amount_column);
+	mk_json_key(&j, "calibration_end");
+	if (a->has_cal)
+		mk_json_str(&j, JsonEncodeDateTime(buf, DateADTGetDatum(a->cal), DATEOID, NULL));
+	else
+		mk_json_null(&j);
+	mk_json_key(&j, "time_unit");
+	mk_json_str(&j, a->time_unit);
+	mk_json_key(&j, "purchase_model");
+	mk_json_str(&j, model_name(a->purchase_model));
+	return mk_json_end(&j);
+}
+
+static char *
+clv_params_json(ClvModel *md)
+{
+	MkJson		j;
+	static const char *const bg[] = {"r", "alpha", "a", "b"};
+	static const char *const pn[] = {"r", "alpha", "s", "beta"};
+	static const char *const gg[] = {"p", "q", "gamma"};
+
+	mk_json_begin(&j);
+	for (int k = 0; k < 4; k++)
+	{
+		mk_json_key(&j, md->purchase_model == CLV_BGNBD ? bg[k] : pn[k]);
+		mk_json_num(&j, md->par[k]);
+	}
+	if (md->has_amount)
+		for (int k = 0; k < 3; k++)
+		{
+			mk_json_key(&j, gg[k]);
+			mk_json_num(&j, md->gg[k]);
+		}
+	return mk_json_end(&j);
+}
+
+typedef struct ClvTrained
+{
+	ClvModel	md;
+	int32		version;
+	int64		repeaters;
+	double		train_ms;
+	char	   *params;
+} ClvTrained;
+
+static bool
+is_int_type(Oid t)
+{
+	return t == INT2OID || t == INT4OID || t == INT8OID;
+}
+
+/* the source's (customer, day) groups into rc */
+static void
+clv_read(ClvArgs *a, ClvReceiver *rc)
+{
+	const char *from = mk_source_from(a->source);
+	const char *ccol = mk_column(a->customer_column, "customer_column");
+	const char *dcol = mk_column(a->date_column, "date_column");
+	const char *acol = a->amount_column ? mk_column(a->amount_column, "amount_column") : NULL;
+	TupleDesc	td;
+	Oid			dtype;
+	Oid			atype = InvalidOid;
+	SPIExecuteOptions opts;
+	char	   *query;
+
+	if (SPI_execute(psprintf("SELECT %s, %s%s%s FROM %s LIMIT 0", ccol, dcol, acol ? ", " : "",
+							 acol ? acol : "", from), true, 0) != SPI_OK_SELECT)
+		elog(ERROR, "reading the source failed");
+	td = SPI_tuptable->tupdesc;
+	dtype = getBaseType(TupleDescAttr(td, 1)->atttypid);
+	if (dtype != DATEOID && dtype != TIMESTAMPOID && dtype != TIMESTAMPTZOID)
+		ereport(ERROR,
+				(errcode(ERRCODE_DATATYPE_MISMATCH),
+				 errmsg("date column \"%s\" is of type %s, not date, timestamp or timestamptz",
+						a->date_column, format_type_be(TupleDescAttr(td, 1)->atttypid)),
+				 errhint("Cast it in a query source, e.g. SELECT ..., col::date AS day FROM ....")));
+	if (acol)
+	{
+		mk_require_numeric(td, 3, psprintf("amount column \"%s\"", a->amount_column));
+		atype = getBaseType(TupleDescAttr(td, 2)->atttypid);
+	}
+	rc->int_keys = is_int_type(getBaseType(TupleDescAttr(td, 0)->atttypid));
+	rc->has_amount = acol != NULL;
+	rc->amount_kind = is_int_type(atype) ? CLV_AMT_INT : CLV_AMT_NUMERIC;
+	/* float amounts are summed as the numerics they print as */
+	query = psprintf("SELECT (%s)::%s, (%s)::date%s%s%s FROM %s",
+					 ccol, rc->int_keys ? "int8" : "text", dcol,
+					 acol ? ", (" : "", acol ? acol : "",
+					 acol == NULL ? "" : is_int_type(atype) ? ")::int8" : ")::numeric",
+					 from);
+	rc->pub.receiveSlot = clv_receive;
+	rc->pub.rStartup = clv_rstartup;
+	rc->pub.rShutdown = clv_rnoop;
+	rc->pub.rDestroy = clv_rnoop;
+	rc->pub.mydest = DestNone;
+	rc->newest = DATEVAL_NOBEGIN;
+	rfm_table_init(&rc->table, !rc->int_keys, clv_alloc, clv_free, rc->cxt);
+	memset(&opts, 0, sizeof(opts));
+	opts.read_only = true;
+	opts.dest = (DestReceiver *) rc;
+	if (SPI_execute_extended(query, &opts) < 0)
+		elog(ERROR, "reading the source failed");
+}
+
+static void
+clv_train(ClvArgs *a, ClvTrained *tr)
+{
+	MkTime		t0 = mk_now();
+	ClvReceiver *rc = palloc0(sizeof(ClvReceiver));
+	ClvModel   *md = &tr->md;
+	int64		n;
+	int64		ngg = 0;
+	int64		days_without_amount = 0;
+	int32	   *ggx;
+	double	   *ggm;
+	char		msg[256];
+	int			rc_fit;
+	ClvCustomers cu;
+	MkJson		j;
+	char		buf[MAXDATELEN + 1];
+	char	   *metrics;
+	double		read_ms,
+				fit_ms;
+	MkTime		tf;
+
+	memset(tr, 0, sizeof(*tr));
+	rc->cxt = CurrentMemoryContext;
+	rc->has_cal = a->has_cal;
+	rc->cal = a->cal;
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	clv_read(a, rc);
+	SPI_finish();
+
+	n = rc->ncust;
+	if (n == 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("no purchases to fit"),
+				 errdetail("%lld rows had a NULL customer, %lld a NULL date, %lld were dated after calibration_end.",
+						   (long long) rc->null_customer, (long long) rc->null_date, (long long) rc->after_cal),
+				 errhint("calibration_end must not be before every purchase.")));
+	if (n > (int64) INT32_MAX)
+		ereport(ERROR, (errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED), errmsg("too many customers (%lld)", (long long) n)));
+
+	md->purchase_model = a->purchase_model;
+	md->unit = a->unit;
+	md->cal = a->has_cal ? a->cal : rc->newest;
+	md->has_amount = a->amount_column != NULL;
+	md->n = n;
+	md->int_keys = rc->int_keys;
+	md->source = mk_source_canonical(a->source);
+	md->customer_column = a->customer_column;
+	md->date_column = a->date_column;
+	md->x = palloc_extended(n * sizeof(int32), MCXT_ALLOC_HUGE);
+	md->tx = palloc_extended(n * sizeof(int32), MCXT_ALLOC_HUGE);
+	md->T = palloc_extended(n * sizeof(int32), MCXT_ALLOC_HUGE);
+	md->m = palloc_extended(n * sizeof(double), MCXT_ALLOC_HUGE);
+	ggx = palloc_extended(n * sizeof(int32), MCXT_ALLOC_HUGE);
+	ggm = palloc_extended(n * sizeof(double), MCXT_ALLOC_HUGE);
+	if (rc->int_keys)
+		md->ikeys = palloc_extended(n * sizeof(int64), MCXT_ALLOC_HUGE);
+	else
+		md->tkeys = palloc_extended(n * sizeof(char *), MCXT_ALLOC_HUGE);
+	for (int64 i = 0; i < n; i++)
+	{
+		ClvAcc	   *c = acc_at(rc, i);
+		int32		first = c->days[0].day,
+					last = c->days[0].day,
+					ifirst = 0,
+					npos = 0;
+		__int128	sum = 0;
+
+		for (int32 k = 1; k < c->ndays; k++)
+		{
+			if (c->days[k].day < first)
+			{
+				first = c->days[k].day;
+				ifirst = k;
+			}
+			if (c->days[k].day > last)
+				last = c->days[k].day;
+		}
+		/* the repeat days with a positive summed amount (sums of positive values: no overflow in practice) */
+		for (int32 k = 0; k < c->ndays; k++)
+			if (k != ifirst && c->days[k].has_amt && c->days[k].sum > 0)
+			{
+				if (__builtin_add_overflow(sum, c->days[k].sum, &sum))
+					ereport(ERROR,
+							(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
+							 errmsg("a customer's summed amounts exceed the exact range")));
+				npos++;
+			}
+			else if (c->days[k].has_amt == 0 && rc->has_amount)
+				days_without_amount++;
+		if (rc->int_keys)
+			md->ikeys[i] = c->key;
+		else
+			md->tkeys[i] = pnstrdup(rc->table.arena + c->key_off, c->key_len);
+		md->x[i] = c->ndays - 1;
+		md->tx[i] = last - first;
+		md->T[i] = md->cal - first;
+		md->m[i] = NAN;
+		if (md->x[i] > 0)
+			tr->repeaters++;
+		if (md->has_amount && md->x[i] > 0 && npos > 0)
+		{
+			md->m[i] = rfm_fixed_to_double(sum) / npos;
+			ggx[ngg] = md->x[i];
+			ggm[ngg] = md->m[i];
+			ngg++;
+		}
+	}
+	if (tr->repeaters == 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("no customer made a repeat purchase before calibration_end"),
+				 errhint("The purchase models need customers with purchases on at least two days; use a later calibration_end or more data.")));
+	if (md->has_amount && ngg == 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("no repeat customer has a positive spend"),
+				 errhint("Give amount_column => NULL to fit the purchase model only.")));
+
+	read_ms = mk_ms_since(t0);
+	tf = mk_now();
+	cu.n = n;
+	cu.x = md->x;
+	cu.tx = md->tx;
+	cu.T = md->T;
+	cu.unit = md->unit;
+	cu.threads = mk_thread_count();
+	rc_fit = clv_fit(md->purchase_model, &cu, md->par, &md->loglik, mk_cancel_poll, NULL, msg, sizeof(msg));
+	if (rc_fit == -3)
+		CHECK_FOR_INTERRUPTS();
+	if (rc_fit != 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_DATA_EXCEPTION),
+				 errmsg("the %s likelihood could not be maximised: %s", model_name(md->purchase_model), msg),
+				 errhint("The data may not fit the model (e.g. nobody stops buying); try the other purchase_model.")));
+	if (md->has_amount)
+	{
+		rc_fit = clv_gg_fit(ngg, ggx, ggm, mk_thread_count(), md->gg, &md->gg_loglik, mk_cancel_poll, NULL,
+							msg, sizeof(msg));
+		if (rc_fit == -3)
+			CHECK_FOR_INTERRUPTS();
+		if (rc_fit != 0)
+			ereport(ERROR,
+					(errcode(ERRCODE_DATA_EXCEPTION),
+					 errmsg("the Gamma-Gamma spend likelihood could not be maximised: %s", msg)));
+	}
+	else
+		md->gg[0] = md->gg[1] = md->gg[2] = md->gg_loglik = NAN;
+	fit_ms = mk_ms_since(tf);
+
+	tr->params = clv_params_json(md);
+	mk_json_begin(&j);
+	mk_json_key(&j, "purchase_model");
+	mk_json_str(&j, model_name(md->purchase_model));
+	mk_json_key(&j, "calibration_end");
+	mk_json_str(&j, JsonEncodeDateTime(buf, DateADTGetDatum(md->cal), DATEOID, NULL));
+	mk_json_key(&j, "time_unit");
+	mk_json_str(&j, a->time_unit);
+	mk_json_key(&j, "n_customers");
+	mk_json_int(&j, n);
+	mk_json_key(&j, "repeaters");
+	mk_json_int(&j, tr->repeaters);
+	mk_json_key(&j, "params");
+	mk_json_raw(&j, tr->params);
+	mk_json_key(&j, "loglik");
+	mk_json_num(&j, md->loglik);
+	mk_json_key(&j, "spend_loglik");
+	mk_json_num(&j, md->gg_loglik);
+	mk_json_key(&j, "spend_customers");
+	mk_json_int(&j, ngg);
+	mk_json_key(&j, "rows_used");
+	mk_json_int(&j, rc->rows_used);
+	mk_json_key(&j, "read_ms");
+	mk_json_num(&j, read_ms);
+	mk_json_key(&j, "fit_ms");
+	mk_json_num(&j, fit_ms);
+	mk_json_key(&j, "skipped_null_customer");
+	mk_json_int(&j, rc->null_customer);
+	mk_json_key(&j, "skipped_null_date");
+	mk_json_int(&j, rc->null_date);
+	mk_json_key(&j, "skipped_after_calibration_end");
+	mk_json_int(&j, rc->after_cal);
+	mk_json_key(&j, "null_amounts");
+	mk_json_int(&j, rc->null_amount);
+	mk_json_key(&j, "days_without_amount");
+	mk_json_int(&j, days_without_amount);
+	metrics = mk_json_end(&j);
+
+	tr->train_ms = mk_ms_since(t0);
+	mk_store_model(a->model, "clv", clv_spec_json(a), metrics, rc->rows_used, tr->train_ms,
+				   clv_serialize(md), &tr->version);
+}
+
+/*
+ * mktdb.clv_train(model, source, customer_column, date_column, amount_column,
+ *                 calibration_end, time_unit, purchase_model)
+ *   -> (model, version, n_customers, repeaters, params, loglik, train_ms)
+ */
+Datum
+mktdb_clv_train(PG_FUNCTION_ARGS)
+{
+	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	ClvArgs		a;
+	ClvTrained	tr;
+	MemoryContext cxt;
+	MemoryContext old;
+	Datum		values[7];
+	bool		nulls[7] = {false};
+
+	clv_get_args(fcinfo, &a);
+	InitMaterializedSRF(fcinfo, 0);
+	cxt = AllocSetContextCreate(CurrentMemoryContext, "mktdb clv", ALLOCSET_DEFAULT_SIZES);
+	old = MemoryContextSwitchTo(cxt);
+	clv_train(&a, &tr);
+	MemoryContextSwitchTo(old);
+	values[0] = CStringGetTextDatum(a.model);
+	values[1] = Int32GetDatum(tr.version);
+	values[2] = Int64GetDatum(tr.md.n);
+	values[3] = Int64GetDatum(tr.repeaters);
+	values[4] = DirectFunctionCall1(jsonb_in, CStringGetDatum(tr.params));
+	values[5] = Float8GetDatum(tr.md.loglik);
+	values[6] = Float8GetDatum(tr.train_ms);
+	tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
+	MemoryContextDelete(cxt);
+	return (Datum) 0;
+}
+
+/* ---------- scoring ---------- */
+
+static void
+check_horizon(FunctionCallInfo fcinfo, int ih, int id, double *h, double *d)
+{
+	mk_arg_notnull(fcinfo, ih, "horizon");
+	mk_arg_notnull(fcinfo, id, "discount_rate");
+	*h = PG_GETARG_FLOAT8(ih);
+	*d = PG_GETARG_FLOAT8(id);
+	if (!(*h >= 0) || !isfinite(*h))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("horizon must be a finite number >= 0, not %g", *h)));
+	if (!(*d > -1) || !isfinite(*d))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("discount_rate must be greater than -1, not %g", *d),
+				 errhint("discount_rate is the rate per time unit of the model, e.g. 0.002 per week.")));
+	if (*d != 0 && *h > 1e6)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("a discounted horizon is summed per time unit: at most 1000000 units")));
+}
+
+/* p_alive, expected_purchases, expected_spend, clv of one customer into values[0..3] */
+static void
+score(ClvModel *md, double x, double tx, double T, double m, double h, double d, Datum *values, bool *nulls)
+{
+	double		pa = clv_p_alive(md->purchase_model, md->par, x, tx, T);
+	double		e = clv_expected(md->purchase_model, md->par, x, tx, T, h);
+	double		sp = md->has_amount && md->gg[1] > 1 ? clv_spend(md->gg, x, m) : NAN;
+	double		disc = d == 0 ? e : clv_discounted(md->purchase_model, md->par, x, tx, T, h, d);
+	double		out[4] = {pa, e, sp, sp * disc};
+
+	for (int k = 0; k < 4; k++)
+	{
+		nulls[k] = !isfinite(out[k]);
+		values[k] = Float8GetDatum(out[k]);
+	}
+}
+
+static ClvModel *
+get_model(FunctionCallInfo fcinfo)
+{
+	MkModelInfo info;
+
+	mk_arg_notnull(fcinfo, 0, "model");
+	return mk_model_get(text_to_cstring(PG_GETARG_TEXT_PP(0)), "clv", clv_decode, &info);
+}
+
+/*
+ * mktdb.customer_value(model, horizon, discount_rate): every calibration customer with
+ * its summary and scores.
+ */
+Datum
+mktdb_customer_value(PG_FUNCTION_ARGS)
+{
+	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	double		h,
+				d;
+	ClvModel   *md;
+	MemoryContext row_cxt;
+	MemoryContext old;
+
+	check_horizon(fcinfo, 1, 2, &h, &d);
+	md = get_model(fcinfo);
+	InitMaterializedSRF(fcinfo, 0);
+	row_cxt = AllocSetContextCreate(CurrentMemoryContext, "mktdb clv rows", ALLOCSET_DEFAULT_SIZES);
+	old = MemoryContextSwitchTo(row_cxt);
+	for (int64 i = 0; i < md->n; i++)
+	{
+		Datum		values[9];
+		bool		nulls[9] = {false};
+		double		tx = md->tx[i] / md->unit,
+					T = md->T[i] / md->unit;
+		char		buf[32];
+
+		if ((i & 0x3FFF) == 0)
+		{
+			CHECK_FOR_INTERRUPTS();
+			MemoryContextReset(row_cxt);
+		}
+		if (md->int_keys)
+		{
+			snprintf(buf, sizeof(buf), INT64_FORMAT, md->ikeys[i]);
+			values[0] = CStringGetTextDatum(buf);
+		}
+		else
+			values[0] = CStringGetTextDatum(md->tkeys[i]);
+		values[1] = Int32GetDatum(md->x[i]);
+		values[2] = Float8GetDatum(tx);
+		values[3] = Float8GetDatum(T);
+		values[4] = Float8GetDatum(md->m[i]);
+		nulls[4] = isnan(md->m[i]);
+		score(md, md->x[i], tx, T, md->m[i], h, d, values + 5, nulls + 5);
+		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
+	}
+	MemoryContextSwitchTo(old);
+	MemoryContextDelete(row_cxt);
+	return (Datum) 0;
+}
+
+/* mktdb.clv_of(model, frequency, recency, t, monetary, horizon, discount_rate) */
+Datum
+mktdb_clv_of(PG_FUNCTION_ARGS)
+{
+	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	double		h,
+				d,
+				x,
+				tx,
+				T,
+				m;
+	ClvModel   *md;
+	Datum		values[4];
+	bool		nulls[4];
+
+	mk_arg_notnull(fcinfo, 1, "frequency");
+	mk_arg_notnull(fcinfo, 2, "recency");
+	mk_arg_notnull(fcinfo, 3, "t");
+	check_horizon(fcinfo, 5, 6, &h, &d);
+	x = PG_GETARG_INT32(1);
+	tx = PG_GETARG_FLOAT8(2);
+	T = PG_GETARG_FLOAT8(3);
+	m = PG_ARGISNULL(4) ? NAN : PG_GETARG_FLOAT8(4);
+	if (x < 0 || !(tx >= 0) || !(T >= tx) || !isfinite(T))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("need frequency >= 0 and 0 <= recency <= t (finite)"),
+				 errhint("recency and t are in the model's time unit, as customer_value shows them.")));
+	if (x == 0 && tx != 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("recency must be 0 when frequency is 0")));
+	if (!PG_ARGISNULL(4) && !(m > 0 && isfinite(m)))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("monetary must be positive or NULL")));
+	md = get_model(fcinfo);
+	InitMaterializedSRF(fcinfo, 0);
+	score(md, x, tx, T, m, h, d, values, nulls);
+	tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
+	return (Datum) 0;
+}
+
+/*
+ * mktdb.clv_accuracy(model, holdout_end): per calibration frequency (7 = 7 or more) and
+ * for everyone (NULL), actual mean purchase days in (calibration_end, holdout_end]
+ * against the mean expected_purchases over that span.
+ */
+Datum
+mktdb_clv_accuracy(PG_FUNCTION_ARGS)
+{
+	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	ClvModel   *md;
+	DateADT		ho;
+	char	   *name;
+	char	   *query;
+	Oid			types[4] = {TEXTOID, FLOAT8OID, DATEOID, DATEOID};
+	Datum		args[4];
+	const char *ccol,
+			   *dcol;
+
+	mk_arg_notnull(fcinfo, 1, "holdout_end");
+	md = get_model(fcinfo);
+	name = text_to_cstring(PG_GETARG_TEXT_PP(0));
+	ho = PG_GETARG_DATEADT(1);
+	if (DATE_NOT_FINITE(ho) || ho <= md->cal)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("holdout_end must be a finite date after the model's calibration_end")));
+	/* copies: the cached model may be replaced by the nested customer_value call */
+	ccol = mk_column(pstrdup(md->customer_column), "customer_column");
+	dcol = mk_column(pstrdup(md->date_column), "date_column");
+	args[0] = CStringGetTextDatum(name);
+	args[1] = Float8GetDatum((ho - md->cal) / md->unit);
+	args[2] = DateADTGetDatum(md->cal);
+	args[3] = DateADTGetDatum(ho);
+	query = psprintf("WITH cv AS (SELECT customer_id, frequency, expected_purchases FROM mktdb.customer_value($1, $2)),"
+					 " ho AS (SELECT (%s)::text AS customer_id, count(DISTINCT (%s)::date) AS n FROM %s"
+					 " WHERE (%s)::date > $3 AND (%s)::date <= $4 AND (%s) IS NOT NULL GROUP BY 1)"
+					 " SELECT least(cv.frequency, 7), count(*), avg(coalesce(ho.n, 0))::float8,"
+					 " avg(cv.expected_purchases)::float8"
+					 " FROM cv LEFT JOIN ho USING (customer_id) GROUP BY ROLLUP (1) ORDER BY 1 NULLS LAST",
+					 ccol, dcol, mk_source_from(pstrdup(md->source)), dcol, dcol, ccol);
+	InitMaterializedSRF(fcinfo, 0);
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	if (SPI_execute_with_args(query, 4, types, args, NULL, true, 0) != SPI_OK_SELECT)
+		elog(ERROR, "clv_accuracy query failed");
+	for (uint64 i = 0; i < SPI_processed; i++)
+	{
+		Datum		values[4];
+		bool		nulls[4];
+
+		for (int k = 0; k < 4; k++)
+			values[k] = SPI_getbinval(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, k + 1, &nulls[k]);
+		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
+	}
+	SPI_finish();
+	return (Datum) 0;
+}
