@@ -83,6 +83,8 @@ SELECT c.household_id, r.rank, r.item_id AS product_id
        LATERAL mktdb.recommend_for('products', c.household_id::bigint, 3) r
  ORDER BY 1, 2;
 
+\ir abtest.sql
+
 \echo
 \echo '=== The model catalog ==='
 SELECT name, version, kind, n_rows, round(train_ms::numeric, 1) AS train_ms, size_bytes FROM mktdb.models ORDER BY name;
