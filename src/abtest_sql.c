@@ -185,6 +185,28 @@ ab_f8_expr(TupleDesc td, int attno, const char *alias, const char *what, bool al
 	return psprintf("CAST(%s AS pg_catalog.float8)", alias);
 }
 
+/* the arguments ab_test and ab_sequential share; off = 1 when time_column precedes control */
+typedef struct AbArgs
+{
+	char	   *source,
+			   *var_col,
+			   *metric_col,
+			   *control;
+	AbMetric	metric;
+	double		alpha;
+} AbArgs;
+
+static void
+ab_common_args(FunctionCallInfo fcinfo, int off, AbArgs *a)
+{
+	a->source = mk_arg_text(fcinfo, 0, "source");
+	a->var_col = mk_arg_text(fcinfo, 1, "variant_column");
+	a->metric_col = mk_arg_text(fcinfo, 2, "metric_column");
+	a->control = PG_ARGISNULL(3 + off) ? NULL : text_to_cstring(PG_GETARG_TEXT_PP(3 + off));
+	a->metric = ab_metric_arg(fcinfo, 4 + off);
+	a->alpha = ab_alpha_arg(fcinfo, 5 + off);
+}
+
 /*
  * Reads the per-variant moments (and with time_col, per variant and time) in one
  * aggregate query; resolves the control and the test.  Allocates in CurrentMemoryContext.
@@ -351,12 +373,7 @@ Datum
 mktdb_ab_test(PG_FUNCTION_ARGS)
 {
 	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
-	char	   *source = mk_arg_text(fcinfo, 0, "source");
-	char	   *var_col = mk_arg_text(fcinfo, 1, "variant_column");
-	char	   *metric_col = mk_arg_text(fcinfo, 2, "metric_column");
-	char	   *control = PG_ARGISNULL(3) ? NULL : text_to_cstring(PG_GETARG_TEXT_PP(3));
-	AbMetric	metric = ab_metric_arg(fcinfo, 4);
-	double		alpha = ab_alpha_arg(fcinfo, 5);
+	AbArgs		a;
 	char	   *cov_col = PG_ARGISNULL(6) ? NULL : text_to_cstring(PG_GETARG_TEXT_PP(6));
 	double	   *split = NULL;
 	int			nsplit = 0;
@@ -370,17 +387,18 @@ mktdb_ab_test(PG_FUNCTION_ARGS)
 				theta = 0;
 	MkAbCmp    *cmp;
 
+	ab_common_args(fcinfo, 0, &a);
 	if (!PG_ARGISNULL(7))
 	{
-		ArrayType  *a = PG_GETARG_ARRAYTYPE_P(7);
+		ArrayType  *arr = PG_GETARG_ARRAYTYPE_P(7);
 		double		sum = 0;
 
-		if (ARR_NDIM(a) != 1 || ARR_HASNULL(a))
+		if (ARR_NDIM(arr) != 1 || ARR_HASNULL(arr))
 			ereport(ERROR,
 					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 					 errmsg("expected_split must be a non-empty one-dimensional array without NULLs")));
-		nsplit = ARR_DIMS(a)[0];
-		split = (double *) ((char *) a + ARR_OVERHEAD_NONULLS(1));
+		nsplit = ARR_DIMS(arr)[0];
+		split = (double *) ((char *) arr + ARR_OVERHEAD_NONULLS(1));
 		for (int i = 0; i < nsplit; i++)
 		{
 			if (!(split[i] > 0 && split[i] < 1) && !(nsplit == 1 && split[i] == 1))
@@ -398,7 +416,7 @@ mktdb_ab_test(PG_FUNCTION_ARGS)
 	}
 
 	InitMaterializedSRF(fcinfo, 0);
-	ab_read(source, var_col, metric_col, cov_col, NULL, control, metric, &d);
+	ab_read(a.source, a.var_col, a.metric_col, cov_col, NULL, a.control, a.metric, &d);
 	if (split && nsplit != d.k)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
@@ -428,11 +446,11 @@ mktdb_ab_test(PG_FUNCTION_ARGS)
 		if (i == d.ctl)
 			continue;
 		if (d.proportion)
-			mk_prop_test(d.st[i][MK_AB_SUM_Y], counts[i], d.st[d.ctl][MK_AB_SUM_Y], counts[d.ctl], alpha, &cmp[i]);
+			mk_prop_test(d.st[i][MK_AB_SUM_Y], counts[i], d.st[d.ctl][MK_AB_SUM_Y], counts[d.ctl], a.alpha, &cmp[i]);
 		else
 		{
 			int			rc = mk_welch_test(mean[i], var[i], counts[i], mean[d.ctl], var[d.ctl],
-										   counts[d.ctl], alpha, &cmp[i]);
+										   counts[d.ctl], a.alpha, &cmp[i]);
 
 			if (rc == -1)
 				ereport(ERROR,
@@ -502,13 +520,8 @@ Datum
 mktdb_ab_sequential(PG_FUNCTION_ARGS)
 {
 	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
-	char	   *source = mk_arg_text(fcinfo, 0, "source");
-	char	   *var_col = mk_arg_text(fcinfo, 1, "variant_column");
-	char	   *metric_col = mk_arg_text(fcinfo, 2, "metric_column");
+	AbArgs		a;
 	char	   *time_col = mk_arg_text(fcinfo, 3, "time_column");
-	char	   *control = PG_ARGISNULL(4) ? NULL : text_to_cstring(PG_GETARG_TEXT_PP(4));
-	AbMetric	metric = ab_metric_arg(fcinfo, 5);
-	double		alpha = ab_alpha_arg(fcinfo, 6);
 	bool		has_tau = !PG_ARGISNULL(7);
 	double		tau_arg = has_tau ? PG_GETARG_FLOAT8(7) : 0;
 	AbData		d;
@@ -519,6 +532,7 @@ mktdb_ab_sequential(PG_FUNCTION_ARGS)
 			   *tau;
 	MkMsprt    *ms;
 
+	ab_common_args(fcinfo, 1, &a);
 	if (has_tau && !(tau_arg > 0 && isfinite(tau_arg)))
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
@@ -527,7 +541,7 @@ mktdb_ab_sequential(PG_FUNCTION_ARGS)
 						 MK_MSPRT_TAU_SD)));
 
 	InitMaterializedSRF(fcinfo, 0);
-	ab_read(source, var_col, metric_col, NULL, time_col, control, metric, &d);
+	ab_read(a.source, a.var_col, a.metric_col, NULL, time_col, a.control, a.metric, &d);
 
 	/* distinct times, in order */
 	ts = palloc(sizeof(TimestampTz) * d.nrows);
@@ -588,7 +602,7 @@ mktdb_ab_sequential(PG_FUNCTION_ARGS)
 					var = mt * (1 - mt) / s[MK_AB_N] + mc * (1 - mc) / c[MK_AB_N];
 				else
 					var = ab_var(s) / s[MK_AB_N] + ab_var(c) / c[MK_AB_N];
-				mk_msprt_look(&ms[i], mt - mc, var, tau[i], alpha);
+				mk_msprt_look(&ms[i], mt - mc, var, tau[i], a.alpha);
 				ab_put(v, nulls, 3, mt - mc);
 				ab_put(v, nulls, 4, ms[i].lo);
 				ab_put(v, nulls, 5, ms[i].hi);

@@ -65,6 +65,13 @@ mk_lbeta(double a, double b)
 	return lgamma(p) + lgamma(q) - lgamma(p + q);
 }
 
+/* modified Lentz: a denominator that vanishes is replaced by a tiny number */
+static inline double
+tiny_guard(double v)
+{
+	return fabs(v) < TINY ? TINY : v;
+}
+
 /* continued fraction of I_x(a, b) (without its prefactor); converges for x < (a+1)/(a+b+2) */
 static double
 betacf(double a, double b, double x, double y)
@@ -76,9 +83,7 @@ betacf(double a, double b, double x, double y)
 				d = (1 - b + qab * y) / qap,	/* 1 - (a+b)x/(a+1) without cancellation */
 				h;
 
-	if (fabs(d) < TINY)
-		d = TINY;
-	d = 1 / d;
+	d = 1 / tiny_guard(d);
 	h = d;
 	for (int m = 1; m <= CF_MAXIT; m++)
 	{
@@ -86,22 +91,12 @@ betacf(double a, double b, double x, double y)
 		double		aa = m * (b - m) * x / ((qam + m2) * (a + m2)),
 					del;
 
-		d = 1 + aa * d;
-		if (fabs(d) < TINY)
-			d = TINY;
-		c = 1 + aa / c;
-		if (fabs(c) < TINY)
-			c = TINY;
-		d = 1 / d;
+		d = 1 / tiny_guard(1 + aa * d);
+		c = tiny_guard(1 + aa / c);
 		h *= d * c;
 		aa = -(a + m) * (qab + m) * x / ((a + m2) * (qap + m2));
-		d = 1 + aa * d;
-		if (fabs(d) < TINY)
-			d = TINY;
-		c = 1 + aa / c;
-		if (fabs(c) < TINY)
-			c = TINY;
-		d = 1 / d;
+		d = 1 / tiny_guard(1 + aa * d);
+		c = tiny_guard(1 + aa / c);
 		del = d * c;
 		h *= del;
 		if (fabs(del - 1) <= DBL_EPSILON)
@@ -269,13 +264,8 @@ mk_pgamma(double x, double a, int lower)
 						del;
 
 			b += 2;
-			d = an * d + b;
-			if (fabs(d) < TINY)
-				d = TINY;
-			c = b + an / c;
-			if (fabs(c) < TINY)
-				c = TINY;
-			d = 1 / d;
+			d = 1 / tiny_guard(an * d + b);
+			c = tiny_guard(b + an / c);
 			del = d * c;
 			h *= del;
 			if (fabs(del - 1) <= DBL_EPSILON)

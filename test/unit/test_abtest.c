@@ -211,9 +211,36 @@ simulate(int nexp, int m, double pc, double pt, double alpha, double *naive, uin
 	return (double) rej / nexp;
 }
 
-int
-main(void)
+/* test/bench/abtest_aa.sh: test_abtest --aa N runs the large simulation instead of the tests */
+static int
+large_simulation(int nexp)
 {
+	static const struct
+	{
+		int			m;
+		double		pc,
+					lift;
+	}			cfg[] = {{20, 0.5, 0.05}, {100, 0.10, 0.03}, {1000, 0.02, 0.004}};
+
+	printf("%d experiments per row, 30 daily looks, alpha 0.05, tau default (0.1 sd)\n", nexp);
+	printf("%-22s %-12s %-14s %-14s %s\n", "users/arm/day", "rate", "A/A always-valid", "A/A naive daily", "power (always-valid)");
+	for (unsigned i = 0; i < sizeof(cfg) / sizeof(cfg[0]); i++)
+	{
+		double		naive, naive2, fpr, pw;
+
+		fpr = simulate(nexp, cfg[i].m, cfg[i].pc, cfg[i].pc, 0.05, &naive, 1000 + i);
+		pw = simulate(nexp, cfg[i].m, cfg[i].pc, cfg[i].pc + cfg[i].lift, 0.05, &naive2, 2000 + i);
+		printf("%-22d %-12.3f %-16.4f %-15.4f %.4f (%.3f -> %.3f)\n", cfg[i].m, cfg[i].pc, fpr, naive, pw,
+			   cfg[i].pc, cfg[i].pc + cfg[i].lift);
+	}
+	return 0;
+}
+
+int
+main(int argc, char **argv)
+{
+	if (argc == 3 && strcmp(argv[1], "--aa") == 0)
+		return large_simulation(atoi(argv[2]));
 	PLAN(22);
 	load_data();
 	CHECK(nrows == 2150, "the seeded experiment has 2150 rows (got %d)", nrows);
