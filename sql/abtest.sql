@@ -169,6 +169,7 @@ SELECT q, try(q) FROM (VALUES
     ($$SELECT * FROM mktdb.ab_bayes(-1, 5, 1, 10)$$),
     ($$SELECT * FROM mktdb.ab_bayes(1, 5, 1, 10, 0.5, 0.5)$$),
     ($$SELECT * FROM mktdb.ab_bayes(1, 5, 1, 10, 0, 1)$$),
+    ($$SELECT * FROM mktdb.ab_bayes(2000000000, 5000000000, 2000000000, 5000000000)$$),
     ($$SELECT mktdb.ab_sample_size(0.1, 0.01, power => 1)$$),
     ($$SELECT mktdb.ab_sample_size(0.1, 0.01, power => 0)$$),
     ($$SELECT mktdb.ab_sample_size(0.1, 0)$$),

@@ -728,7 +728,10 @@ mktdb_ab_bayes(PG_FUNCTION_ARGS)
 	if (mk_ab_bayes(pa + xc, pb + nc - xc, pa + xt, pb + nt - xt, &prob, &lt, &lc) != 0)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("the exact sum needs an integer prior_alpha or prior_beta, not %g and %g", pa, pb),
+				 (pa == floor(pa) || pb == floor(pb))
+				 ? errmsg("the arms are too large for the exact sum: each has more than %.0f conversions and as many non-conversions",
+						  MK_AB_BAYES_MAX_TERMS)
+				 : errmsg("the exact sum needs an integer prior_alpha or prior_beta, not %g and %g", pa, pb),
 				 errhint("Beta(1, 1), the uniform prior, is the default.")));
 	InitMaterializedSRF(fcinfo, 0);
 	ab_put(v, nulls, 0, prob);

@@ -237,10 +237,11 @@ mk_power_t_n(double delta, double sd, double alpha, double power)
 
 /* ---------- Beta posteriors ---------- */
 
+/* integer-valued and small enough for the sum (1e9 terms take about a minute) */
 static int
 is_int(double v)
 {
-	return v == floor(v) && v < 1e15;
+	return v == floor(v) && v <= MK_AB_BAYES_MAX_TERMS;
 }
 
 /*
@@ -254,16 +255,20 @@ beta_gt_sum(double a1, double b1, double a2, double b2)
 				mx = -INFINITY,
 				s = 0;
 	long		n = (long) a2;
-	double	   *lt = malloc(sizeof(double) * (n > 0 ? n : 1));
 
+	/* log-sum-exp in one pass: s = sum exp(lt - mx), rescaled when a larger term arrives */
 	for (long i = 0; i < n; i++)
 	{
-		lt[i] = mk_lbeta(a1 + i, b1 + b2) - log(b2 + i) - mk_lbeta(1 + i, b2) - lb;
-		mx = fmax(mx, lt[i]);
+		double		lt = mk_lbeta(a1 + i, b1 + b2) - log(b2 + i) - mk_lbeta(1 + i, b2) - lb;
+
+		if (lt > mx)
+		{
+			s = s * exp(mx - lt) + 1;
+			mx = lt;
+		}
+		else
+			s += exp(lt - mx);
 	}
-	for (long i = 0; i < n; i++)
-		s += exp(lt[i] - mx);
-	free(lt);
 	return n > 0 ? exp(mx + log(s)) : 0;
 }
 

@@ -61,10 +61,14 @@ int			mk_cuped(double *const *states, int k, double *theta, double *mean, double
 double		mk_power_prop_n(double p1, double p2, double alpha, double power);
 double		mk_power_t_n(double delta, double sd, double alpha, double power);
 
+/* the longest exact sum mk_ab_bayes runs */
+#define MK_AB_BAYES_MAX_TERMS 1e9
+
 /*
  * Beta posteriors p_c ~ Beta(ac, bc), p_t ~ Beta(at, bt): P(p_t > p_c) and the expected
  * losses E[max(p_c - p_t, 0)] (choosing treatment) and E[max(p_t - p_c, 0)], by the exact
- * finite sum (needs one integer parameter among at, bc, ac, bt; returns -1 otherwise).
+ * finite sum (needs one integer parameter among at, bc, ac, bt, at most
+ * MK_AB_BAYES_MAX_TERMS; returns -1 otherwise).
  */
 int			mk_ab_bayes(double ac, double bc, double at, double bt,
 						double *prob, double *loss_t, double *loss_c);
