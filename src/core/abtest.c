@@ -130,36 +130,49 @@ mk_chisq_gof_p(const double *counts, const double *p, int k)
 	return mk_pchisq(stat, k - 1, 0);
 }
 
+typedef struct HolmItem
+{
+	double		p;
+	int			i;
+} HolmItem;
+
+/* by p, ties in input order: R's order() is stable */
+static int
+holm_cmp(const void *a, const void *b)
+{
+	const HolmItem *x = a,
+			   *y = b;
+
+	if (x->p != y->p)
+		return x->p < y->p ? -1 : 1;
+	return x->i - y->i;
+}
+
 void
 mk_holm(const double *p, double *adj, int k)
 {
-	int		   *o = malloc(sizeof(int) * (k > 0 ? k : 1));
+	HolmItem   *o = malloc(sizeof(HolmItem) * (k > 0 ? k : 1));
 	int			m = 0;
 	double		run = 0;
 
 	for (int i = 0; i < k; i++)
-	{
 		adj[i] = NAN;
+	if (!o)
+		return;					/* NaN everywhere: the caller reports no adjustment */
+	for (int i = 0; i < k; i++)
 		if (!isnan(p[i]))
-			o[m++] = i;
-	}
-	/* stable insertion sort by p: R's order() keeps ties in their order (k is small) */
-	for (int i = 1; i < m; i++)
-	{
-		int			v = o[i],
-					j = i;
-
-		for (; j > 0 && p[o[j - 1]] > p[v]; j--)
-			o[j] = o[j - 1];
-		o[j] = v;
-	}
+		{
+			o[m].p = p[i];
+			o[m++].i = i;
+		}
+	qsort(o, m, sizeof(HolmItem), holm_cmp);
 	/* pmin(1, cummax((n - i + 1) * p[o]))[ro] */
 	for (int i = 0; i < m; i++)
 	{
-		double		v = (m - i) * p[o[i]];
+		double		v = (m - i) * o[i].p;
 
 		run = (i == 0 || v > run) ? v : run;
-		adj[o[i]] = fmin(1, run);
+		adj[o[i].i] = fmin(1, run);
 	}
 	free(o);
 }
