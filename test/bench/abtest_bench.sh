@@ -80,6 +80,6 @@ if [ "${SKIP_R:-0}" != 1 ]; then
     printf '%s\n' "$rp" | while read -r v p; do
         q=$(printf '%s\n' "$ours" | awk -v v="$v" '$1 == v {print $2}')
         printf 'p-value %s: R %s, mktdb %s, relative difference %s\n' "$v" "$p" "$q" \
-            "$(python3 -c "a,b=float('$p'),float('$q'); print('%.1e' % (abs(a-b)/abs(a)))")"
+            "$(python3 -c "a,b=float('$p'),float('$q'); print('%.1e' % (abs(a-b)/abs(a)) if a else ('0 (both underflow)' if b == 0 else 'R underflows to 0'))")"
     done
 fi
