@@ -83,6 +83,8 @@ SELECT c.household_id, r.rank, r.item_id AS product_id
        LATERAL mktdb.recommend_for('products', c.household_id::bigint, 3) r
  ORDER BY 1, 2;
 
+\ir abtest.sql
+
 \echo
 \echo '=== 5. Customer lifetime value: BG/NBD + Gamma-Gamma, calibrated to the end of October ==='
 SELECT model, n_customers, repeaters, params, round(loglik::numeric, 1) AS loglik, round(train_ms::numeric) AS train_ms
