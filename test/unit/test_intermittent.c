@@ -109,7 +109,7 @@ main(void)
 		CHECK(0, "reference files readable");
 		UNIT_EXIT();
 	}
-	PLAN(3 + 11);
+	PLAN(3 + 10);
 	for (int i = 0; i < nser; i++)
 	{
 		Ser		   *s = &ser[i];
