@@ -57,7 +57,7 @@ decompose_mult(const double *x, int n, int m, double *seasonal)
 			   *fig = malloc(sizeof(double) * m);
 	double		fm;
 
-	if (!filt || !ratio || !fig)
+	if (m < 2 || n < 1 || !filt || !ratio || !fig)
 	{
 		free(filt);
 		free(ratio);
