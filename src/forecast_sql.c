@@ -111,6 +111,13 @@ series_grid(const SeriesData *sd, const TimeStep *st, int64 **offset, int64 *lon
 	return y;
 }
 
+/* the method that made a series' forecast: 'auto' resolves to 'combination' or 'sba' */
+static const char *
+used_name(FcMethod m)
+{
+	return m == FC_AUTO ? "combination" : fc_method_name(m);
+}
+
 /* ---------- the binary model ---------- */
 
 static void
@@ -364,7 +371,7 @@ mktdb_forecast(PG_FUNCTION_ARGS)
 			nused[o->used]++;
 		nfallback += o->fallback[0] != 0 && !o->no_data;
 		r->series = sd.key[s];
-		r->method = o->no_data ? NULL : (char *) fc_method_name(o->used);
+		r->method = o->no_data ? NULL : (char *) used_name(o->used);
 		r->description = o->no_data ? NULL : pstrdup(o->description);
 		r->fallback = o->fallback[0] ? pstrdup(o->fallback) : NULL;
 		r->stats[0] = o->aicc;
@@ -431,10 +438,10 @@ mktdb_forecast(PG_FUNCTION_ARGS)
 		mk_json_str(&js, method_name);
 		mk_json_key(&js, "methods_used");
 		mk_json_obj_open(&js);
-		for (int i = 1; i < FC_NMETHODS; i++)
+		for (int i = 0; i < FC_NMETHODS; i++)
 			if (nused[i] > 0)
 			{
-				mk_json_key(&js, fc_method_name((FcMethod) i));
+				mk_json_key(&js, used_name((FcMethod) i));
 				mk_json_int(&js, nused[i]);
 			}
 		mk_json_obj_close(&js);
