@@ -9,7 +9,7 @@
  *     sqrt(eps), at most 2000 evaluations) on (smoothing parameters, initial states), with the "both"
  *     bounds: the usual region (lower 1e-4 / 0.8, upper 0.9999 / 0.98, beta <= alpha, gamma <= 1 - alpha)
  *     intersected with the admissible region (Hyndman et al. 2008, ch. 10), whose seasonal part checks
- *     the roots of the characteristic polynomial (here: eigenvalues of its companion matrix);
+ *     that the roots of the characteristic polynomial lie within 1 + 1e-10 (here: a Schur-Cohn test);
  *   - the automatic choice by AICc in R's order with R's exclusions (restrict = TRUE, no multiplicative
  *     trend unless asked, no multiplicative error on non-positive data, no season when m = 1, m > 24 or
  *     n <= m, damped only with a trend);
@@ -214,17 +214,18 @@ state_store(const EtsState *st, int trend, int season, double *x)
  * amse (may be NULL) the 1..3-step in-sample MSEs; xend (may be NULL) the final state.  Returns 0, or -1
  * when R's result would be NA (a multiplicative trend below zero).
  */
-static int
-etscalc(const double *y, int n, const double *x0, int m, int error, int trend, int season,
-		double alpha, double beta, double gamma, double phi, double *ring,
-		double *lik, double *e, double *amse, double *xend)
+static inline __attribute__((always_inline)) int
+etscalc_body(const double *y, int n, const double *x0, int m, int error, int trend, int season,
+			 double alpha, double beta, double gamma, double phi, double *ring,
+			 double *lik, double *e, double *amse, double *xend)
 {
 	EtsState	st;
 	double		sse = 0.0,
-				lik2 = 0.0,
+				prod = 1.0,
 				f[3],
 				denom[3] = {0, 0, 0};
-	int			nf = amse ? 3 : 1;
+	int			nf = amse ? 3 : 1,
+				ex2 = 0;
 
 	if (season == NONE)
 		m = 1;
@@ -235,8 +236,27 @@ etscalc(const double *y, int n, const double *x0, int m, int error, int trend, i
 	{
 		double		ei;
 
-		if (state_forecast(&st, trend, season, phi, f, nf) < 0)
-			return -1;
+		if (amse)
+		{
+			if (state_forecast(&st, trend, season, phi, f, nf) < 0)
+				return -1;
+		}
+		else
+		{
+			/* the one-step forecast of state_forecast(), inline: s[m-1] is ring[head] */
+			if (trend == NONE)
+				f[0] = st.l;
+			else if (trend == ADD)
+				f[0] = st.l + phi * st.b;
+			else if (st.b < 0)
+				return -1;
+			else
+				f[0] = st.l * pow(st.b, phi);
+			if (season == ADD)
+				f[0] += st.ring[st.head];
+			else if (season == MULT)
+				f[0] *= st.ring[st.head];
+		}
 		ei = error == ADD ? y[i] - f[0] : (y[i] - f[0]) / f[0];
 		if (e)
 			e[i] = ei;
@@ -251,14 +271,53 @@ etscalc(const double *y, int n, const double *x0, int m, int error, int trend, i
 				}
 		state_update(&st, trend, season, alpha, beta, gamma, phi, y[i]);
 		sse += ei * ei;
-		lik2 += log(fabs(f[0]));
+		if (error == MULT)
+		{
+			/* sum of log|f| as the log of a product kept in range (one log per series, not per step) */
+			prod *= fabs(f[0]);
+			if (prod > 1e150 || prod < 1e-150)
+			{
+				int			ex;
+
+				prod = frexp(prod, &ex);
+				ex2 += ex;
+			}
+		}
 	}
 	*lik = n * log(sse);
 	if (error == MULT)
-		*lik += 2 * lik2;
+		*lik += 2 * (log(prod) + ex2 * M_LN2);
 	if (xend)
 		state_store(&st, trend, season, xend);
 	return 0;
+}
+
+/* the optimiser's pass (no errors, MSEs or final state kept), compiled once per model class so that
+ * the recursions carry no run-time branches on the model */
+#define ETS_LIK(E, T, S) \
+static int etslik_##E##T##S(const double *y, int n, const double *x0, int m, double alpha, double beta, \
+							double gamma, double phi, double *ring, double *lik) \
+{ return etscalc_body(y, n, x0, m, E, T, S, alpha, beta, gamma, phi, ring, lik, NULL, NULL, NULL); }
+#define ETS_LIK_T(E, T) ETS_LIK(E, T, 0) ETS_LIK(E, T, 1) ETS_LIK(E, T, 2)
+#define ETS_LIK_E(E) ETS_LIK_T(E, 0) ETS_LIK_T(E, 1) ETS_LIK_T(E, 2)
+ETS_LIK_E(1)
+ETS_LIK_E(2)
+
+typedef int (*EtsLikFn) (const double *, int, const double *, int, double, double, double, double, double *, double *);
+
+static const EtsLikFn etslik_fns[2][3][3] = {
+	{{etslik_100, etslik_101, etslik_102}, {etslik_110, etslik_111, etslik_112}, {etslik_120, etslik_121, etslik_122}},
+	{{etslik_200, etslik_201, etslik_202}, {etslik_210, etslik_211, etslik_212}, {etslik_220, etslik_221, etslik_222}},
+};
+
+static int
+etscalc(const double *y, int n, const double *x0, int m, int error, int trend, int season,
+		double alpha, double beta, double gamma, double phi, double *ring,
+		double *lik, double *e, double *amse, double *xend)
+{
+	if (!e && !amse && !xend)
+		return etslik_fns[error - 1][trend][season] (y, n, x0, m, alpha, beta, gamma, phi, ring, lik);
+	return etscalc_body(y, n, x0, m, error, trend, season, alpha, beta, gamma, phi, ring, lik, e, amse, xend);
 }
 
 /* ---------------------------------------------------------------------------------------------------
@@ -266,12 +325,51 @@ etscalc(const double *y, int n, const double *x0, int m, int error, int trend, i
  * ------------------------------------------------------------------------------------------------- */
 typedef struct
 {
-	double	   *H;				/* (m+1)^2 companion matrix */
-	double	   *wr,
-			   *wi;
+	double	   *a,
+			   *b;				/* m + 2 each */
+	double	   *H,				/* (m+1)^2: companion matrix */
+			   *wr,
+			   *wi;				/* m + 1 each */
 } RootWork;
 
-/* largest modulus of the roots of z^d + c[0] z^(d-1) + ... + c[d-1]; -1 on failure */
+/*
+ * Are all roots of P(z) = c[0] + c[1] z + ... + c[d] z^d within |z| <= r?  R computes the roots
+ * (polyroot) and compares the largest modulus with r = 1 + 1e-10; the same question is answered here
+ * without the roots, by the Schur-Cohn recursion on Q(w) = P(r w): while |q_0| < |q_k|, replace q by
+ * (q_k q(w) - q_0 q*(w)) / w (q* the reversed polynomial), which keeps the number of roots inside the
+ * unit circle (Rouche) and lowers the degree; the roots are all inside iff the recursion reaches degree 0.
+ * O(d^2) instead of an eigenvalue problem on every evaluation of the optimiser's target.
+ */
+static int
+roots_within(const double *c, int d, double r, RootWork *w)
+{
+	double	   *a = w->a,
+			   *b = w->b,
+				s = 1;
+
+	for (int j = 0; j <= d; j++, s *= r)
+		a[j] = c[j] * s;
+	for (int k = d; k >= 1; k--)
+	{
+		double		p0 = a[0],
+					pk = a[k];
+
+		if (!(fabs(p0) < fabs(pk)))
+			return 0;
+		for (int j = 0; j < k; j++)
+			b[j] = pk * a[j + 1] - p0 * a[k - 1 - j];
+		s = 1 / b[k - 1];
+		for (int j = 0; j < k; j++)
+			a[j] = b[j] * s;
+	}
+	return 1;
+}
+
+/*
+ * The largest modulus of the roots of P (c increasing, c[d] = 1), from the eigenvalues of its companion
+ * matrix.  Used only when a root lies within 1e-7 of the unit circle, where the Schur-Cohn recursion
+ * (whose error grows like 1 / distance of a root to the circle tested) cannot tell 1 + 1e-10 from 1.
+ */
 static double
 max_root_modulus(const double *c, int d, RootWork *w)
 {
@@ -279,11 +377,11 @@ max_root_modulus(const double *c, int d, RootWork *w)
 
 	memset(w->H, 0, sizeof(double) * d * d);
 	for (int j = 0; j < d; j++)
-		w->H[j] = -c[j];		/* first row (row-major) */
+		w->H[j] = -c[d - 1 - j];	/* first row (row-major) */
 	for (int i = 1; i < d; i++)
 		w->H[i * d + i - 1] = 1.0;
 	if (LAPACKE_dhseqr(LAPACK_ROW_MAJOR, 'E', 'N', d, 1, d, w->H, d, w->wr, w->wi, NULL, d) != 0)
-		return -1;
+		return INFINITY;
 	for (int i = 0; i < d; i++)
 	{
 		double		a = hypot(w->wr[i], w->wi[i]);
@@ -310,8 +408,7 @@ admissible(double alpha, double beta, double gamma, double phi, int seasonal, in
 	else if (m > 1)
 	{
 		double		d = 1 - 1 / phi - alpha,
-					c[25],
-					mx;
+					c[26];
 
 		if (gamma < (d > 0 ? d : 0) || gamma > 1 + 1 / phi - alpha)
 			return 0;
@@ -319,15 +416,31 @@ admissible(double alpha, double beta, double gamma, double phi, int seasonal, in
 			return 0;
 		if (beta < -(1 - phi) * (gamma / m + alpha))
 			return 0;
-		/* z^(m+1) + (a+b-phi) z^m + (a+b-a phi) z^(m-1..2) + (a+b-a phi+g-1) z + phi (1-a-g) */
-		c[0] = alpha + beta - phi;
-		for (int i = 1; i <= m - 2; i++)
+		/* P(z) = phi (1-a-g) + (a+b-a phi+g-1) z + (a+b-a phi) (z^2 .. z^(m-1)) + (a+b-phi) z^m + z^(m+1) */
+		c[0] = phi * (1 - alpha - gamma);
+		c[1] = alpha + beta - alpha * phi + gamma - 1;
+		for (int i = 2; i <= m - 1; i++)
 			c[i] = alpha + beta - alpha * phi;
-		c[m - 1] = alpha + beta - alpha * phi + gamma - 1;
-		c[m] = phi * (1 - alpha - gamma);
-		mx = max_root_modulus(c, m + 1, w);
-		if (mx < 0 || mx > 1 + 1e-10)
-			return 0;
+		c[m] = alpha + beta - phi;
+		c[m + 1] = 1;
+		if (beta == 0 && phi == 1)
+		{
+			/* P(1) = 0 exactly (no trend, no damping): test P(z) / (z - 1), the root 1 itself passes */
+			double		q[26];
+
+			q[m] = c[m + 1];
+			for (int j = m; j >= 1; j--)
+				q[j - 1] = c[j] + q[j];
+			if (!roots_within(q, m, 1 - 1e-7, w)
+				&& (!roots_within(q, m, 1 + 1e-7, w) || max_root_modulus(c, m + 1, w) > 1 + 1e-10))
+				return 0;
+		}
+		else
+		{
+			if (!roots_within(c, m + 1, 1 - 1e-7, w)
+				&& (!roots_within(c, m + 1, 1 + 1e-7, w) || max_root_modulus(c, m + 1, w) > 1 + 1e-10))
+				return 0;
+		}
 	}
 	return 1;
 }
@@ -995,10 +1108,12 @@ etsmodel(const double *y, int n, int m, int error, int trend, int season, int da
 	memcpy(t.upper, upper, sizeof(upper));
 	t.x0 = malloc(sizeof(double) * (nstate + 1));
 	t.ring = malloc(sizeof(double) * (mm + 1));
+	t.rw.a = malloc(sizeof(double) * (mm + 2));
+	t.rw.b = malloc(sizeof(double) * (mm + 2));
 	t.rw.H = malloc(sizeof(double) * (mm + 1) * (mm + 1));
 	t.rw.wr = malloc(sizeof(double) * (mm + 1));
 	t.rw.wi = malloc(sizeof(double) * (mm + 1));
-	if (!t.x0 || !t.ring || !t.rw.H || !t.rw.wr || !t.rw.wi)
+	if (!t.x0 || !t.ring || !t.rw.a || !t.rw.b || !t.rw.H || !t.rw.wr || !t.rw.wi)
 	{
 		set_msg(msg, msglen, "out of memory");
 		rc = -1;
@@ -1085,7 +1200,7 @@ etsmodel(const double *y, int n, int m, int error, int trend, int season, int da
 	xend = x0 = e = NULL;
 	rc = 0;
 done:
-	free(t.x0), free(t.ring), free(t.rw.H), free(t.rw.wr), free(t.rw.wi);
+	free(t.x0), free(t.ring), free(t.rw.a), free(t.rw.b), free(t.rw.H), free(t.rw.wr), free(t.rw.wi);
 	free(e), free(xend), free(x0);
 	return rc;
 }
@@ -1278,7 +1393,7 @@ ets_auto_opts(const double *y, int n, int m, const EtsOptions *opt, EtsModel *ou
 	if (check_input(y, n, m, msg, msglen) < 0)
 		return -1;
 	if (is_constant(y, n))
-		return constant_model(y, n, out, msg, msglen);
+		return constant_model(y, n, out, msg, msglen);	/* seed irrelevant: no simulation */
 	if (n <= 6)
 	{
 		/* R fits Holt-Winters by least squares here (HoltWintersZZ); not implemented */
@@ -1349,6 +1464,7 @@ ets_auto_opts(const double *y, int n, int m, const EtsOptions *opt, EtsModel *ou
 		set_msg(msg, msglen, "no model able to be fitted%s%s", lastmsg[0] ? ": " : "", lastmsg);
 		return -1;
 	}
+	out->seed = opt->seed;
 	return 0;
 }
 
@@ -1822,5 +1938,5 @@ ets_forecast_seed(const EtsModel *fit, int h, unsigned long long seed, double *m
 int
 ets_forecast(const EtsModel *fit, int h, double *mean, double *lo80, double *hi80, double *lo95, double *hi95)
 {
-	return ets_forecast_seed(fit, h, 1, mean, lo80, hi80, lo95, hi95);
+	return ets_forecast_seed(fit, h, fit && fit->seed ? fit->seed : 1, mean, lo80, hi80, lo95, hi95);
 }

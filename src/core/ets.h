@@ -34,6 +34,7 @@ typedef struct EtsModel
 	double	   *init_state;		/* initial states x0 as R's fit$initstate order; malloc'd (may be NULL) */
 	double	   *residuals;		/* n one-step errors as R's residuals(fit) (multiplicative: relative); may be NULL */
 	int			n_resid;
+	unsigned long long seed;	/* seed of the simulated bounds (multiplicative trends); 0 means 1 */
 } EtsModel;
 
 /* options for the automatic search; ets_auto uses the defaults of forecast::ets(y) */
@@ -42,7 +43,7 @@ typedef struct EtsOptions
 	int			allow_multiplicative_trend;	/* default 0 */
 	int			damped;			/* -1 = try both (default), 0 = no, 1 = only damped */
 	volatile const int *cancel;	/* polled between fits / optimiser iterations; may be NULL */
-	unsigned long long seed;	/* seed for simulated intervals (classes where R simulates) */
+	unsigned long long seed;	/* copied to EtsModel.seed: the simulated bounds' seed (default 1) */
 } EtsOptions;
 
 void		ets_options_default(EtsOptions *o);
@@ -56,7 +57,9 @@ int			ets_fit(const double *y, int n, int m, char error, char trend, char season
 					EtsModel *out, char *msg, size_t msglen);
 
 /* point forecasts and 80/95 % intervals as forecast.ets(level = c(80, 95)); any output but mean may be NULL.
- * Returns 0, or -1 on bad arguments / out of memory. */
+ * Analytic for R's classes 1-3; simulated (5000 paths, fit->seed) for multiplicative trends as R simulates
+ * them, so those bounds equal R's only to Monte Carlo error.  Returns 0, or -1 on bad arguments / out of
+ * memory.  h is not limited. */
 int			ets_forecast(const EtsModel *fit, int h, double *mean, double *lo80, double *hi80, double *lo95, double *hi95);
 
 void		ets_describe(const EtsModel *fit, char *buf, size_t len);	/* "ETS(M,Ad,M)" */

@@ -10,7 +10,10 @@
 #                      models R fits by its Holt-Winters fallback (n <= npars + 4) are left out
 #   ets_ref_fc.csv     forecasts with 80 % / 95 % bounds for every row of both files (kind = auto_full,
 #                      auto_holdout or the fixed model string); sim = 1 where forecast.ets simulates the
-#                      intervals (multiplicative trend; 5000 paths after set.seed(1))
+#                      intervals (multiplicative trend): then the bounds are those of 50000 paths
+#                      (set.seed(1)), and sim_dev is the Monte Carlo spread of R's default 5000 paths: the
+#                      largest change of a bound between set.seed(1) and set.seed(2), relative to the
+#                      95 % width, over all steps
 # Run from the repository root:  Rscript test/ref/ets_ref.R   (R 4.2.2, forecast 8.20; ~3 minutes)
 suppressMessages(library(forecast))
 out <- "test/ref"
@@ -25,7 +28,7 @@ nn <- function(x) if (is.null(x)) NA else x
 row_of <- function(name, fitname, y, h, fit, cpu) {
   comp <- fit$components
   data.frame(series = name, fit = fitname, n = length(y), m = frequency(y), h = h,
-    model = fit$method, error = comp[1], trend = comp[2], season = comp[3], damped = as.integer(comp[4] == "TRUE"),
+    model = gsub(",", ";", fit$method), error = comp[1], trend = comp[2], season = comp[3], damped = as.integer(comp[4] == "TRUE"),
     t(pars(fit)), loglik = nn(fit$loglik), aic = nn(fit$aic), aicc = nn(fit$aicc), bic = nn(fit$bic),
     sigma2 = fit$sigma2, mse = nn(fit$mse), n_par = length(fit$par), cpu_s = cpu, stringsAsFactors = FALSE)
 }
@@ -33,9 +36,22 @@ fc_of <- function(name, kind, fit, h) {
   set.seed(1)
   fc <- forecast(fit, h = h, level = c(80, 95))
   sim <- as.integer(fit$components[2] == "M" || (fit$components[1] == "A" && fit$components[3] == "M"))
+  B <- cbind(as.numeric(fc$lower[, 1]), as.numeric(fc$upper[, 1]), as.numeric(fc$lower[, 2]), as.numeric(fc$upper[, 2]))
+  sim_dev <- rep(0, h)
+  if (sim) {
+    # R's own Monte Carlo spread of forecast.ets's 5000 paths: the largest change of a bound with another
+    # seed, relative to the 95 % width, over all steps; the bounds written are those of 50000 paths
+    bounds <- function(f) cbind(as.numeric(f$lower[, 1]), as.numeric(f$upper[, 1]),
+                                as.numeric(f$lower[, 2]), as.numeric(f$upper[, 2]))
+    set.seed(2)
+    B2 <- bounds(forecast(fit, h = h, level = c(80, 95)))
+    sim_dev <- rep(max(abs(B - B2) / (B[, 4] - B[, 3])), h)
+    set.seed(1)
+    B <- bounds(forecast(fit, h = h, level = c(80, 95), npaths = 50000))
+  }
   data.frame(series = name, kind = kind, step = seq_len(h), mean = as.numeric(fc$mean),
-    lo_80 = as.numeric(fc$lower[, 1]), hi_80 = as.numeric(fc$upper[, 1]),
-    lo_95 = as.numeric(fc$lower[, 2]), hi_95 = as.numeric(fc$upper[, 2]), sim = sim, stringsAsFactors = FALSE)
+    lo_80 = B[, 1], hi_80 = B[, 2], lo_95 = B[, 3], hi_95 = B[, 4], sim = sim, sim_dev = sim_dev,
+    stringsAsFactors = FALSE)
 }
 
 auto <- list(); fixed <- list(); fcs <- list()
@@ -75,14 +91,14 @@ for (nm in unique(sd_$series)) {
     }
   }
 }
-num <- function(df) {   # 15 significant digits for real numbers
+num <- function(df, digits = 15) {   # significant digits for real numbers
   for (c in names(df)) if (is.double(df[[c]]) && !all(is.na(df[[c]]) | df[[c]] == round(df[[c]])))
-    df[[c]] <- ifelse(is.na(df[[c]]), NA, sprintf("%.15g", df[[c]]))
+    df[[c]] <- ifelse(is.na(df[[c]]), NA, sprintf(paste0("%.", digits, "g"), df[[c]]))
   df
 }
 A <- do.call(rbind, auto); F <- do.call(rbind, fixed)
 write.csv(num(A), file.path(out, "ets_ref_auto.csv"), row.names = FALSE, quote = FALSE)
 write.csv(num(F), file.path(out, "ets_ref_fixed.csv"), row.names = FALSE, quote = FALSE)
-write.csv(num(do.call(rbind, fcs)), file.path(out, "ets_ref_fc.csv"), row.names = FALSE, quote = FALSE)
+write.csv(num(do.call(rbind, fcs), 12), file.path(out, "ets_ref_fc.csv"), row.names = FALSE, quote = FALSE)
 cat(sprintf("\n%d automatic fits: total ets() CPU %.2f s (mean %.4f s); %d fixed fits: %.2f s\n",
             nrow(A), sum(A$cpu_s), mean(A$cpu_s), nrow(F), sum(F$cpu_s)))
