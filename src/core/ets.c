@@ -5,7 +5,7 @@
  *     lik = n log(sum e^2) [+ 2 sum log|yhat| for multiplicative errors]; loglik = -lik / 2;
  *   - the starting values of initparam() and initstate() (classical decomposition, or a linear trend +
  *     one Fourier pair when n < 3m; least squares over the first max(10, 2m) seasonally adjusted points);
- *   - R's own Nelder-Mead (optim's nmmin: reflection 1, contraction 0.5, expansion 2, relative tolerance
+ *   - R's own Nelder-Mead (nmmin.c: reflection 1, contraction 0.5, expansion 2, relative tolerance
  *     sqrt(eps), at most 2000 evaluations) on (smoothing parameters, initial states), with the "both"
  *     bounds: the usual region (lower 1e-4 / 0.8, upper 0.9999 / 0.98, beta <= alpha, gamma <= 1 - alpha)
  *     intersected with the admissible region (Hyndman et al. 2008, ch. 10), whose seasonal part checks
@@ -20,8 +20,11 @@
  * Pure C, no global state; every buffer is malloc'd and freed on every path.
  */
 #include "ets.h"
+#include "autoarima.h"
+#include "nmmin.h"
 #include "rng.h"
 
+#include <cblas.h>
 #include <lapacke.h>
 #include <math.h>
 #include <stdarg.h>
@@ -34,7 +37,6 @@
 #define MULT 2
 #define TOL 1.0e-10
 #define HUGEN 1.0e10
-#define NM_BIG 1.0e+35
 #define ETS_NPATHS 5000
 
 static const double Q80 = 1.2815515655446004;	/* qnorm(0.9) */
@@ -525,6 +527,8 @@ target_fn(int npar, const double *par, void *ex)
 				lik;
 
 	(void) npar;
+	if (t->cancel && *t->cancel)
+		return INFINITY;		/* every vertex infinite: the simplex has converged, nm_minimize returns */
 	unpack_par(t, par, &alpha, &beta, &gamma, &phi);
 	if (!check_params(t, alpha, beta, gamma, phi))
 		return INFINITY;
@@ -538,202 +542,6 @@ target_fn(int npar, const double *par, void *ex)
 	if (isnan(lik))
 		return INFINITY;
 	return lik;
-}
-
-/* ---------------------------------------------------------------------------------------------------
- * Nelder-Mead exactly as R's nmmin (src/appl/optim.c), abstol = -Inf.  P is (n+1) x (n+2), column j a
- * vertex with its value in row n.  Returns 0, 1 (maxit reached), 10 (shrink failed), -1 (start not
- * finite), -2 (out of memory), -3 (cancelled).
- * ------------------------------------------------------------------------------------------------- */
-typedef double (*NmFn) (int n, const double *x, void *ex);
-
-static int
-nelder_mead(int n, double *Bvec, double *X, double *Fmin, NmFn fn, void *ex, double intol,
-			double alpha, double bet, double gamm, int maxit, int *fncount, volatile const int *cancel)
-{
-	int			n1 = n + 1,
-				C = n + 2,
-				L = 1,
-				H,
-				funcount = 0,
-				fail = 0,
-				calcvert = 1;
-	double		f,
-				convtol,
-				size = 0,
-				oldsize,
-				step = 0,
-				VH,
-				VL,
-				VR;
-	double	   *P = malloc(sizeof(double) * (size_t) n1 * (n + 2));
-
-#define PP(i, j) P[(size_t) (i) * (n + 2) + (j)]
-	if (!P)
-		return -2;
-	f = fn(n, Bvec, ex);
-	if (!isfinite(f))
-	{
-		free(P);
-		return -1;
-	}
-	funcount = 1;
-	convtol = intol * (fabs(f) + intol);
-	PP(n1 - 1, 0) = f;
-	for (int i = 0; i < n; i++)
-		PP(i, 0) = Bvec[i];
-	for (int i = 0; i < n; i++)
-		if (0.1 * fabs(Bvec[i]) > step)
-			step = 0.1 * fabs(Bvec[i]);
-	if (step == 0.0)
-		step = 0.1;
-	for (int j = 2; j <= n1; j++)
-	{
-		double		trystep = step;
-
-		for (int i = 0; i < n; i++)
-			PP(i, j - 1) = Bvec[i];
-		while (PP(j - 2, j - 1) == Bvec[j - 2])
-		{
-			PP(j - 2, j - 1) = Bvec[j - 2] + trystep;
-			trystep *= 10;
-		}
-		size += trystep;
-	}
-	oldsize = size;
-	do
-	{
-		if (cancel && *cancel)
-		{
-			fail = -3;
-			break;
-		}
-		if (calcvert)
-		{
-			for (int j = 0; j < n1; j++)
-				if (j + 1 != L)
-				{
-					for (int i = 0; i < n; i++)
-						Bvec[i] = PP(i, j);
-					f = fn(n, Bvec, ex);
-					if (!isfinite(f))
-						f = NM_BIG;
-					funcount++;
-					PP(n1 - 1, j) = f;
-				}
-			calcvert = 0;
-		}
-		VL = PP(n1 - 1, L - 1);
-		VH = VL;
-		H = L;
-		for (int j = 1; j <= n1; j++)
-			if (j != L)
-			{
-				f = PP(n1 - 1, j - 1);
-				if (f < VL)
-				{
-					L = j;
-					VL = f;
-				}
-				if (f > VH)
-				{
-					H = j;
-					VH = f;
-				}
-			}
-		if (VH <= VL + convtol)
-			break;
-		for (int i = 0; i < n; i++)
-		{
-			double		temp = -PP(i, H - 1);
-
-			for (int j = 0; j < n1; j++)
-				temp += PP(i, j);
-			PP(i, C - 1) = temp / n;
-		}
-		for (int i = 0; i < n; i++)
-			Bvec[i] = (1.0 + alpha) * PP(i, C - 1) - alpha * PP(i, H - 1);
-		f = fn(n, Bvec, ex);
-		if (!isfinite(f))
-			f = NM_BIG;
-		funcount++;
-		VR = f;
-		if (VR < VL)
-		{
-			PP(n1 - 1, C - 1) = f;
-			for (int i = 0; i < n; i++)
-			{
-				f = gamm * Bvec[i] + (1 - gamm) * PP(i, C - 1);
-				PP(i, C - 1) = Bvec[i];
-				Bvec[i] = f;
-			}
-			f = fn(n, Bvec, ex);
-			if (!isfinite(f))
-				f = NM_BIG;
-			funcount++;
-			if (f < VR)
-			{
-				for (int i = 0; i < n; i++)
-					PP(i, H - 1) = Bvec[i];
-				PP(n1 - 1, H - 1) = f;
-			}
-			else
-			{
-				for (int i = 0; i < n; i++)
-					PP(i, H - 1) = PP(i, C - 1);
-				PP(n1 - 1, H - 1) = VR;
-			}
-		}
-		else
-		{
-			if (VR < VH)
-			{
-				for (int i = 0; i < n; i++)
-					PP(i, H - 1) = Bvec[i];
-				PP(n1 - 1, H - 1) = VR;
-			}
-			for (int i = 0; i < n; i++)
-				Bvec[i] = (1 - bet) * PP(i, H - 1) + bet * PP(i, C - 1);
-			f = fn(n, Bvec, ex);
-			if (!isfinite(f))
-				f = NM_BIG;
-			funcount++;
-			if (f < PP(n1 - 1, H - 1))
-			{
-				for (int i = 0; i < n; i++)
-					PP(i, H - 1) = Bvec[i];
-				PP(n1 - 1, H - 1) = f;
-			}
-			else if (VR >= VH)
-			{
-				calcvert = 1;
-				size = 0.0;
-				for (int j = 0; j < n1; j++)
-					if (j + 1 != L)
-						for (int i = 0; i < n; i++)
-						{
-							PP(i, j) = bet * (PP(i, j) - PP(i, L - 1)) + PP(i, L - 1);
-							size += fabs(PP(i, j) - PP(i, L - 1));
-						}
-				if (size < oldsize)
-					oldsize = size;
-				else
-				{
-					fail = 10;
-					break;
-				}
-			}
-		}
-	} while (funcount <= maxit);
-	*Fmin = PP(n1 - 1, L - 1);
-	for (int i = 0; i < n; i++)
-		X[i] = PP(i, L - 1);
-	if (fail == 0 && funcount > maxit)
-		fail = 1;
-	*fncount = funcount;
-	free(P);
-	return fail;
-#undef PP
 }
 
 /* ---------------------------------------------------------------------------------------------------
@@ -1137,12 +945,12 @@ etsmodel(const double *y, int n, int m, int error, int trend, int season, int da
 		rc = FIT_SKIP;
 		goto done;
 	}
-	rc = nelder_mead(np, par, best, &fmin, target_fn, &t, 1.490116119384765625e-8, 1.0, 0.5, 2.0, 2000,
-					 &fncount, cancel);
-	if (rc == -1 || rc == -2 || rc == -3)
+	memcpy(best, par, sizeof(double) * np);
+	rc = nm_minimize(np, best, &fmin, target_fn, &t, -INFINITY, 1.490116119384765625e-8, 1.0, 0.5, 2.0, 2000,
+					 &fncount);
+	if (rc == -1 || (cancel && *cancel))
 	{
-		set_msg(msg, msglen, rc == -1 ? "function cannot be evaluated at initial parameters" :
-				rc == -2 ? "out of memory" : "cancelled");
+		set_msg(msg, msglen, rc == -1 ? "function cannot be evaluated at initial parameters" : "cancelled");
 		rc = -1;
 		goto done;
 	}
@@ -1239,30 +1047,6 @@ check_input(const double *y, int n, int m, char *msg, size_t msglen)
 	return 0;
 }
 
-/* forecast:::is.constant: all.equal(y, rep(y[1], n)) */
-static int
-is_constant(const double *y, int n)
-{
-	double		sd = 0,
-				sa = 0;
-	int			k = 0;
-
-	for (int i = 0; i < n; i++)
-		if (y[i] != y[0])
-		{
-			sd += fabs(y[i] - y[0]);
-			sa += fabs(y[i]);
-			k++;
-		}
-	if (k == 0)
-		return 1;
-	sd /= k;
-	sa /= k;
-	if (isfinite(sa) && sa > 1.5e-8)
-		sd /= sa;
-	return sd <= 1.5e-8;
-}
-
 /* ses(y, alpha = 0.99999, initial = "simple")$model: what ets(y) returns for a constant series */
 static int
 constant_model(const double *y, int n, EtsModel *out, char *msg, size_t msglen)
@@ -1301,6 +1085,13 @@ constant_model(const double *y, int n, EtsModel *out, char *msg, size_t msglen)
 	return 0;
 }
 
+/* ets(restrict = TRUE): no additive error with a multiplicative trend or season, no ETS(M,M,A) */
+static int
+forbidden(int e, int t, int s)
+{
+	return (e == ADD && (t == MULT || s == MULT)) || (e == MULT && t == MULT && s == ADD);
+}
+
 int
 ets_fit(const double *y, int n, int m, char error, char trend, char season, int damped,
 		EtsModel *out, char *msg, size_t msglen)
@@ -1334,7 +1125,7 @@ ets_fit(const double *y, int n, int m, char error, char trend, char season, int 
 		set_msg(msg, msglen, "frequency too high (m > 24) for a seasonal ETS model");
 		return -1;
 	}
-	if ((e == ADD && (t == MULT || s == MULT)) || (e == MULT && t == MULT && s == ADD))
+	if (forbidden(e, t, s))
 	{
 		set_msg(msg, msglen, "forbidden model combination");
 		return -1;
@@ -1392,7 +1183,7 @@ ets_auto_opts(const double *y, int n, int m, const EtsOptions *opt, EtsModel *ou
 	}
 	if (check_input(y, n, m, msg, msglen) < 0)
 		return -1;
-	if (is_constant(y, n))
+	if (autoarima_is_constant(y, n))	/* forecast:::is.constant */
 		return constant_model(y, n, out, msg, msglen);	/* seed irrelevant: no simulation */
 	if (n <= 6)
 	{
@@ -1424,18 +1215,10 @@ ets_auto_opts(const double *y, int n, int m, const EtsOptions *opt, EtsModel *ou
 						continue;
 					if ((opt->damped == 0 && d) || (opt->damped == 1 && !d && t != NONE))
 						continue;
-					if (e == ADD && (t == MULT || s == MULT))
-						continue;
-					if (e == MULT && t == MULT && s == ADD)
+					if (forbidden(e, t, s))
 						continue;
 					if (opt->cancel && *opt->cancel)
-					{
-						if (found)
-							ets_free(out);
-						model_clear(out);
-						set_msg(msg, msglen, "cancelled");
-						return -1;
-					}
+						goto searched;
 					rc = etsmodel(y, n, m, e, t, s, d, opt->cancel, &fit, lastmsg, sizeof(lastmsg));
 					if (rc != 0)
 						continue;
@@ -1451,6 +1234,7 @@ ets_auto_opts(const double *y, int n, int m, const EtsOptions *opt, EtsModel *ou
 						ets_free(&fit);
 				}
 	}
+searched:
 	if (opt->cancel && *opt->cancel)
 	{
 		if (found)
@@ -1593,34 +1377,12 @@ class2(const EtsModel *fit, int h, double *mu, double *var)
 	return 0;
 }
 
-/* C = A B (r x k times k x c), all row-major; C must not alias */
+/* C = A B or A B' (A r x k, B k x c or c x k), row-major */
 static void
-matmul(const double *A, const double *B, double *C, int r, int k, int c)
+matmul(const double *A, const double *B, double *C, int r, int k, int c, int transB)
 {
-	for (int i = 0; i < r; i++)
-		for (int j = 0; j < c; j++)
-		{
-			double		s = 0;
-
-			for (int q = 0; q < k; q++)
-				s += A[i * k + q] * B[q * c + j];
-			C[i * c + j] = s;
-		}
-}
-
-/* C = A B' */
-static void
-matmul_t(const double *A, const double *B, double *C, int r, int k, int c)
-{
-	for (int i = 0; i < r; i++)
-		for (int j = 0; j < c; j++)
-		{
-			double		s = 0;
-
-			for (int q = 0; q < k; q++)
-				s += A[i * k + q] * B[j * k + q];
-			C[i * c + j] = s;
-		}
+	cblas_dgemm(CblasRowMajor, CblasNoTrans, transB ? CblasTrans : CblasNoTrans, r, c, k, 1.0, A, k, B,
+				transB ? k : c, 0.0, C, c);
 }
 
 /* K = A (x) B, A ra x ca, B rb x cb */
@@ -1717,32 +1479,32 @@ class3(const EtsModel *fit, int h, double *mu, double *var)
 			for (int a = 0; a < q; a++)
 				vec[j * q + a] = Mh[a * m + j];
 		/* S = F21 Vh F21' + s2 (F21 Vh G21' + G21 Vh F21' + K (Vh + vv') K' + s2 G21 (3 Vh + 2 vv') G21') */
-		matmul(F21, Vh, A, d, d, d);
-		matmul_t(A, F21, S, d, d, d);		/* F21 Vh F21' */
-		matmul_t(A, G21, B, d, d, d);		/* F21 Vh G21' */
+		matmul(F21, Vh, A, d, d, d, 0);
+		matmul(A, F21, S, d, d, d, 1);		/* F21 Vh F21' */
+		matmul(A, G21, B, d, d, d, 1);		/* F21 Vh G21' */
 		for (int r = 0; r < d; r++)
 			for (int c = 0; c < d; c++)
 				S[r * d + c] += s2 * (B[r * d + c] + B[c * d + r]);	/* + G21 Vh F21' = (F21 Vh G21')' */
 		for (int r = 0; r < d; r++)
 			for (int c = 0; c < d; c++)
 				Kt[r * d + c] = Vh[r * d + c] + vec[r] * vec[c];
-		matmul(K, Kt, A, d, d, d);
-		matmul_t(A, K, B, d, d, d);
+		matmul(K, Kt, A, d, d, d, 0);
+		matmul(A, K, B, d, d, d, 1);
 		for (size_t k = 0; k < dd; k++)
 			S[k] += s2 * B[k];
 		for (int r = 0; r < d; r++)
 			for (int c = 0; c < d; c++)
 				Kt[r * d + c] = 3 * Vh[r * d + c] + 2 * vec[r] * vec[c];
-		matmul(G21, Kt, A, d, d, d);
-		matmul_t(A, G21, B, d, d, d);
+		matmul(G21, Kt, A, d, d, d, 0);
+		matmul(A, G21, B, d, d, d, 1);
 		for (size_t k = 0; k < dd; k++)
 			S[k] += s2 * s2 * B[k];
 		memcpy(Vh, S, sizeof(double) * dd);
 		/* Mh = F1 Mh F2' + G1 Mh G2' s2 */
-		matmul(F1, Mh, T1, q, q, m);
-		matmul_t(T1, F2, Mn, q, m, m);
-		matmul(G1, Mh, T1, q, q, m);
-		matmul_t(T1, G2, A, q, m, m);
+		matmul(F1, Mh, T1, q, q, m, 0);
+		matmul(T1, F2, Mn, q, m, m, 1);
+		matmul(G1, Mh, T1, q, q, m, 0);
+		matmul(T1, G2, A, q, m, m, 1);
 		for (int k = 0; k < d; k++)
 			Mh[k] = Mn[k] + A[k] * s2;
 	}
