@@ -62,8 +62,8 @@ SELECT coalesce(series->>'department', 'all departments') AS department, n, roun
   FROM mktdb.forecast_accuracy('department_backtest', 'demo.daily_department_sales', 'day', 'units',
                                group_columns => ARRAY['department']);
 
-\echo 'More methods (mktdb.forecast): the same backtest with the automatic choice (per series: SBA for'
-\echo 'intermittent demand, else the mean of ETS, ARIMA and Theta) and with ETS and Theta alone:'
+\echo 'More methods (mktdb.forecast): the same backtest with the automatic choice (the mean of ETS, ARIMA'
+\echo 'and Theta per series) and with ETS and Theta alone:'
 SELECT m AS method, count(*) AS forecast_rows
   FROM unnest(ARRAY['auto', 'ets', 'theta']) m,
        LATERAL mktdb.forecast('department_backtest_' || m,

@@ -98,14 +98,18 @@ SELECT series->>'sku' AS sku, count(*) AS steps, min(ts)::date AS first_day, rou
        round(max(forecast)::numeric, 3) AS max_fc
   FROM mktdb.forecast('skus', 'skus', 'day', 'units', ARRAY['sku'], horizon => 7) GROUP BY 1 ORDER BY 1;
 SELECT series->>'sku' AS sku, method, description, n_obs, fallback FROM mktdb.forecast_models WHERE model = 'skus' ORDER BY 1;
--- SBA by hand for the intermittent sku: Croston's ratio of smoothed sizes and intervals times 0.95
+-- method 'sba' by hand for the intermittent sku: Croston's ratio of smoothed sizes and intervals times 0.95
 WITH d AS (SELECT row_number() OVER (ORDER BY day) AS i, units FROM skus WHERE sku = 'intermittent'),
      z AS (SELECT units, i - coalesce(lag(i) OVER (ORDER BY i), 0) AS tt, row_number() OVER (ORDER BY i) AS k FROM d WHERE units > 0),
      r AS (WITH RECURSIVE s(k, lz, lp) AS (SELECT 1::bigint, units, tt::float8 FROM z WHERE k = 1
            UNION ALL SELECT z.k, 0.1 * z.units + 0.9 * s.lz, 0.1 * z.tt + 0.9 * s.lp FROM s JOIN z ON z.k = s.k + 1)
            SELECT lz, lp FROM s ORDER BY k DESC LIMIT 1)
 SELECT abs(f.forecast - 0.95 * r.lz / r.lp) < 1e-12 AS sba_by_hand
-  FROM r, mktdb.forecasts f WHERE f.model = 'skus' AND f.series->>'sku' = 'intermittent' AND f.step = 1;
+  FROM r, mktdb.forecast('skus_sba', $$SELECT * FROM skus WHERE sku = 'intermittent'$$, 'day', 'units', method => 'sba') f
+ WHERE f.step = 1;
+-- 'auto' never forecasts demand below zero when the series never was (bounds included)
+SELECT series->>'sku' AS sku, bool_and(lo_95 >= 0) AS bounds_not_negative, min(lo_95) = 0 AS clipped
+  FROM mktdb.forecasts WHERE model = 'skus' AND series->>'sku' IN ('intermittent', 'smooth') GROUP BY 1 ORDER BY 1;
 -- ets on a short series: Theta, and fallback says why
 SELECT count(*) FROM mktdb.forecast('skus_ets', $$SELECT * FROM skus WHERE sku = 'short'$$, 'day', 'units', ARRAY['sku'],
                                     horizon => 2, method => 'ets');

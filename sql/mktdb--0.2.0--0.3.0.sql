@@ -102,7 +102,7 @@ RETURNS TABLE(series jsonb, step int, ts timestamptz, forecast float8,
 AS 'MODULE_PATHNAME', 'mktdb_forecast' LANGUAGE C VOLATILE;
 
 COMMENT ON FUNCTION mktdb.forecast(text, text, text, text, text[], int, int, text) IS
-'Forecasts every series with one method (auto: SBA for intermittent demand, else the mean of ETS, ARIMA and Theta; arima, ets, theta, croston, sba, tsb, naive, snaive as their R namesakes), stores the model, returns the forecasts with 80 % and 95 % intervals';
+'Forecasts every series with one method (auto: the mean of ETS, ARIMA and Theta, never below zero for demand that never was; arima, ets, theta, croston, sba, tsb, naive, snaive as their R namesakes), stores the model, returns the forecasts with 80 % and 95 % intervals';
 
 -- the per-series methods of one stored forecast model ('name' or 'name@N')
 CREATE FUNCTION mktdb.forecast_models_of(model text)
@@ -120,7 +120,7 @@ SELECT n.name AS model, m.version, m.series, m.method, m.description, m.aicc, m.
  WHERE n.kind = 'forecast';
 
 COMMENT ON VIEW mktdb.forecast_models IS
-'Newest version of every mktdb.forecast model: per series the method used (auto resolves to sba or the combination), the model description (ETS(M,Ad,M), ARIMA(0,1,1)(0,1,1)[12], mean of ets, arima, theta), AICc, sigma2, length and why a simpler model was used';
+'Newest version of every mktdb.forecast model: per series the method used (auto: combination), the model description (ETS(M,Ad,M), ARIMA(0,1,1)(0,1,1)[12], mean of ets, arima, theta), AICc, sigma2, length and why a simpler model was used';
 
 GRANT SELECT ON mktdb.forecast_models TO PUBLIC;
 

@@ -111,7 +111,7 @@ series_grid(const SeriesData *sd, const TimeStep *st, int64 **offset, int64 *lon
 	return y;
 }
 
-/* the method that made a series' forecast: 'auto' resolves to 'combination' or 'sba' */
+/* the method that made a series' forecast: 'auto' is the combination */
 static const char *
 used_name(FcMethod m)
 {

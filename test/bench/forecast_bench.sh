@@ -28,6 +28,7 @@ done
 cd "$MKTDB_ROOT"
 DB=mk_bench_forecast
 AUS=${AUS_RETAIL:-$MKTDB_ROOT/../shared/data/aus_retail/aus_retail.csv.gz}
+[ -f "$AUS" ] || AUS=$MKTDB_ROOT/../../shared/data/aus_retail/aus_retail.csv.gz   # from a worktree under /work/wt
 [ -f "$AUS" ] || mk_log "aus_retail is absent ($AUS): that set is skipped"
 work=${reuse:-$(mktemp -d /tmp/forecast_bench.XXXXXX)}
 chmod 755 "$work"
