@@ -42,6 +42,8 @@
 static const double Q80 = 1.2815515655446004;	/* qnorm(0.9) */
 static const double Q95 = 1.959963984540054;	/* qnorm(0.975) */
 
+static void set_msg(char *msg, size_t len, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
 static void
 set_msg(char *msg, size_t len, const char *fmt, ...)
 {
