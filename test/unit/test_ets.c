@@ -8,6 +8,7 @@
  *     optimum: then the forecasts are not comparable, counted and skipped);
  *   fixed models on R's datasets: the same three checks (simulated bounds, multiplicative trends: within
  *     twice R's own change between two seeds, at least 5 % of the 95 % width: another generator);
+ *   60 further aus_retail series (test/ref/ets_ref_more.R): the automatic choice and its loglik;
  *   the API: bad input, a constant series, cancellation, ets_describe.
  * ETS_VERBOSE=1 prints a line per fit; ETS_TIMING=1 prints the CPU time of the automatic fits.
  */
@@ -54,8 +55,70 @@ typedef struct
 				sim_dev;		/* R's own Monte Carlo spread of the bounds (another seed), / 95 % width */
 } RefFc;
 
+static int	split(char *line, char **f, int max);
+static FILE *open_ref(const char *name);
+
 static Series series[MAXS];
 static int	nseries;
+
+/* test/ref/ets_ref_more.csv: 60 more aus_retail series with R's automatic choice */
+typedef struct
+{
+	Series		s;
+	char		model[48];
+	double		loglik,
+				aicc,
+				cpu_s;
+} MoreRef;
+static MoreRef *more;
+static int	nmore;
+
+static int
+load_more(void)
+{
+	static char line[1 << 16];
+	char	   *f[8];
+	FILE	   *fp = open_ref("ets_ref_more.csv");
+
+	if (!fp)
+		return -1;
+	more = calloc(100, sizeof(MoreRef));
+	if (!fgets(line, sizeof(line), fp))
+	{
+		fclose(fp);
+		return -1;
+	}
+	while (nmore < 100 && fgets(line, sizeof(line), fp))
+	{
+		MoreRef    *r = &more[nmore];
+		char	   *p,
+				   *end;
+
+		if (split(line, f, 8) < 7)
+			continue;
+		snprintf(r->s.name, sizeof(r->s.name), "%s", f[0]);
+		snprintf(r->model, sizeof(r->model), "%s", f[2]);
+		for (char *c = r->model; *c; c++)
+			if (*c == ';')
+				*c = ',';
+		r->loglik = atof(f[3]);
+		r->aicc = atof(f[4]);
+		r->cpu_s = atof(f[5]);
+		r->s.m = 12;
+		for (p = f[6]; r->s.n < MAXN; p = end)
+		{
+			double		v = strtod(p, &end);
+
+			if (end == p)
+				break;
+			r->s.y[r->s.n++] = v;
+		}
+		if (r->s.n == atoi(f[1]))
+			nmore++;
+	}
+	fclose(fp);
+	return 0;
+}
 static RefFit *fits;
 static int	nfits,
 			nauto;
@@ -256,14 +319,15 @@ main(void)
 	double		cpu_auto = 0;
 	char		msg[256];
 
-	if (load() < 0 || nauto == 0)
+	if (load() < 0 || nauto == 0 || load_more() < 0 || nmore == 0)
 	{
 		PLAN(1);
 		CHECK(0, "ets: reference files test/ref/ets_ref_*.csv and autoarima_series.csv readable");
 		UNIT_EXIT();
 	}
-	/* per automatic fit 4, per fixed fit 3, 2 summaries, 9 API checks */
-	nchecks = 4 * nauto + 3 * (nfits - nauto) + 2 + 9;
+	/* per automatic fit 4, per fixed fit 3, 2 summaries, per further aus_retail series 2 and 1 summary,
+	 * 9 API checks */
+	nchecks = 4 * nauto + 3 * (nfits - nauto) + 2 + 2 * nmore + 1 + 9;
 	PLAN(nchecks);
 
 	for (int i = 0; i < nfits; i++)
@@ -377,6 +441,46 @@ main(void)
 	if (getenv("ETS_TIMING"))
 		printf("# %d automatic fits: %.3f s CPU (%.4f s per fit)\n", nauto, cpu_auto, cpu_auto / nauto);
 
+	/* 60 more aus_retail series: the automatic choice and its likelihood */
+	{
+		int			same_more = 0;
+		double		cpu = 0,
+					cpu_r = 0;
+
+		for (int i = 0; i < nmore; i++)
+		{
+			const MoreRef *r = &more[i];
+			EtsModel	fit;
+			char		desc[32];
+			clock_t		t0 = clock();
+			int			rc = ets_auto(r->s.y, r->s.n, 12, &fit, msg, sizeof(msg));
+
+			cpu += (double) (clock() - t0) / CLOCKS_PER_SEC;
+			cpu_r += r->cpu_s;
+			if (rc != 0)
+			{
+				CHECK(0, "ets aus %s: fitted (%s)", r->s.name, msg);
+				CHECK(0, "ets aus %s: loglik", r->s.name);
+				continue;
+			}
+			ets_describe(&fit, desc, sizeof(desc));
+			same_more += strcmp(desc, r->model) == 0;
+			CHECK(strcmp(desc, r->model) == 0 || fit.aicc <= r->aicc, "ets aus %s: model %s as R's %s (or an AICc as low)",
+				  r->s.name, desc, r->model);
+			if (strcmp(desc, r->model) == 0)
+				CHECK(fit.loglik >= r->loglik - 0.05, "ets aus %s %s: loglik %.6f vs R %.6f", r->s.name, desc,
+					  fit.loglik, r->loglik);
+			else
+				SKIP("ets aus loglik", "another model than R's");
+			ets_free(&fit);
+		}
+		CHECK(same_more >= 0.95 * nmore, "ets: the same model as R on %d of %d further aus_retail series", same_more,
+			  nmore);
+		if (getenv("ETS_TIMING"))
+			printf("# %d further aus_retail series: %.3f s CPU, R's ets() %.3f s (%.1fx)\n", nmore, cpu, cpu_r,
+				   cpu_r / cpu);
+	}
+
 	/* the API */
 	{
 		EtsModel	fit;
@@ -423,5 +527,6 @@ main(void)
 	}
 	free(fits);
 	free(fcs);
+	free(more);
 	UNIT_EXIT();
 }
