@@ -7,8 +7,10 @@
 # method of mktdb.forecast, one grouped call per set and method (wall clock timed).  Prints per set and
 # method mean sMAPE and MASE over the series every engine and method forecast, then R CPU / mktdb time.
 #
-#   test/bench/forecast_bench.sh [--aus N] [--no-build] [--reuse DIR]
+#   test/bench/forecast_bench.sh [--aus N] [--r-max N] [--no-build] [--reuse DIR]
 #     --aus N     the first N full-length aus_retail series (default 152 = all; needs ../shared/data)
+#     --r-max N   R fits only the first N series of each set (R needs ~1-3 CPU-seconds per series); accuracy
+#                 is then compared on those, speed per series; mktdb's methods are also scored on every series
 #     --reuse DIR reuse DIR's series.csv and R results (r_fc.csv, r_cpu.csv) from an earlier run
 #
 # Runs in database mk_bench_forecast of the dev cluster (port $MKTDB_DEV_PORT).  R runs one series at a
@@ -16,12 +18,13 @@
 set -euo pipefail
 source "$(dirname "$0")/../lib.sh"
 
-aus=152 build=1 reuse=""
+aus=152 build=1 reuse="" rmax=0
 while [ $# -gt 0 ]; do
     case $1 in
     --aus) aus=$2; shift 2 ;;
     --no-build) build=0; shift ;;
     --reuse) reuse=$2; shift 2 ;;
+    --r-max) rmax=$2; shift 2 ;;
     *) echo "usage: $0 [--aus N] [--no-build] [--reuse DIR]" >&2; exit 2 ;;
     esac
 done
@@ -44,7 +47,7 @@ if [ -z "$reuse" ]; then
     mk_log "building the series sets"
     Rscript test/bench/forecast_bench_r.R series "$work" "$AUS" "$aus"
     mk_log "R: ets, thetaf, auto.arima, croston on every training part (one core)"
-    Rscript test/bench/forecast_bench_r.R fit "$work"
+    Rscript test/bench/forecast_bench_r.R fit "$work" "$rmax"
 fi
 
 q <<SQL
@@ -76,13 +79,15 @@ q -c "\copy (SELECT set, method, ms FROM fb_time ORDER BY 1, 2) TO '$work/mk_tim
 echo "== accuracy on the held-out tails (mean over series; R = forecast 8.20)"
 Rscript test/bench/forecast_bench_r.R score "$work"
 echo
-echo "== speed: R CPU seconds (one core, fit + forecast) / mktdb wall seconds (grouped call, $(nproc) cores)"
+echo "== speed: R CPU seconds per series (one core, fit + forecast) / mktdb wall seconds per series (grouped call, $(nproc) cores)"
 q -P footer=off <<SQL
-CREATE TEMP TABLE r_cpu(set text, method text, cpu_s float8);
+CREATE TEMP TABLE r_cpu(set text, method text, cpu_s float8, n int);
 \copy r_cpu FROM '$work/r_cpu.csv' CSV HEADER
-SELECT coalesce(r.set, 'all') AS set, r.method, round(sum(r.cpu_s)::numeric, 2) AS r_cpu_s,
-       round(sum(t.ms / 1000)::numeric, 2) AS mktdb_s, round((sum(r.cpu_s) / sum(t.ms / 1000))::numeric, 1) AS ratio
-  FROM r_cpu r JOIN fb_time t USING (set, method)
+CREATE TEMP TABLE mk_n AS SELECT set, count(DISTINCT series) AS n FROM fb_series GROUP BY 1;
+SELECT coalesce(r.set, 'all') AS set, r.method, sum(r.n) AS r_series, round(sum(r.cpu_s)::numeric, 2) AS r_cpu_s,
+       sum(m.n) AS mktdb_series, round(sum(t.ms / 1000)::numeric, 2) AS mktdb_s,
+       round(((sum(r.cpu_s) / sum(r.n)) / (sum(t.ms / 1000) / sum(m.n)))::numeric, 1) AS ratio_per_series
+  FROM r_cpu r JOIN fb_time t USING (set, method) JOIN mk_n m USING (set)
  GROUP BY GROUPING SETS ((r.set, r.method), (r.method)) ORDER BY r.set NULLS LAST, r.method;
 SELECT method, round(sum(ms / 1000)::numeric, 2) AS mktdb_s FROM fb_time GROUP BY 1 ORDER BY 1;
 SQL

@@ -1,9 +1,9 @@
 # test/bench/forecast_bench_r.R -- the R side of test/bench/forecast_bench.sh (issue 14).
 #   Rscript forecast_bench_r.R series OUTDIR [AUS_CSV] [AUS_MAX]   writes OUTDIR/series.csv (every set's
 #       series: set, series, period, h, t, value, train) -- the same series mktdb reads
-#   Rscript forecast_bench_r.R fit OUTDIR                          fits R's ets, thetaf, auto.arima, croston
-#       (and their mean) on every training part: OUTDIR/r_fc.csv (set, series, method, step, forecast) and
-#       OUTDIR/r_cpu.csv (set, method, cpu_s)
+#   Rscript forecast_bench_r.R fit OUTDIR [RMAX]                   fits R's ets, thetaf, auto.arima, croston
+#       (and their mean) on every training part (RMAX > 0: the first RMAX series of each set):
+#       OUTDIR/r_fc.csv (set, series, method, step, forecast), OUTDIR/r_cpu.csv (set, method, cpu_s, n)
 #   Rscript forecast_bench_r.R score OUTDIR                        scores OUTDIR/r_fc.csv and OUTDIR/mk_fc.csv
 #       on the held-out tails: mean sMAPE and MASE per set and method
 # Sets (every series split into a training part and the last h points):
@@ -84,6 +84,8 @@ if (cmd == "series") {
 if (cmd == "fit") {
   s <- read.csv(file.path(out, "series.csv"), stringsAsFactors = FALSE)
   keys <- unique(s[, c("set", "series")])
+  rmax <- if (length(args) >= 3) as.integer(args[3]) else 0L
+  if (rmax > 0) keys <- do.call(rbind, lapply(split(keys, keys$set), head, rmax))   # R fits the first rmax of each set
   fc <- list(); cpu <- list()
   tm <- function(expr) { t0 <- proc.time(); v <- expr; tt <- proc.time() - t0; list(v = v, s = unname(tt[1] + tt[2])) }
   for (k in seq_len(nrow(keys))) {
@@ -101,7 +103,9 @@ if (cmd == "fit") {
   }
   write.csv(do.call(rbind, fc), file.path(out, "r_fc.csv"), row.names = FALSE)
   cpu <- do.call(rbind, cpu)
-  write.csv(aggregate(cpu_s ~ set + method, cpu, sum), file.path(out, "r_cpu.csv"), row.names = FALSE)
+  agg <- aggregate(cpu_s ~ set + method, cpu, sum)
+  agg$n <- aggregate(cpu_s ~ set + method, cpu, length)$cpu_s
+  write.csv(agg, file.path(out, "r_cpu.csv"), row.names = FALSE)
 }
 
 if (cmd == "score") {
@@ -134,5 +138,14 @@ if (cmd == "score") {
   options(width = 200)
   print(format(tab, digits = 4), row.names = FALSE)
   all <- aggregate(cbind(smape, mase) ~ engine + method, cc, mean, na.action = na.pass)
-  cat("\nall sets (mean over series):\n"); print(format(all[order(all$mase), ], digits = 4), row.names = FALSE)
+  cat("\nall sets (mean over the series above):\n"); print(format(all[order(all$mase), ], digits = 4), row.names = FALSE)
+  # mktdb's methods on every series (R fitted a subset when RMAX was given)
+  mk <- sc[sc$engine == "mktdb", ]
+  common <- Reduce(intersect, lapply(split(paste(mk$set, mk$series), mk$method), unique))
+  mk <- mk[paste(mk$set, mk$series) %in% common, ]
+  tab <- aggregate(cbind(smape, mase) ~ set + method, mk, mean, na.action = na.pass)
+  tab$n <- aggregate(smape ~ set + method, mk, length)$smape
+  cat("\nmktdb, every series of every set:\n"); print(format(tab[order(tab$set, tab$mase), ], digits = 4), row.names = FALSE)
+  all <- aggregate(cbind(smape, mase) ~ method, mk, mean, na.action = na.pass)
+  cat("\nmktdb, all sets:\n"); print(format(all[order(all$mase), ], digits = 4), row.names = FALSE)
 }
