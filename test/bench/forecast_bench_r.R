@@ -20,6 +20,8 @@ suppressMessages(library(forecast))
 args <- commandArgs(trailingOnly = TRUE)
 cmd <- args[1]; out <- args[2]
 
+# sMAPE and MASE as forecast::accuracy; RMSSE (M5's measure, scale: in-sample mean squared first
+# difference) because sMAPE is undefined-ish and MASE favours zero forecasts on intermittent demand
 smape <- function(a, f) mean(ifelse(a == 0 & f == 0, 0, 200 * abs(a - f) / (abs(a) + abs(f))))
 mase_scale <- function(y, m) { lag <- if (m > 1 && length(y) > m) m else 1; mean(abs(diff(y, lag = lag))) }
 
@@ -117,14 +119,15 @@ if (cmd == "score") {
   for (key in unique(paste(s$set, s$series, sep = "\r"))) {
     p <- strsplit(key, "\r")[[1]]
     d <- s[s$set == p[1] & s$series == p[2], ]
-    y <- d$value[d$train]; a <- d$value[!d$train]; sc0 <- mase_scale(y, d$period[1])
+    y <- d$value[d$train]; a <- d$value[!d$train]; sc0 <- mase_scale(y, d$period[1]); sc2 <- mean(diff(y)^2)
     f <- fc[fc$set == p[1] & fc$series == p[2], ]
     for (em in unique(paste(f$engine, f$method, sep = "\r"))) {
       q <- strsplit(em, "\r")[[1]]
       g <- f[f$engine == q[1] & f$method == q[2], ]; g <- g[order(g$step), ]
       if (nrow(g) != length(a) || any(is.na(g$forecast))) next
       sc[[length(sc) + 1]] <- data.frame(set = p[1], series = p[2], engine = q[1], method = q[2],
-        smape = smape(a, g$forecast), mase = if (sc0 > 0) mean(abs(a - g$forecast)) / sc0 else NA)
+        smape = smape(a, g$forecast), mase = if (sc0 > 0) mean(abs(a - g$forecast)) / sc0 else NA,
+        rmsse = if (sc2 > 0) sqrt(mean((a - g$forecast)^2) / sc2) else NA)
     }
   }
   sc <- do.call(rbind, sc)
@@ -132,20 +135,20 @@ if (cmd == "score") {
   # every engine x method scored on the series all of them forecast
   common <- Reduce(intersect, lapply(split(paste(sc$set, sc$series), paste(sc$engine, sc$method)), unique))
   cc <- sc[paste(sc$set, sc$series) %in% common, ]
-  tab <- aggregate(cbind(smape, mase) ~ set + engine + method, cc, mean, na.action = na.pass)
+  tab <- aggregate(cbind(smape, mase, rmsse) ~ set + engine + method, cc, function(x) mean(x, na.rm = TRUE), na.action = na.pass)
   tab$n <- aggregate(smape ~ set + engine + method, cc, length)$smape
   tab <- tab[order(tab$set, tab$engine, tab$mase), ]
   options(width = 200)
   print(format(tab, digits = 4), row.names = FALSE)
-  all <- aggregate(cbind(smape, mase) ~ engine + method, cc, mean, na.action = na.pass)
+  all <- aggregate(cbind(smape, mase, rmsse) ~ engine + method, cc, function(x) mean(x, na.rm = TRUE), na.action = na.pass)
   cat("\nall sets (mean over the series above):\n"); print(format(all[order(all$mase), ], digits = 4), row.names = FALSE)
   # mktdb's methods on every series (R fitted a subset when RMAX was given)
   mk <- sc[sc$engine == "mktdb", ]
   common <- Reduce(intersect, lapply(split(paste(mk$set, mk$series), mk$method), unique))
   mk <- mk[paste(mk$set, mk$series) %in% common, ]
-  tab <- aggregate(cbind(smape, mase) ~ set + method, mk, mean, na.action = na.pass)
+  tab <- aggregate(cbind(smape, mase, rmsse) ~ set + method, mk, function(x) mean(x, na.rm = TRUE), na.action = na.pass)
   tab$n <- aggregate(smape ~ set + method, mk, length)$smape
   cat("\nmktdb, every series of every set:\n"); print(format(tab[order(tab$set, tab$mase), ], digits = 4), row.names = FALSE)
-  all <- aggregate(cbind(smape, mase) ~ method, mk, mean, na.action = na.pass)
+  all <- aggregate(cbind(smape, mase, rmsse) ~ method, mk, function(x) mean(x, na.rm = TRUE), na.action = na.pass)
   cat("\nmktdb, all sets:\n"); print(format(all[order(all$mase), ], digits = 4), row.names = FALSE)
 }
