@@ -15,6 +15,7 @@
 #include "core/ets.h"
 #include "unit.h"
 
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -309,6 +310,24 @@ fc_dev(const RefFit *r, const double *out[5], int cols_from, int cols_to, int *s
 	return worst;
 }
 
+/* a fit in another thread: the engine keeps no global state */
+typedef struct
+{
+	const Series *s;
+	EtsModel	fit;
+	int			rc;
+} ThreadJob;
+
+static void *
+thread_fit(void *arg)
+{
+	ThreadJob  *j = arg;
+	char		msg[128];
+
+	j->rc = ets_auto(j->s->y, j->s->n, j->s->m, &j->fit, msg, sizeof(msg));
+	return NULL;
+}
+
 int
 main(void)
 {
@@ -326,8 +345,8 @@ main(void)
 		UNIT_EXIT();
 	}
 	/* per automatic fit 4, per fixed fit 3, 2 summaries, per further aus_retail series 2 and 1 summary,
-	 * 9 API checks */
-	nchecks = 4 * nauto + 3 * (nfits - nauto) + 2 + 2 * nmore + 1 + 9;
+	 * 10 API checks */
+	nchecks = 4 * nauto + 3 * (nfits - nauto) + 2 + 2 * nmore + 1 + 10;
 	PLAN(nchecks);
 
 	for (int i = 0; i < nfits; i++)
@@ -524,6 +543,34 @@ main(void)
 		fit.season = 'M';
 		ets_describe(&fit, desc, sizeof(desc));
 		CHECK(strcmp(desc, "ETS(M,Ad,M)") == 0, "ets: ets_describe gives %s", desc);
+	}
+	{
+		/* four series fitted at once in four threads give what they give one by one */
+		ThreadJob	jobs[4];
+		pthread_t	th[4];
+		int			ok = 1;
+
+		for (int k = 0; k < 4; k++)
+		{
+			jobs[k].s = &series[k * (nseries / 4)];
+			pthread_create(&th[k], NULL, thread_fit, &jobs[k]);
+		}
+		for (int k = 0; k < 4; k++)
+		{
+			EtsModel	one;
+
+			pthread_join(th[k], NULL);
+			if (jobs[k].rc != 0 || ets_auto(jobs[k].s->y, jobs[k].s->n, jobs[k].s->m, &one, msg, sizeof(msg)) != 0)
+			{
+				ok = 0;
+				continue;
+			}
+			ok &= one.loglik == jobs[k].fit.loglik && one.alpha == jobs[k].fit.alpha && one.error == jobs[k].fit.error
+				&& one.trend == jobs[k].fit.trend && one.season == jobs[k].fit.season;
+			ets_free(&one);
+			ets_free(&jobs[k].fit);
+		}
+		CHECK(ok, "ets: four series fitted in four threads at once equal the same fits one by one");
 	}
 	free(fits);
 	free(fcs);
