@@ -9,7 +9,8 @@
  *     sqrt(eps), at most 2000 evaluations) on (smoothing parameters, initial states), with the "both"
  *     bounds: the usual region (lower 1e-4 / 0.8, upper 0.9999 / 0.98, beta <= alpha, gamma <= 1 - alpha)
  *     intersected with the admissible region (Hyndman et al. 2008, ch. 10), whose seasonal part checks
- *     that the roots of the characteristic polynomial lie within 1 + 1e-10 (here: a Schur-Cohn test);
+ *     that the roots of the characteristic polynomial lie within 1 + 1e-10 (here: a Schur-Cohn test,
+ *     eigenvalues only when a root is within 1e-7 of the unit circle);
  *   - the automatic choice by AICc in R's order with R's exclusions (restrict = TRUE, no multiplicative
  *     trend unless asked, no multiplicative error on non-positive data, no season when m = 1, m > 24 or
  *     n <= m, damped only with a trend);
@@ -1215,8 +1216,8 @@ ets_auto_opts(const double *y, int n, int m, const EtsOptions *opt, EtsModel *ou
 
 					if (t == NONE && d)
 						continue;
-					if ((opt->damped == 0 && d) || (opt->damped == 1 && !d && t != NONE))
-						continue;
+					if ((opt->damped == 0 && d) || (opt->damped == 1 && !d))
+						continue;	/* as ets(damped = FALSE / TRUE): TRUE leaves out trendless models */
 					if (forbidden(e, t, s))
 						continue;
 					if (opt->cancel && *opt->cancel)

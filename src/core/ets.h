@@ -41,7 +41,7 @@ typedef struct EtsModel
 typedef struct EtsOptions
 {
 	int			allow_multiplicative_trend;	/* default 0 */
-	int			damped;			/* -1 = try both (default), 0 = no, 1 = only damped */
+	int			damped;			/* -1 = try both (default), 0 = none, 1 = only damped (so no trendless models) */
 	volatile const int *cancel;	/* polled between fits / optimiser iterations; may be NULL */
 	unsigned long long seed;	/* copied to EtsModel.seed: the simulated bounds' seed (default 1) */
 } EtsOptions;
