@@ -9,7 +9,8 @@
  *   fixed models on R's datasets: the same three checks (simulated bounds, multiplicative trends: within
  *     twice R's own change between two seeds, at least 5 % of the 95 % width: another generator);
  *   60 further aus_retail series (test/ref/ets_ref_more.R): the automatic choice and its loglik;
- *   the API: bad input, a constant series, cancellation, ets_describe.
+ *   EtsOptions against ets(damped = TRUE / FALSE, allow.multiplicative.trend = TRUE) (ets_ref_options.R);
+ *   the API: bad input, a constant series, cancellation, ets_describe, concurrent fits.
  * ETS_VERBOSE=1 prints a line per fit; ETS_TIMING=1 prints the CPU time of the automatic fits.
  */
 #include "core/ets.h"
@@ -345,8 +346,8 @@ main(void)
 		UNIT_EXIT();
 	}
 	/* per automatic fit 4, per fixed fit 3, 2 summaries, per further aus_retail series 2 and 1 summary,
-	 * 10 API checks */
-	nchecks = 4 * nauto + 3 * (nfits - nauto) + 2 + 2 * nmore + 1 + 10;
+	 * 10 API checks, 6 option checks (test/ref/ets_ref_options.csv) */
+	nchecks = 4 * nauto + 3 * (nfits - nauto) + 2 + 2 * nmore + 1 + 10 + 6;
 	PLAN(nchecks);
 
 	for (int i = 0; i < nfits; i++)
@@ -571,6 +572,46 @@ main(void)
 			ets_free(&jobs[k].fit);
 		}
 		CHECK(ok, "ets: four series fitted in four threads at once equal the same fits one by one");
+	}
+	{
+		/* EtsOptions as ets(damped = TRUE / FALSE, allow.multiplicative.trend = TRUE) */
+		char		line[256],
+				   *f[8];
+		FILE	   *fp = open_ref("ets_ref_options.csv");
+		int			k = 0;
+
+		if (fp && fgets(line, sizeof(line), fp))
+			while (k < 6 && fgets(line, sizeof(line), fp))
+			{
+				const Series *sr;
+				EtsOptions	o;
+				EtsModel	fit;
+				char		desc[32];
+
+				if (split(line, f, 8) < 4 || !(sr = find_series(f[0])))
+					continue;
+				for (char *c = f[2]; *c; c++)
+					if (*c == ';')
+						*c = ',';
+				ets_options_default(&o);
+				o.damped = strcmp(f[1], "damped") == 0 ? 1 : strcmp(f[1], "undamped") == 0 ? 0 : -1;
+				o.allow_multiplicative_trend = strcmp(f[1], "multiplicative_trend") == 0;
+				if (ets_auto_opts(sr->y, sr->n, sr->m, &o, &fit, msg, sizeof(msg)) != 0)
+				{
+					CHECK(0, "ets %s %s: fitted (%s)", f[0], f[1], msg);
+					k++;
+					continue;
+				}
+				ets_describe(&fit, desc, sizeof(desc));
+				CHECK(strcmp(desc, f[2]) == 0 && fabs(fit.loglik - atof(f[3])) < 1e-6,
+					  "ets %s with option %s: %s loglik %.6f as R's %s %s", f[0], f[1], desc, fit.loglik, f[2], f[3]);
+				ets_free(&fit);
+				k++;
+			}
+		if (fp)
+			fclose(fp);
+		for (; k < 6; k++)
+			CHECK(0, "ets: test/ref/ets_ref_options.csv has 6 rows");
 	}
 	free(fits);
 	free(fcs);
