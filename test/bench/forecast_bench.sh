@@ -58,21 +58,22 @@ CREATE TABLE fb_fc(set text, series text, method text, step int, forecast float8
 CREATE TABLE fb_time(set text, method text, ms float8);
 SQL
 mk_log "mktdb.forecast: every method on every set"
-for set in $(q -tAc "SELECT DISTINCT set FROM fb_series ORDER BY 1"); do
-    read -r period h < <(q -tAc "SELECT min(period), min(h) FROM fb_series WHERE set = '$set'" | tr '|' ' ')
+# one grouped call per set, period and horizon (R's data sets mix periods 1, 4 and 12)
+while IFS='|' read -r set period h; do
     for method in auto arima ets theta croston sba tsb naive snaive; do
         q <<SQL
 \set ON_ERROR_STOP 0
 SELECT clock_timestamp() AS t0 \gset
 INSERT INTO fb_fc SELECT '$set', f.series->>'series', '$method', f.step - n.last_t, f.forecast
-  FROM mktdb.forecast('fb_${set}_$method', \$q\$SELECT series, t, value FROM fb_series WHERE set = '$set' AND train\$q\$,
+  FROM mktdb.forecast('fb_${set}_${period}_${h}_$method',
+                      \$q\$SELECT series, t, value FROM fb_series WHERE set = '$set' AND period = $period AND h = $h AND train\$q\$,
                       't', 'value', ARRAY['series'], horizon => $h, period => $period, method => '$method') f
   JOIN (SELECT series, max(t) AS last_t FROM fb_series WHERE set = '$set' AND train GROUP BY 1) n
     ON n.series = f.series->>'series';
 INSERT INTO fb_time SELECT '$set', '$method', 1000 * extract(epoch FROM clock_timestamp() - :'t0'::timestamptz);
 SQL
     done
-done
+done < <(q -tAc "SELECT DISTINCT set, period, h FROM fb_series ORDER BY 1, 2, 3")
 q -c "\copy (SELECT set, series, method, step, forecast FROM fb_fc ORDER BY 1, 2, 3, 4) TO '$work/mk_fc.csv' CSV HEADER"
 q -c "\copy (SELECT set, method, ms FROM fb_time ORDER BY 1, 2) TO '$work/mk_time.csv' CSV HEADER"
 
@@ -84,10 +85,11 @@ q -P footer=off <<SQL
 CREATE TEMP TABLE r_cpu(set text, method text, cpu_s float8, n int);
 \copy r_cpu FROM '$work/r_cpu.csv' CSV HEADER
 CREATE TEMP TABLE mk_n AS SELECT set, count(DISTINCT series) AS n FROM fb_series GROUP BY 1;
+CREATE TEMP TABLE mk_t AS SELECT set, method, sum(ms) AS ms FROM fb_time GROUP BY 1, 2;
 SELECT coalesce(r.set, 'all') AS set, r.method, sum(r.n) AS r_series, round(sum(r.cpu_s)::numeric, 2) AS r_cpu_s,
        sum(m.n) AS mktdb_series, round(sum(t.ms / 1000)::numeric, 2) AS mktdb_s,
        round(((sum(r.cpu_s) / sum(r.n)) / (sum(t.ms / 1000) / sum(m.n)))::numeric, 1) AS ratio_per_series
-  FROM r_cpu r JOIN fb_time t USING (set, method) JOIN mk_n m USING (set)
+  FROM r_cpu r JOIN mk_t t USING (set, method) JOIN mk_n m USING (set)
  GROUP BY GROUPING SETS ((r.set, r.method), (r.method)) ORDER BY r.set NULLS LAST, r.method;
 SELECT method, round(sum(ms / 1000)::numeric, 2) AS mktdb_s FROM fb_time GROUP BY 1 ORDER BY 1;
 SQL
