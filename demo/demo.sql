@@ -62,6 +62,26 @@ SELECT coalesce(series->>'department', 'all departments') AS department, n, roun
   FROM mktdb.forecast_accuracy('department_backtest', 'demo.daily_department_sales', 'day', 'units',
                                group_columns => ARRAY['department']);
 
+\echo 'More methods (mktdb.forecast): the same backtest with the automatic choice (the mean of ETS, ARIMA'
+\echo 'and Theta per series) and with ETS and Theta alone:'
+SELECT m AS method, count(*) AS forecast_rows
+  FROM unnest(ARRAY['auto', 'ets', 'theta']) m,
+       LATERAL mktdb.forecast('department_backtest_' || m,
+           $$SELECT department, day, units FROM demo.daily_department_sales WHERE day < '2017-12-18'$$,
+           'day', 'units', group_columns => ARRAY['department'], horizon => 14, method => m)
+ GROUP BY 1 ORDER BY 1;
+\echo 'What each series got (mktdb.forecast_models):'
+SELECT series->>'department' AS department, method, description, fallback
+  FROM mktdb.forecast_models WHERE model = 'department_backtest_auto' ORDER BY 1;
+\echo 'All departments, every model scored by forecast_accuracy on the same 14 held-out days:'
+SELECT m AS model, a.n, round(a.mae::numeric, 1) AS mae, round(a.rmse::numeric, 1) AS rmse,
+       round(a.smape::numeric, 1) AS smape, round(a.mase::numeric, 3) AS mase
+  FROM unnest(ARRAY['department_backtest', 'department_backtest_auto', 'department_backtest_ets',
+                    'department_backtest_theta']) m,
+       LATERAL mktdb.forecast_accuracy(m, 'demo.daily_department_sales', 'day', 'units',
+                                       group_columns => ARRAY['department']) a
+ WHERE a.series IS NULL ORDER BY a.mase;
+
 \echo
 \echo '=== 4. Recommendations: implicit ALS on household x product purchases ==='
 SELECT * FROM mktdb.recommend_train('products', 'demo.purchases', 'household_id', 'product_id', weight_column => 'times');

@@ -10,8 +10,142 @@
 -- 20_rfm
 
 -- 30_arima
+-- mktdb.forecasts shows mktdb.forecast's models too; forecast_accuracy scores both kinds;
+-- forecasts_of (C) reads both kinds.
+CREATE OR REPLACE VIEW mktdb.forecasts WITH (security_invoker = true) AS
+SELECT n.name AS model, f.version, f.series, f.step, f.ts, f.forecast, f.lo_80, f.hi_80, f.lo_95, f.hi_95
+  FROM (SELECT DISTINCT ON (c.name) c.name, c.kind FROM mktdb.model c ORDER BY c.name, c.version DESC) n
+ CROSS JOIN LATERAL mktdb.forecasts_of(n.name) f
+ WHERE n.kind IN ('arima', 'forecast');
+
+CREATE OR REPLACE FUNCTION mktdb.forecast_accuracy(
+    model text, actuals text, time_column text, value_column text,
+    group_columns text[] DEFAULT NULL)
+RETURNS TABLE(series jsonb, n int, mae float8, rmse float8, mape float8, smape float8, mase float8)
+LANGUAGE plpgsql STABLE AS $$
+DECLARE
+    src text;
+    keyexpr text := '''{}''::jsonb';
+    tq text;
+    integer_time boolean;
+    v_kind text;
+BEGIN
+    IF model IS NULL THEN
+        RAISE EXCEPTION USING ERRCODE = '22004', MESSAGE = 'model must not be NULL';
+    END IF;
+    IF actuals IS NULL OR time_column IS NULL OR value_column IS NULL THEN
+        RAISE EXCEPTION USING ERRCODE = '22004', MESSAGE = 'actuals, time_column and value_column must not be NULL';
+    END IF;
+    IF pg_catalog.array_position(group_columns, NULL) IS NOT NULL THEN
+        RAISE EXCEPTION USING ERRCODE = '22004', MESSAGE = 'group_columns must not contain NULL';
+    END IF;
+    -- a query, or a relation name (resolved and quoted by regclass: unknown ones are 42P01)
+    src := CASE WHEN actuals ~* '^\s*(select|with|values|table)\s' THEN '(' || actuals || ')'
+                ELSE actuals::regclass::text END;
+    IF group_columns IS NOT NULL AND pg_catalog.cardinality(group_columns) > 0 THEN
+        SELECT 'pg_catalog.jsonb_build_object(' || pg_catalog.string_agg(pg_catalog.quote_literal(g) || ', a.' || pg_catalog.quote_ident(g), ', ' ORDER BY i) || ')'
+          INTO keyexpr FROM pg_catalog.unnest(group_columns) WITH ORDINALITY AS u(g, i);
+    END IF;
+    -- the MASE scales come from the model's own reader: arima_forecast's or mktdb.forecast's
+    SELECT m.kind INTO v_kind FROM mktdb.model m
+     WHERE m.name = pg_catalog.regexp_replace(forecast_accuracy.model, '@[0-9]+$', '')
+       AND (forecast_accuracy.model !~ '@[0-9]+$'
+            OR m.version = pg_catalog.substring(forecast_accuracy.model, '@([0-9]+)$')::int)
+     ORDER BY m.version DESC LIMIT 1;
+    tq := 'a.' || pg_catalog.quote_ident(time_column);
+    EXECUTE pg_catalog.format('SELECT pg_catalog.pg_typeof(%s)::text IN (''smallint'', ''integer'', ''bigint'') FROM %s a LIMIT 1', tq, src)
+       INTO integer_time;
+    RETURN QUERY EXECUTE pg_catalog.format($q$
+        WITH f AS (SELECT * FROM mktdb.forecasts_of(%1$L)),
+             s AS (SELECT m.series, m.mase_scale FROM mktdb.%7$I(%1$L) m),
+             a AS (SELECT %2$s AS series, %3$s AS t, (a.%4$I)::float8 AS y FROM %5$s a),
+             j AS (SELECT f.series, a.y, f.forecast AS fc, s.mase_scale
+                     FROM f JOIN a ON a.series = f.series AND %6$s
+                     JOIN s ON s.series = f.series
+                    WHERE a.y IS NOT NULL AND a.y <> 'NaN'::float8 AND f.forecast IS NOT NULL),
+             per AS (SELECT j.series, pg_catalog.count(*)::int AS n,
+                            pg_catalog.avg(abs(j.y - j.fc)) AS mae,
+                            pg_catalog.sqrt(pg_catalog.avg((j.y - j.fc) ^ 2)) AS rmse,
+                            pg_catalog.avg(100 * abs(j.y - j.fc) / abs(j.y)) FILTER (WHERE j.y <> 0) AS mape,
+                            pg_catalog.avg(CASE WHEN j.y = 0 AND j.fc = 0 THEN 0
+                                                ELSE 200 * abs(j.y - j.fc) / (abs(j.y) + abs(j.fc)) END) AS smape,
+                            pg_catalog.avg(abs(j.y - j.fc) / j.mase_scale) AS mase
+                       FROM j GROUP BY j.series),
+             tot AS (SELECT NULL::jsonb AS series, pg_catalog.count(*)::int AS n,
+                            pg_catalog.avg(abs(j.y - j.fc)),
+                            pg_catalog.sqrt(pg_catalog.avg((j.y - j.fc) ^ 2)),
+                            pg_catalog.avg(100 * abs(j.y - j.fc) / abs(j.y)) FILTER (WHERE j.y <> 0),
+                            pg_catalog.avg(CASE WHEN j.y = 0 AND j.fc = 0 THEN 0
+                                                ELSE 200 * abs(j.y - j.fc) / (abs(j.y) + abs(j.fc)) END),
+                            pg_catalog.avg(abs(j.y - j.fc) / j.mase_scale)
+                       FROM j)
+        SELECT * FROM (SELECT * FROM per ORDER BY series::text) p
+        UNION ALL SELECT * FROM tot$q$,
+        model, keyexpr, tq, value_column, src,
+        CASE WHEN integer_time THEN 'f.step = a.t' ELSE 'f.ts = (a.t)::timestamptz' END,
+        CASE WHEN v_kind = 'forecast' THEN 'forecast_models_of' ELSE 'arima_models_of' END);
+END $$;
+
+COMMENT ON FUNCTION mktdb.forecast_accuracy(text, text, text, text, text[]) IS
+'MAE, RMSE, MAPE, sMAPE and MASE of a stored arima_forecast or forecast model against later actuals, per series and overall (series NULL)';
+
 
 -- 35_forecast
+CREATE FUNCTION mktdb.forecast(
+    model text, source text, time_column text, value_column text,
+    group_columns text[] DEFAULT NULL,
+    horizon int DEFAULT 12,
+    period int DEFAULT NULL,
+    method text DEFAULT 'auto')
+RETURNS TABLE(series jsonb, step int, ts timestamptz, forecast float8,
+              lo_80 float8, hi_80 float8, lo_95 float8, hi_95 float8)
+AS 'MODULE_PATHNAME', 'mktdb_forecast' LANGUAGE C VOLATILE;
+
+COMMENT ON FUNCTION mktdb.forecast(text, text, text, text, text[], int, int, text) IS
+'Forecasts every series with one method (auto: the mean of ETS, ARIMA and Theta, never below zero for demand that never was; arima, ets, theta, croston, sba, tsb, naive, snaive as their R namesakes), stores the model, returns the forecasts with 80 % and 95 % intervals';
+
+-- the per-series methods of one stored forecast model ('name' or 'name@N')
+CREATE FUNCTION mktdb.forecast_models_of(model text)
+RETURNS TABLE(model text, version int, series jsonb, method text, description text, aicc float8,
+              sigma2 float8, n_obs int, fallback text, mase_scale float8, requested text)
+AS 'MODULE_PATHNAME', 'mktdb_forecast_model_rows' LANGUAGE C STABLE;
+
+COMMENT ON FUNCTION mktdb.forecast_models_of(text) IS
+'Per series of a stored mktdb.forecast model: the method and model used, AICc, sigma2, length, fallback, MASE scale and the method asked for';
+
+CREATE VIEW mktdb.forecast_models WITH (security_invoker = true) AS
+SELECT n.name AS model, m.version, m.series, m.method, m.description, m.aicc, m.sigma2, m.n_obs, m.fallback
+  FROM (SELECT DISTINCT ON (c.name) c.name, c.kind FROM mktdb.model c ORDER BY c.name, c.version DESC) n
+ CROSS JOIN LATERAL mktdb.forecast_models_of(n.name) m
+ WHERE n.kind = 'forecast';
+
+COMMENT ON VIEW mktdb.forecast_models IS
+'Newest version of every mktdb.forecast model: per series the method used (auto: combination), the model description (ETS(M,Ad,M), ARIMA(0,1,1)(0,1,1)[12], mean of ets, arima, theta), AICc, sigma2, length and why a simpler model was used';
+
+GRANT SELECT ON mktdb.forecast_models TO PUBLIC;
+
+-- retrain: replays the stored spec (mktdb.retrain calls this as the model's owner)
+CREATE FUNCTION mktdb._forecast_retrain(model text, spec jsonb) RETURNS jsonb
+LANGUAGE plpgsql VOLATILE AS $$
+DECLARE
+    v_groups text[];
+    r record;
+BEGIN
+    IF pg_catalog.jsonb_typeof(spec->'group_columns') = 'array' THEN
+        SELECT pg_catalog.array_agg(x ORDER BY i) INTO v_groups
+          FROM pg_catalog.jsonb_array_elements_text(spec->'group_columns') WITH ORDINALITY AS e(x, i);
+    END IF;
+    PERFORM pg_catalog.count(*) FROM mktdb.forecast(model, spec->>'source', spec->>'time_column',
+        spec->>'value_column', v_groups, (spec->>'horizon')::int, (spec->>'period')::int, spec->>'method');
+    SELECT m.name, m.version, m.n_rows, m.train_ms INTO r
+      FROM mktdb.model m WHERE m.name = _forecast_retrain.model ORDER BY m.version DESC LIMIT 1;
+    RETURN pg_catalog.jsonb_build_object('model', r.name, 'version', r.version, 'n_rows', r.n_rows, 'train_ms', r.train_ms);
+END $$;
+
+COMMENT ON FUNCTION mktdb._forecast_retrain(text, jsonb) IS
+'mktdb.retrain''s entry point for kind forecast: replays a stored mktdb.forecast spec';
+
+INSERT INTO mktdb.model_kind VALUES ('forecast', 'mktdb._forecast_retrain(text,jsonb)');
 
 -- 40_recommend
 

@@ -30,6 +30,7 @@
 
 #include "core/arima.h"
 #include "core/autoarima.h"
+#include "forecast_series.h"
 
 #define ARIMA_BLOB_VERSION 2		/* 2: per-series MASE scale; 1 still read */
 #define MAX_HORIZON 10000
@@ -39,22 +40,6 @@
 
 /* the core's cancel flag is the backend's own interrupt flag */
 StaticAssertDecl(sizeof(sig_atomic_t) == sizeof(int), "sig_atomic_t must be an int");
-
-typedef enum TimeKind
-{
-	TK_INTEGER = 0,				/* integer index: ts NULL, step = index */
-	TK_TIME = 1					/* date / timestamp / timestamptz */
-} TimeKind;
-
-/* the step of the time axis: whole months, or a fixed number of microseconds */
-typedef struct TimeStep
-{
-	int			months;			/* > 0: calendar months */
-	int64		usecs;			/* > 0: fixed spacing (days, hours, ...) */
-	bool		known;			/* false when no series had two time points */
-	const char *name;
-	int			period;			/* the inferred seasonal period */
-} TimeStep;
 
 /* what the caller asked for */
 typedef struct ArimaRequest
@@ -66,21 +51,6 @@ typedef struct ArimaRequest
 	int			order[3];
 	int			sorder[3];
 } ArimaRequest;
-
-/* the data of one call, series after series */
-typedef struct SeriesData
-{
-	int64		nrows;			/* rows kept */
-	int64		cap;
-	int64	   *t;				/* time as int64 (index, or microseconds) */
-	double	   *v;				/* value, NaN for NULL */
-	int			nseries;
-	int			scap;
-	int64	   *start;			/* first row of each series (nseries + 1) */
-	char	  **key;			/* series JSON text */
-	int64		skipped;		/* rows with a NULL or infinite time */
-	Oid			time_type;
-} SeriesData;
 
 /* one stored series (also the decoded form) */
 typedef struct ArimaSeriesRec
@@ -312,7 +282,7 @@ add_series(SeriesData *sd, MemoryContext cxt, const char *key)
  * One cursor over the source ordered by the group columns, then time.  Each row's group
  * values arrive as a JSON object text built by the server (so numbers stay numbers).
  */
-static void
+void
 read_series(const char *source, const char *time_col, const char *value_col, char **groups,
 			int ngroups, SeriesData *sd, MemoryContext cxt)
 {
@@ -427,7 +397,7 @@ month_number(int64 t, Oid ttype)
 }
 
 /* the step from the median spacing of consecutive times within the series */
-static TimeStep
+TimeStep
 infer_step(const SeriesData *sd, MemoryContext cxt)
 {
 	TimeStep	st = {0, 0, false, "unknown", 1};
@@ -501,7 +471,7 @@ infer_step(const SeriesData *sd, MemoryContext cxt)
 }
 
 /* period index of row i relative to the first row of its series */
-static int64
+int64
 period_index(const SeriesData *sd, const TimeStep *st, int64 first, int64 i)
 {
 	if (st->months > 0)
@@ -515,7 +485,7 @@ period_index(const SeriesData *sd, const TimeStep *st, int64 first, int64 i)
 }
 
 /* timestamptz of the period h steps after t */
-static Datum
+Datum
 time_after(int64 t, Oid ttype, const TimeStep *st, int h)
 {
 	Interval   *iv = palloc0(sizeof(Interval));
@@ -534,7 +504,7 @@ time_after(int64 t, Oid ttype, const TimeStep *st, int h)
 	return DirectFunctionCall1(timestamp_timestamptz, base);
 }
 
-static char *
+char *
 time_text(int64 t, Oid ttype)
 {
 	switch (ttype)
@@ -649,7 +619,7 @@ arima_decode(bytea *blob, MemoryContext cxt)
 
 /* ---------- the trainer ---------- */
 
-static Datum
+Datum
 jsonb_from_text(const char *s)
 {
 	return DirectFunctionCall1(jsonb_in, CStringGetDatum(s));
@@ -980,6 +950,16 @@ mktdb_arima_forecast(PG_FUNCTION_ARGS)
 	}
 	train_ms = mk_ms_since(t0);
 
+	/* no series has a value: store nothing (an empty version would replace the last good one) */
+	if (sd.nseries == nfb[ARIMA_FB_NO_DATA])
+	{
+		ereport(NOTICE,
+				(errmsg("no series has a value: no model version stored")));
+		MemoryContextSwitchTo(old);
+		MemoryContextDelete(train_cxt);
+		return (Datum) 0;
+	}
+
 	/* ---- one model version holds everything ---- */
 	mk_writer_init(&w);
 	mk_put_i32(&w, ARIMA_BLOB_VERSION);
@@ -1118,8 +1098,8 @@ mktdb_arima_forecast(PG_FUNCTION_ARGS)
 /* ---------- readers behind the views ---------- */
 
 /*
- * names whose newest version visible to the caller (row security applies) is an arima model,
- * or just the one given
+ * names whose newest version visible to the caller (row security applies) is an arima or
+ * forecast model, or just the one given
  */
 static List *
 model_names(text *arg)
@@ -1132,7 +1112,7 @@ model_names(text *arg)
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
 	if (SPI_execute("SELECT name FROM (SELECT DISTINCT ON (name) name, kind FROM mktdb.model "
-					"ORDER BY name, version DESC) n WHERE kind = 'arima' ORDER BY name", true, 0) != SPI_OK_SELECT)
+					"ORDER BY name, version DESC) n WHERE kind IN ('arima', 'forecast') ORDER BY name", true, 0) != SPI_OK_SELECT)
 		elog(ERROR, "reading mktdb.model failed");
 	for (uint64 i = 0; i < SPI_processed; i++)
 	{
@@ -1159,9 +1139,20 @@ mktdb_arima_forecast_rows(PG_FUNCTION_ARGS)
 	foreach(lc, names)
 	{
 		MkModelInfo info;
-		ArimaModel *m = mk_model_get((char *) lfirst(lc), "arima", arima_decode, &info);
-		Datum		name = CStringGetTextDatum(info.name);
+		ArimaModel *m;
+		Datum		name;
+		int32		ver;
+		char	   *nm = mk_parse_model_ref((char *) lfirst(lc), &ver);
 
+		/* mktdb.forecast's models (kind forecast) are read by forecast_sql.c */
+		mk_lookup_model(nm, ver, NULL, &info);
+		if (strcmp(info.kind, "forecast") == 0)
+		{
+			forecast_put_rows((char *) lfirst(lc), rsinfo);
+			continue;
+		}
+		m = mk_model_get((char *) lfirst(lc), "arima", arima_decode, &info);
+		name = CStringGetTextDatum(info.name);
 		for (int64 s = 0; s < m->nseries; s++)
 		{
 			ArimaSeriesRec *r = &m->s[s];

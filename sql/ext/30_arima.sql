@@ -17,7 +17,7 @@ COMMENT ON FUNCTION mktdb.arima_forecast(text, text, text, text, text[], int, in
 'Fits seasonal ARIMA per series (given orders: exact ML as R arima(method = "ML"); pdq NULL: orders chosen as R forecast::auto.arima), stores the model, returns the forecasts with 80 % and 95 % intervals';
 
 -- Set-returning readers of stored arima models (NULL: every arima model the caller can see;
--- 'name' or 'name@N': that one).  The views below are these with NULL.
+-- 'name' or 'name@N': that one); forecasts_of reads mktdb.forecast's models (kind forecast) too.  The views below are these with NULL.
 CREATE FUNCTION mktdb.forecasts_of(model text DEFAULT NULL)
 RETURNS TABLE(model text, version int, series jsonb, step int, ts timestamptz, forecast float8,
               lo_80 float8, hi_80 float8, lo_95 float8, hi_95 float8)
@@ -31,12 +31,12 @@ AS 'MODULE_PATHNAME', 'mktdb_arima_model_rows' LANGUAGE C STABLE;
 
 -- The model column comes from the catalog, not from the function, so that a dashboard's
 -- WHERE model = '...' is pushed into the catalog scan and only that model is decoded.  A name
--- counts when its newest visible version is an arima model.
+-- counts when its newest visible version is an arima model (forecasts: or a forecast model).
 CREATE VIEW mktdb.forecasts WITH (security_invoker = true) AS
 SELECT n.name AS model, f.version, f.series, f.step, f.ts, f.forecast, f.lo_80, f.hi_80, f.lo_95, f.hi_95
   FROM (SELECT DISTINCT ON (c.name) c.name, c.kind FROM mktdb.model c ORDER BY c.name, c.version DESC) n
  CROSS JOIN LATERAL mktdb.forecasts_of(n.name) f
- WHERE n.kind = 'arima';
+ WHERE n.kind IN ('arima', 'forecast');
 
 CREATE VIEW mktdb.arima_models WITH (security_invoker = true) AS
 SELECT n.name AS model, m.version, m.series, m.p, m.d, m.q, m.sp, m.sd, m.sq, m.period, m.coef,
@@ -74,7 +74,7 @@ END $$;
 
 INSERT INTO mktdb.model_kind VALUES ('arima', 'mktdb._arima_retrain(text,jsonb)');
 
--- Scores the forecasts of a stored arima model (newest version, or 'name@N') against actuals
+-- Scores the forecasts of a stored arima or forecast model (newest version, or 'name@N') against actuals
 -- that arrived later: per series and overall (series = NULL) MAE, RMSE, MAPE, sMAPE, MASE as
 -- forecast::accuracy computes them.  MASE's scale is each series' in-sample MAE of the
 -- seasonal naive forecast (lag = period; 1 without seasonality), stored with the fit.  Actual
@@ -92,6 +92,7 @@ DECLARE
     keyexpr text := '''{}''::jsonb';
     tq text;
     integer_time boolean;
+    v_kind text;
 BEGIN
     IF model IS NULL THEN
         RAISE EXCEPTION USING ERRCODE = '22004', MESSAGE = 'model must not be NULL';
@@ -109,12 +110,18 @@ BEGIN
         SELECT 'pg_catalog.jsonb_build_object(' || pg_catalog.string_agg(pg_catalog.quote_literal(g) || ', a.' || pg_catalog.quote_ident(g), ', ' ORDER BY i) || ')'
           INTO keyexpr FROM pg_catalog.unnest(group_columns) WITH ORDINALITY AS u(g, i);
     END IF;
+    -- the MASE scales come from the model's own reader: arima_forecast's or mktdb.forecast's
+    SELECT m.kind INTO v_kind FROM mktdb.model m
+     WHERE m.name = pg_catalog.regexp_replace(forecast_accuracy.model, '@[0-9]+$', '')
+       AND (forecast_accuracy.model !~ '@[0-9]+$'
+            OR m.version = pg_catalog.substring(forecast_accuracy.model, '@([0-9]+)$')::int)
+     ORDER BY m.version DESC LIMIT 1;
     tq := 'a.' || pg_catalog.quote_ident(time_column);
     EXECUTE pg_catalog.format('SELECT pg_catalog.pg_typeof(%s)::text IN (''smallint'', ''integer'', ''bigint'') FROM %s a LIMIT 1', tq, src)
        INTO integer_time;
     RETURN QUERY EXECUTE pg_catalog.format($q$
         WITH f AS (SELECT * FROM mktdb.forecasts_of(%1$L)),
-             s AS (SELECT m.series, m.mase_scale FROM mktdb.arima_models_of(%1$L) m),
+             s AS (SELECT m.series, m.mase_scale FROM mktdb.%7$I(%1$L) m),
              a AS (SELECT %2$s AS series, %3$s AS t, (a.%4$I)::float8 AS y FROM %5$s a),
              j AS (SELECT f.series, a.y, f.forecast AS fc, s.mase_scale
                      FROM f JOIN a ON a.series = f.series AND %6$s
@@ -139,8 +146,9 @@ BEGIN
         SELECT * FROM (SELECT * FROM per ORDER BY series::text) p
         UNION ALL SELECT * FROM tot$q$,
         model, keyexpr, tq, value_column, src,
-        CASE WHEN integer_time THEN 'f.step = a.t' ELSE 'f.ts = (a.t)::timestamptz' END);
+        CASE WHEN integer_time THEN 'f.step = a.t' ELSE 'f.ts = (a.t)::timestamptz' END,
+        CASE WHEN v_kind = 'forecast' THEN 'forecast_models_of' ELSE 'arima_models_of' END);
 END $$;
 
 COMMENT ON FUNCTION mktdb.forecast_accuracy(text, text, text, text, text[]) IS
-'MAE, RMSE, MAPE, sMAPE and MASE of a stored arima forecast against later actuals, per series and overall (series NULL)';
+'MAE, RMSE, MAPE, sMAPE and MASE of a stored arima_forecast or forecast model against later actuals, per series and overall (series NULL)';
