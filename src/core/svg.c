@@ -952,8 +952,13 @@ svg_heat_grid(SvgBuf *b, int width, int height, const SvgHeatGrid *g)
 		text_at(b, 22, top + gh / 2, 12, "middle", "#333333", tr, fit(buf, sizeof buf, g->row_title, gh, 12));
 	}
 	for (int c = 0; c < g->ncols; c++)
-		text_at(b, gx + (c + 0.5) * cw, top + gh + 15, 11, "middle", "#333333", NULL,
-				fit(buf, sizeof buf, g->col_labels[c], cw - 4, 11));
+	{
+		/* long labels get a smaller font (down to 8) before they are cut */
+		double		font = fmax(8, fmin(11, (cw - 4) / (fmax(utf8_len(g->col_labels[c]), 1) * FONT_W)));
+
+		text_at(b, gx + (c + 0.5) * cw, top + gh + 15, font, "middle", "#333333", NULL,
+				fit(buf, sizeof buf, g->col_labels[c], cw - 4, font));
+	}
 	{
 		double		y = top + gh + 18;
 
