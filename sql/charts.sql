@@ -43,6 +43,66 @@ SELECT length(mktdb.forecast_chart('sales <&"''>', '{"store": "north"}', 200, 20
 -- the stored history: what the chart draws before the forecast
 SELECT (SELECT count(*) FROM regexp_matches(mktdb.forecast_chart('sales <&"''>', '{"store": "north"}'), 'stroke="#000000" stroke-width="1.5"', 'g')) AS history_paths;
 
+-- models stored before 0.3.0 still chart.  An ARIMA model of format 2 is made from a format-3 one
+-- by dropping each series' history and re-sealing the blob (header: "MKDB", u16 version, u16 kind,
+-- u64 payload length, u32 CRC-32C, u32 0; little-endian); an RFM model of 0.2.0 had no grid counts.
+CREATE FUNCTION le(b bytea, o int, n int) RETURNS bigint LANGUAGE sql IMMUTABLE AS $$
+    SELECT sum(get_byte(b, o + i)::bigint << (8 * i))::bigint FROM generate_series(0, n - 1) i $$;
+CREATE FUNCTION le_bytes(v bigint, n int) RETURNS bytea LANGUAGE sql IMMUTABLE AS $$
+    SELECT string_agg(decode(lpad(to_hex((v >> (8 * i)) & 255), 2, '0'), 'hex'), ''::bytea ORDER BY i)
+      FROM generate_series(0, n - 1) i $$;
+CREATE FUNCTION crc32c(p bytea) RETURNS bigint LANGUAGE plpgsql IMMUTABLE AS $$
+DECLARE crc bigint := 4294967295;
+BEGIN
+    FOR i IN 0 .. length(p) - 1 LOOP
+        crc := crc # get_byte(p, i);
+        FOR k IN 1 .. 8 LOOP
+            crc := CASE WHEN crc & 1 = 1 THEN (crc >> 1) # 2197175160 ELSE crc >> 1 END;
+        END LOOP;
+    END LOOP;
+    RETURN crc # 4294967295;
+END $$;
+CREATE FUNCTION arima_v2(data bytea) RETURNS bytea LANGUAGE plpgsql IMMUTABLE AS $$
+DECLARE
+    p bytea := substring(data FROM 25);
+    o int := 24;                                  -- fmt, horizon, time kind, period (i32), nseries (i64)
+    res bytea := '\x02000000'::bytea || substring(p FROM 5 FOR 20);
+    sizes int[] := '{1,4,8,8,8,4,1,8,8,8}';       -- element sizes of a series record's fields
+    start int;
+    c bigint;
+    sz int;
+BEGIN
+    ASSERT le(p, 0, 4) = 3, 'a format-3 ARIMA model';
+    FOR s IN 1 .. le(p, 16, 8) LOOP
+        start := o;
+        FOREACH sz IN ARRAY sizes LOOP
+            c := le(p, o, 8);
+            o := o + 8 + greatest(c, 0)::int * sz;
+        END LOOP;
+        res := res || substring(p FROM start + 1 FOR o - start);
+        FOR j IN 1 .. 2 LOOP                        -- the history: times, values
+            o := o + 8 + le(p, o, 8)::int * 8;
+        END LOOP;
+    END LOOP;
+    ASSERT o = length(p), 'the whole payload parsed';
+    RETURN substring(data FROM 1 FOR 8) || le_bytes(length(res), 8) || le_bytes(crc32c(res), 4) || le_bytes(0, 4) || res;
+END $$;
+SELECT count(*) FROM mktdb.arima_forecast('old', 'sales', 'month', 'units', ARRAY['store'], horizon => 6,
+                                          pdq => ARRAY[0, 1, 0]);
+UPDATE mktdb.model SET data = arima_v2(data) WHERE name = 'old';
+SELECT rfm_score IS NOT NULL AS trained FROM mktdb.rfm_score('rfm_old', 'orders', 'customer', 'day', 'amount') LIMIT 1;
+UPDATE mktdb.model SET metrics = metrics - 'grid' WHERE name = 'rfm_old';
+SELECT length(data) < (SELECT length(data) FROM mktdb.model WHERE name = 'sales <&"''>') AS smaller,
+       (SELECT count(*) FROM mktdb.forecasts WHERE model = 'old') AS forecasts,
+       (SELECT array_agg(forecast ORDER BY series::text, step) FROM mktdb.forecasts WHERE model = 'old')
+     = (SELECT array_agg(forecast ORDER BY series::text, step) FROM mktdb.forecasts WHERE model = 'sales <&"''>') AS same_forecasts,
+       position('History not stored' IN mktdb.forecast_chart('old', '{"store": "north"}')) > 0 AS says_history_missing,
+       position('stroke="#000000" stroke-width="1.5"' IN mktdb.forecast_chart('old', '{"store": "north"}')) = 0 AS no_history_line,
+       position('stroke="#0072B2" stroke-width="2" stroke-linejoin' IN mktdb.forecast_chart('old', '{"store": "north"}')) > 0 AS forecast_line,
+       position('not stored in this model version' IN mktdb.rfm_chart('rfm_old')) > 0 AS rfm_says_counts_missing,
+       position('Champions' IN mktdb.rfm_chart('rfm_old')) > 0 AS rfm_names_cells
+  FROM mktdb.model WHERE name = 'old';
+
 -- errors: SQLSTATE and message
 CREATE FUNCTION err(q text) RETURNS text LANGUAGE plpgsql AS $$
 BEGIN
