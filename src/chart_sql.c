@@ -89,6 +89,20 @@ heat_grid_text(int width, int height, const SvgHeatGrid *g)
 	return chart_text(&b, rc);
 }
 
+/* SPI_connect()s and runs a read-only query with the model_id as $1; the rows stay in SPI_tuptable */
+static uint64
+model_query(const char *sql, int64 model_id)
+{
+	Oid			argtypes[1] = {INT8OID};
+	Datum		args[1] = {Int64GetDatum(model_id)};
+
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	if (SPI_execute_with_args(sql, 1, argtypes, args, NULL, true, 0) != SPI_OK_SELECT)
+		elog(ERROR, "reading model " INT64_FORMAT " failed", model_id);
+	return SPI_processed;
+}
+
 /* a timestamptz as seconds of local civil time in the session's time zone (svg.h's time axis) */
 static double
 local_seconds(TimestampTz t)
@@ -181,8 +195,6 @@ mktdb_segment_chart(PG_FUNCTION_ARGS)
 				height,
 				k,
 				d = 0;
-	Oid			argtypes[1] = {INT8OID};
-	Datum		args[1];
 	MemoryContext caller = CurrentMemoryContext;
 	char	  **names = NULL;
 	double	   *cent = NULL,
@@ -200,15 +212,9 @@ mktdb_segment_chart(PG_FUNCTION_ARGS)
 	chart_model(fcinfo, "kmeans", &info);
 
 	/* the centroids in original units, by segment (segments are numbered by size) */
-	args[0] = Int64GetDatum(info.model_id);
-	if (SPI_connect() != SPI_OK_CONNECT)
-		elog(ERROR, "SPI_connect failed");
-	if (SPI_execute_with_args("SELECT c.size, c.features, c.centroid FROM mktdb.model m "
-							  "CROSS JOIN LATERAL mktdb.kmeans_centroids(m.data) c "
-							  "WHERE m.model_id = $1 ORDER BY c.segment",
-							  1, argtypes, args, NULL, true, 0) != SPI_OK_SELECT)
-		elog(ERROR, "reading the centroids failed");
-	k = (int) SPI_processed;
+	k = (int) model_query("SELECT c.size, c.features, c.centroid FROM mktdb.model m "
+						  "CROSS JOIN LATERAL mktdb.kmeans_centroids(m.data) c "
+						  "WHERE m.model_id = $1 ORDER BY c.segment", info.model_id);
 	if (k == 0)
 		mk_damaged("a k-means model without segments");
 	{
@@ -335,8 +341,6 @@ mktdb_rfm_chart(PG_FUNCTION_ARGS)
 	MkModelInfo info;
 	int			width,
 				height;
-	Oid			argtypes[1] = {INT8OID};
-	Datum		args[1];
 	double		count[25],
 				total = 0,
 				most = 0;
@@ -356,14 +360,10 @@ mktdb_rfm_chart(PG_FUNCTION_ARGS)
 	chart_model(fcinfo, "rfm", &info);
 
 	/* customers per cell, stored at training (models before 0.3.0 lack them) */
-	args[0] = Int64GetDatum(info.model_id);
-	if (SPI_connect() != SPI_OK_CONNECT)
-		elog(ERROR, "SPI_connect failed");
-	if (SPI_execute_with_args("SELECT (m.metrics->'grid'->(r - 1)->>(f - 1))::float8, m.metrics->>'as_of' "
-							  "FROM mktdb.model m, generate_series(1, 5) r, generate_series(1, 5) f "
-							  "WHERE m.model_id = $1 ORDER BY r DESC, f",
-							  1, argtypes, args, NULL, true, 0) != SPI_OK_SELECT || SPI_processed != 25)
-		elog(ERROR, "reading the RFM grid failed");
+	if (model_query("SELECT (m.metrics->'grid'->(r - 1)->>(f - 1))::float8, m.metrics->>'as_of' "
+					"FROM mktdb.model m, generate_series(1, 5) r, generate_series(1, 5) f "
+					"WHERE m.model_id = $1 ORDER BY r DESC, f", info.model_id) != 25)
+		mk_damaged("an RFM model without its 5 x 5 grid");
 	for (int i = 0; i < 25; i++)
 	{
 		bool		isnull;
