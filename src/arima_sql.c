@@ -30,9 +30,11 @@
 
 #include "core/arima.h"
 #include "core/autoarima.h"
+#include "chart.h"
 #include "forecast_series.h"
+#include "series_history.h"
 
-#define ARIMA_BLOB_VERSION 2		/* 2: per-series MASE scale; 1 still read */
+#define ARIMA_BLOB_VERSION 3		/* 3: recent history; 2: per-series MASE scale; 1, 2 still read */
 #define MAX_HORIZON 10000
 #define MAX_PERIOD 1000
 #define MAX_SERIES_PERIODS 1000000
@@ -66,10 +68,12 @@ typedef struct ArimaSeriesRec
 	int64	   *steps;
 	int64	   *ts;				/* NULL without timestamps */
 	double	   *fc;				/* mean, lo80, hi80, lo95, hi95 per step */
+	MkSeriesHistory hist;		/* format 3; n = 0 in older models */
 } ArimaSeriesRec;
 
 typedef struct ArimaModel
 {
+	int32		fmt;			/* format version the model was stored in */
 	int32		horizon;
 	int32		time_kind;
 	int32		period;
@@ -90,6 +94,18 @@ typedef struct AutoCounts
 	int64		constant_after_differencing;
 } AutoCounts;
 
+/* R's model label, "ARIMA(0,1,1)(0,1,1)[12] with drift" */
+static void
+order_label(char *buf, size_t size, const ArimaSpec *sp)
+{
+	const char *c = sp->include_drift ? " with drift" : sp->include_mean ? " with non-zero mean" : "";
+
+	if (sp->P + sp->D + sp->Q > 0)
+		snprintf(buf, size, "ARIMA(%d,%d,%d)(%d,%d,%d)[%d]%s", sp->p, sp->d, sp->q, sp->P, sp->D, sp->Q, sp->s, c);
+	else
+		snprintf(buf, size, "ARIMA(%d,%d,%d)%s", sp->p, sp->d, sp->q, c);
+}
+
 static void
 auto_count(AutoCounts *ac, const ArimaResult *res, const AutoArimaInfo *info, MemoryContext cxt)
 {
@@ -99,12 +115,7 @@ auto_count(AutoCounts *ac, const ArimaResult *res, const AutoArimaInfo *info, Me
 
 	if (res->fallback != ARIMA_FB_NONE && res->fallback != ARIMA_FB_CONSTANT)
 		return;					/* counted as fallbacks */
-	if (sp->P + sp->D + sp->Q > 0)
-		snprintf(buf, sizeof buf, "ARIMA(%d,%d,%d)(%d,%d,%d)[%d]%s", sp->p, sp->d, sp->q, sp->P, sp->D, sp->Q,
-				 sp->s, sp->include_drift ? " with drift" : sp->include_mean ? " with non-zero mean" : "");
-	else
-		snprintf(buf, sizeof buf, "ARIMA(%d,%d,%d)%s", sp->p, sp->d, sp->q,
-				 sp->include_drift ? " with drift" : sp->include_mean ? " with non-zero mean" : "");
+	order_label(buf, sizeof buf, sp);
 	for (i = 0; i < ac->nlabels; i++)
 		if (strcmp(ac->label[i], buf) == 0)
 			break;
@@ -537,6 +548,7 @@ put_series(MkWriter *w, const ArimaSeriesRec *r, int h)
 	mk_put_i64s(w, r->steps, h);
 	mk_put_i64s(w, r->ts, r->ts ? h : 0);
 	mk_put_f64s(w, r->fc, (int64) 5 * h);
+	mk_history_put(w, &r->hist);
 }
 
 static void *
@@ -554,7 +566,8 @@ arima_decode(bytea *blob, MemoryContext cxt)
 	m->period = mkf_get_i32(&r);
 	m->nseries = mkf_get_i64(&r);
 	mk_reader_check(&r);
-	if (fmt != 1 && fmt != ARIMA_BLOB_VERSION)
+	m->fmt = fmt;
+	if (fmt < 1 || fmt > ARIMA_BLOB_VERSION)
 		mk_damaged(psprintf("unknown arima model format %d", fmt));
 	if (m->horizon < 1 || m->horizon > MAX_HORIZON || m->nseries < 0 ||
 		(m->time_kind != TK_INTEGER && m->time_kind != TK_TIME) ||
@@ -611,6 +624,8 @@ arima_decode(bytea *blob, MemoryContext cxt)
 		s->fc = mk_get_f64s(&r, &n);
 		if (n != (int64) 5 * m->horizon)
 			mk_damaged("bad arima forecast count");
+		if (fmt >= 3)
+			mk_history_get(&r, &s->hist);
 	}
 	mk_reader_finish(&r);
 	MemoryContextSwitchTo(old);
@@ -945,6 +960,15 @@ mktdb_arima_forecast(PG_FUNCTION_ARGS)
 					r->fc[5 * k + 3] = mean[k] - Z95 * se[k];
 					r->fc[5 * k + 4] = mean[k] + Z95 * se[k];
 				}
+				/* the recent history, for charts: times of the period grid */
+				{
+					int			h0 = mk_history_keep(&r->hist, items[s].y, items[s].n, period);
+
+					for (int k = 0; k < r->hist.n; k++)
+						r->hist.t[k] = (sd.time_type == INT2OID || sd.time_type == INT4OID || sd.time_type == INT8OID)
+							? sd.t[first] + h0 + k
+							: DatumGetTimestampTz(time_after(sd.t[first], sd.time_type, &st, h0 + k));
+				}
 			}
 		}
 	}
@@ -1239,4 +1263,36 @@ mktdb_arima_model_rows(PG_FUNCTION_ARGS)
 		}
 	}
 	return (Datum) 0;
+}
+
+/* ---------- for forecast_chart (chart_sql.c) ---------- */
+
+int64
+mk_arima_forecast_view(const char *name, const char *series_json, MkForecastView *v, const char **example)
+{
+	MkModelInfo info;
+	ArimaModel *m = mk_model_get(name, "arima", arima_decode, &info);
+
+	memset(v, 0, sizeof(*v));
+	*example = m->nseries > 0 ? m->s[0].series : NULL;
+	for (int64 s = 0; s < m->nseries; s++)
+	{
+		ArimaSeriesRec *r = &m->s[s];
+		ArimaSpec	sp = {r->ord[0], r->ord[1], r->ord[2], r->ord[3], r->ord[4], r->ord[5], r->ord[6],
+		r->ord[7] == 1, ARIMA_ML, r->ord[7] == 2, 0, 0, 0};
+
+		if (strcmp(r->series, series_json) != 0 && !(m->nseries == 1 && strcmp(series_json, "{}") == 0))
+			continue;
+		v->series = r->series;
+		order_label(v->description, sizeof v->description, &sp);
+		v->fallback = r->fallback;
+		v->horizon = m->horizon;
+		v->time_axis = r->ts != NULL;
+		v->x = r->ts ? r->ts : r->steps;
+		v->fc = r->fc;
+		v->has_history = m->fmt >= 3;
+		v->hist = r->hist;
+		break;
+	}
+	return m->nseries;
 }

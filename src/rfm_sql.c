@@ -544,11 +544,15 @@ rfm_metrics_json(RfmFit *fit, RfmReceiver *rc)
 				sum_f[RFM_N_SEGMENTS] = {0},
 				sum_m[RFM_N_SEGMENTS] = {0};
 
+	int64		grid[5][5] = {{0}};	/* customers per cell of the R x FM grid (rfm_chart) */
+
 	for (int64 i = 0; i < fit->n; i++)
 	{
-		int			seg = rfm_grid(rfm_to5(fit->r[i], fit->bins),
-								   rfm_fm(rfm_to5(fit->f[i], fit->bins), rfm_to5(fit->m[i], fit->bins)));
+		int			r5 = rfm_to5(fit->r[i], fit->bins),
+					fm5 = rfm_fm(rfm_to5(fit->f[i], fit->bins), rfm_to5(fit->m[i], fit->bins));
+		int			seg = rfm_grid(r5, fm5);
 
+		grid[r5 - 1][fm5 - 1]++;
 		cnt[seg]++;
 		sum_r[seg] += fit->recency[i];
 		sum_f[seg] += (double) fit->cust[i]->count;
@@ -595,6 +599,17 @@ rfm_metrics_json(RfmFit *fit, RfmReceiver *rc)
 		mk_json_raw(&j, fit->m_thr_text[s]);	/* exact decimal: valid JSON number */
 	mk_json_arr_close(&j);
 	mk_json_obj_close(&j);
+
+	mk_json_key(&j, "grid");	/* [r - 1][fm - 1] */
+	mk_json_arr_open(&j);
+	for (int r = 0; r < 5; r++)
+	{
+		mk_json_arr_open(&j);
+		for (int c = 0; c < 5; c++)
+			mk_json_int(&j, grid[r][c]);
+		mk_json_arr_close(&j);
+	}
+	mk_json_arr_close(&j);
 
 	mk_json_key(&j, "segments");
 	mk_json_arr_open(&j);

@@ -30,7 +30,7 @@ mk_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
 mk_packages() {
     local need=() p
     for p in build-essential postgresql-15 postgresql-server-dev-15 libopenblas-dev liblapacke-dev \
-             postgresql-15-cron postgresql-contrib-15 clang libclang-rt-14-dev "$@"; do
+             postgresql-15-cron postgresql-contrib-15 clang libclang-rt-14-dev chromium libxml2-utils "$@"; do
         dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || need+=("$p")
     done
     # postgresql-contrib-15 is a virtual package on Debian 12 (provided by postgresql-15)

@@ -1,0 +1,34 @@
+/*
+ * chart.h -- what the chart functions (chart_sql.c) read from the models of other files.
+ *
+ * A forecasting kind (arima today; forecast next) gives forecast_chart one series through a
+ * MkForecastView; its *_forecast_view function lives next to its decoder.
+ */
+#ifndef MKTDB_CHART_H
+#define MKTDB_CHART_H
+
+#include "mktdb.h"
+#include "series_history.h"
+
+typedef struct MkForecastView
+{
+	const char *series;			/* the series' JSON text; NULL when no series matched */
+	char		description[128];	/* the fitted model, e.g. "ARIMA(0,1,1)(0,1,1)[12]" */
+	const char *fallback;		/* why a simpler model was used, or NULL */
+	int			horizon;
+	bool		time_axis;		/* x are timestamptz; else integer steps */
+	const int64 *x;				/* horizon times or steps */
+	const double *fc;			/* 5 per step: mean, lo80, hi80, lo95, hi95 */
+	bool		has_history;	/* false: the model's format predates the history */
+	MkSeriesHistory hist;
+} MkForecastView;
+
+/*
+ * arima_sql.c: the series of the arima model `name` whose JSON text is series_json ('{}'
+ * also picks the only series of a one-series model).  Returns the number of series in the
+ * model; *example is one of them (for a hint).
+ */
+int64		mk_arima_forecast_view(const char *name, const char *series_json, MkForecastView *v,
+								   const char **example);
+
+#endif
