@@ -1,0 +1,1098 @@
+/*
+ * recommend_train.c -- mktdb.recommend_train: reads (user, item, weight) rows into dense
+ * indices and a CSR, chooses the method ('auto': EASE when its n_items^2 work space fits
+ * mktdb.ease_memory_limit, ALS otherwise) and the regularization (NULL: on a validation
+ * split carved from the training data), fits (core/ease.c or core/als.c) and stores the model.
+ */
+#include "recommend.h"
+
+#include <limits.h>
+#include <math.h>
+
+#include <cblas.h>
+
+#include "catalog/pg_type.h"
+#include "common/hashfn.h"
+#include "funcapi.h"
+#include "miscadmin.h"
+#include "utils/builtins.h"
+#include "utils/lsyscache.h"
+
+#include "core/als.h"
+#include "core/ease.h"
+
+/* ---------------------------------------------------------------------------------------------
+ * Training: reading (user, item, weight) rows into dense indices
+ * ------------------------------------------------------------------------------------------ */
+
+/* Open-addressing map from an id to its first-seen index, used while reading. */
+typedef struct KeyMap
+{
+	int			type;
+	int64		n;				/* distinct keys */
+	int64		cap;			/* slots, a power of two */
+	int32	   *slot;			/* index + 1, 0 = empty */
+	uint32	   *slot_hash;
+	int64	   *ikeys;			/* by index */
+	char	  **tkeys;
+	int32	   *tlens;
+	int64		keycap;
+} KeyMap;
+
+static inline uint32
+hash_int64(int64 v)
+{
+	uint64		z = (uint64) v * 0x9E3779B97F4A7C15ULL;
+
+	z ^= z >> 32;
+	return (uint32) z;
+}
+
+static void
+keymap_init(KeyMap *m, int type)
+{
+	memset(m, 0, sizeof(*m));
+	m->type = type;
+	m->cap = 1024;
+	m->slot = palloc0(sizeof(int32) * m->cap);
+	m->slot_hash = palloc0(sizeof(uint32) * m->cap);
+	m->keycap = 512;
+	if (type == REC_KEY_BIGINT)
+		m->ikeys = palloc(sizeof(int64) * m->keycap);
+	else
+	{
+		m->tkeys = palloc(sizeof(char *) * m->keycap);
+		m->tlens = palloc(sizeof(int32) * m->keycap);
+	}
+}
+
+static void
+keymap_grow(KeyMap *m)
+{
+	int64		ncap = m->cap * 2;
+	int32	   *ns = palloc_extended(sizeof(int32) * ncap, MCXT_ALLOC_HUGE | MCXT_ALLOC_ZERO);
+	uint32	   *nh = palloc_extended(sizeof(uint32) * ncap, MCXT_ALLOC_HUGE);
+
+	for (int64 s = 0; s < m->cap; s++)
+		if (m->slot[s])
+		{
+			int64		t = m->slot_hash[s] & (ncap - 1);
+
+			while (ns[t])
+				t = (t + 1) & (ncap - 1);
+			ns[t] = m->slot[s];
+			nh[t] = m->slot_hash[s];
+		}
+	pfree(m->slot);
+	pfree(m->slot_hash);
+	m->slot = ns;
+	m->slot_hash = nh;
+	m->cap = ncap;
+}
+
+/* index of the key, adding it when new */
+static int32
+keymap_get(KeyMap *m, int64 ikey, const char *tkey, int32 tlen, const char *what)
+{
+	uint32		h = m->type == REC_KEY_BIGINT ? hash_int64(ikey) : hash_bytes((const unsigned char *) tkey, tlen);
+	int64		s = h & (m->cap - 1);
+
+	for (;;)
+	{
+		int32		idx = m->slot[s];
+
+		if (idx == 0)
+			break;
+		idx--;
+		if (m->slot_hash[s] == h &&
+			(m->type == REC_KEY_BIGINT ? m->ikeys[idx] == ikey
+			 : (m->tlens[idx] == tlen && memcmp(m->tkeys[idx], tkey, tlen) == 0)))
+			return idx;
+		s = (s + 1) & (m->cap - 1);
+	}
+	if (m->n >= REC_MAX_IDS - 1)
+		ereport(ERROR,
+				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+				 errmsg("too many distinct %s ids", what)));
+	if (m->n == m->keycap)
+	{
+		m->keycap *= 2;
+		if (m->type == REC_KEY_BIGINT)
+			m->ikeys = repalloc_huge(m->ikeys, sizeof(int64) * m->keycap);
+		else
+		{
+			m->tkeys = repalloc_huge(m->tkeys, sizeof(char *) * m->keycap);
+			m->tlens = repalloc_huge(m->tlens, sizeof(int32) * m->keycap);
+		}
+	}
+	if (m->type == REC_KEY_BIGINT)
+		m->ikeys[m->n] = ikey;
+	else
+	{
+		m->tkeys[m->n] = pnstrdup(tkey, tlen);
+		m->tlens[m->n] = tlen;
+	}
+	m->slot[s] = (int32) (m->n + 1);
+	m->slot_hash[s] = h;
+	m->n++;
+	if (m->n * 2 > m->cap)
+		keymap_grow(m);
+	return (int32) (m->n - 1);
+}
+
+static int
+cmp_map_keys(const void *a, const void *b, void *arg)
+{
+	const KeyMap *sort_map = arg;
+	int32		x = *(const int32 *) a,
+				y = *(const int32 *) b;
+
+	if (sort_map->type == REC_KEY_BIGINT)
+		return sort_map->ikeys[x] < sort_map->ikeys[y] ? -1 : (sort_map->ikeys[x] > sort_map->ikeys[y] ? 1 : 0);
+	return text_cmp(sort_map->tkeys[x], sort_map->tlens[x], sort_map->tkeys[y], sort_map->tlens[y]);
+}
+
+/*
+ * The keys that are still used (keep[old] true) in sorted order: fills the KeySet and
+ * old2new (-1 for dropped keys).
+ */
+static void
+keymap_finish(KeyMap *m, const bool *keep, KeySet *ks, int32 *old2new)
+{
+	int32	   *order = palloc_extended(sizeof(int32) * Max(m->n, 1), MCXT_ALLOC_HUGE);
+	int64		n = 0;
+
+	for (int64 k = 0; k < m->n; k++)
+		if (keep[k])
+			order[n++] = (int32) k;
+	qsort_r(order, n, sizeof(int32), cmp_map_keys, m);
+	for (int64 k = 0; k < m->n; k++)
+		old2new[k] = -1;
+	ks->type = m->type;
+	ks->n = n;
+	ks->ikeys = NULL;
+	ks->off = NULL;
+	ks->blob = NULL;
+	if (m->type == REC_KEY_BIGINT)
+	{
+		ks->ikeys = palloc_extended(sizeof(int64) * Max(n, 1), MCXT_ALLOC_HUGE);
+		for (int64 k = 0; k < n; k++)
+		{
+			ks->ikeys[k] = m->ikeys[order[k]];
+			old2new[order[k]] = (int32) k;
+		}
+	}
+	else
+	{
+		int64		total = 0;
+
+		for (int64 k = 0; k < n; k++)
+			total += m->tlens[order[k]];
+		ks->off = palloc_extended(sizeof(int64) * (n + 1), MCXT_ALLOC_HUGE);
+		ks->blob = palloc_extended(total + 1, MCXT_ALLOC_HUGE);
+		total = 0;
+		for (int64 k = 0; k < n; k++)
+		{
+			ks->off[k] = total;
+			memcpy(ks->blob + total, m->tkeys[order[k]], m->tlens[order[k]]);
+			total += m->tlens[order[k]];
+			old2new[order[k]] = (int32) k;
+		}
+		ks->off[n] = total;
+		ks->blob[total] = '\0';
+	}
+	pfree(order);
+}
+
+static int
+key_type_of(Oid typid)
+{
+	typid = getBaseType(typid);
+	return (typid == INT2OID || typid == INT4OID || typid == INT8OID) ? REC_KEY_BIGINT : REC_KEY_TEXT;
+}
+
+/* reads a key datum into (ikey) or (tkey, tlen) */
+static void
+datum_key(Datum d, Oid typid, int type, FmgrInfo *out, int64 *ikey, char **tkey, int32 *tlen)
+{
+	if (type == REC_KEY_BIGINT)
+	{
+		switch (getBaseType(typid))
+		{
+			case INT2OID:
+				*ikey = DatumGetInt16(d);
+				break;
+			case INT4OID:
+				*ikey = DatumGetInt32(d);
+				break;
+			default:
+				*ikey = DatumGetInt64(d);
+		}
+	}
+	else
+	{
+		*tkey = OutputFunctionCall(out, d);
+		*tlen = (int32) strlen(*tkey);
+	}
+}
+
+typedef struct Triplets
+{
+	int64		n,
+				cap;
+	int32	   *u;
+	int32	   *i;
+	double	   *w;
+} Triplets;
+
+typedef struct ReadStats
+{
+	int64		rows_read;
+	int64		null_user;
+	int64		null_item;
+	int64		null_weight;
+} ReadStats;
+
+static void
+read_interactions(const char *source, const char *user_col, const char *item_col, const char *weight_col,
+				  MemoryContext work, KeyMap *um, KeyMap *im, Triplets *t, ReadStats *st)
+{
+	StringInfoData q;
+	MkCursor	c;
+	Oid			utype,
+				itype,
+				wtype = InvalidOid;
+	FmgrInfo	uout,
+				iout;
+	bool		varlena;
+	Oid			fn;
+
+	initStringInfo(&q);
+	appendStringInfo(&q, "SELECT %s, %s", mk_column(user_col, "user_column"), mk_column(item_col, "item_column"));
+	if (weight_col)
+		appendStringInfo(&q, ", %s", mk_column(weight_col, "weight_column"));
+	appendStringInfo(&q, " FROM %s", mk_source_from(source));
+
+	memset(st, 0, sizeof(*st));
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	mk_cursor_open(&c, q.data, 0, NULL, NULL);
+	utype = TupleDescAttr(c.tupdesc, 0)->atttypid;
+	itype = TupleDescAttr(c.tupdesc, 1)->atttypid;
+	if (weight_col)
+	{
+		mk_require_numeric(c.tupdesc, 3, psprintf("weight column \"%s\"", weight_col));
+		wtype = TupleDescAttr(c.tupdesc, 2)->atttypid;
+	}
+	{
+		MemoryContext old = MemoryContextSwitchTo(work);
+
+		keymap_init(um, key_type_of(utype));
+		keymap_init(im, key_type_of(itype));
+		t->n = 0;
+		t->cap = 65536;
+		t->u = palloc_extended(sizeof(int32) * t->cap, MCXT_ALLOC_HUGE);
+		t->i = palloc_extended(sizeof(int32) * t->cap, MCXT_ALLOC_HUGE);
+		t->w = palloc_extended(sizeof(double) * t->cap, MCXT_ALLOC_HUGE);
+		MemoryContextSwitchTo(old);
+	}
+	getTypeOutputInfo(utype, &fn, &varlena);
+	fmgr_info(fn, &uout);
+	getTypeOutputInfo(itype, &fn, &varlena);
+	fmgr_info(fn, &iout);
+
+	while (mk_cursor_next(&c))
+	{
+		for (uint64 r = 0; r < c.nrows; r++)
+		{
+			HeapTuple	tup = c.batch->vals[r];
+			bool		unull,
+						inull,
+						wnull = false;
+			Datum		ud = SPI_getbinval(tup, c.tupdesc, 1, &unull);
+			Datum		id = SPI_getbinval(tup, c.tupdesc, 2, &inull);
+			double		w = 1.0;
+			int64		uk = 0,
+						ik = 0;
+			char	   *ut = NULL,
+					   *it = NULL;
+			int32		ul = 0,
+						il = 0;
+			MemoryContext old;
+
+			st->rows_read++;
+			if (weight_col)
+			{
+				Datum		wd = SPI_getbinval(tup, c.tupdesc, 3, &wnull);
+
+				if (!wnull)
+					w = mk_numeric_to_f64(wd, wtype);
+			}
+			if (unull || inull || wnull)
+			{
+				st->null_user += unull;
+				st->null_item += inull && !unull;
+				st->null_weight += wnull && !unull && !inull;
+				continue;
+			}
+			if (!isfinite(w) || w < 0)
+				ereport(ERROR,
+						(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+						 errmsg("weight column \"%s\" has the value %g; weights must be finite and not negative",
+								weight_col, w),
+						 errhint("Filter or clamp such rows in a query source; NULL weights are skipped.")));
+			datum_key(ud, utype, um->type, &uout, &uk, &ut, &ul);
+			datum_key(id, itype, im->type, &iout, &ik, &it, &il);
+			old = MemoryContextSwitchTo(work);
+			if (t->n == t->cap)
+			{
+				t->cap *= 2;
+				t->u = repalloc_huge(t->u, sizeof(int32) * t->cap);
+				t->i = repalloc_huge(t->i, sizeof(int32) * t->cap);
+				t->w = repalloc_huge(t->w, sizeof(double) * t->cap);
+			}
+			t->u[t->n] = keymap_get(um, uk, ut, ul, "user");
+			t->i[t->n] = keymap_get(im, ik, it, il, "item");
+			t->w[t->n] = w;
+			t->n++;
+			MemoryContextSwitchTo(old);
+			if (ut)
+				pfree(ut);
+			if (it)
+				pfree(it);
+		}
+	}
+	mk_cursor_close(&c);
+	SPI_finish();
+}
+
+/* drops the keys with keep[k] false (a monotone renumbering: the order stays sorted) */
+static void
+keys_compact(KeySet *ks, const bool *keep, int32 *newidx)
+{
+	int64		n = 0,
+				pos = 0;
+
+	for (int64 k = 0; k < ks->n; k++)
+	{
+		newidx[k] = keep[k] ? (int32) n : -1;
+		if (!keep[k])
+			continue;
+		if (ks->type == REC_KEY_BIGINT)
+			ks->ikeys[n] = ks->ikeys[k];
+		else
+		{
+			int64		len = ks->off[k + 1] - ks->off[k];
+
+			memmove(ks->blob + pos, ks->blob + ks->off[k], len);
+			ks->off[n] = pos;
+			pos += len;
+		}
+		n++;
+	}
+	if (ks->type == REC_KEY_TEXT)
+	{
+		ks->off[n] = pos;
+		ks->blob[pos] = '\0';
+	}
+	ks->n = n;
+}
+
+/*
+ * Builds the sorted id sets and the user x item CSR (items ascending in each row,
+ * duplicates summed, zero sums dropped, items with fewer than min_buyers distinct users left
+ * out) and its transpose.
+ */
+static void
+prepare_matrix(KeyMap *um, KeyMap *im, Triplets *t, int min_buyers, Prepared *pr)
+{
+	int64		nnz = t->n;
+	int64		nu = um->n,
+				ni = im->n;
+	int64	   *cnt = palloc_extended(sizeof(int64) * (Max(nu, ni) + 1), MCXT_ALLOC_HUGE | MCXT_ALLOC_ZERO);
+	int32	   *tu = palloc_extended(sizeof(int32) * Max(nnz, 1), MCXT_ALLOC_HUGE);
+	int32	   *ti = palloc_extended(sizeof(int32) * Max(nnz, 1), MCXT_ALLOC_HUGE);
+	double	   *tw = palloc_extended(sizeof(double) * Max(nnz, 1), MCXT_ALLOC_HUGE);
+	bool	   *ukeep = palloc_extended(sizeof(bool) * Max(nu, 1), MCXT_ALLOC_HUGE);
+	bool	   *ikeep = palloc_extended(sizeof(bool) * Max(ni, 1), MCXT_ALLOC_HUGE);
+	int32	   *umap = palloc_extended(sizeof(int32) * Max(nu, 1), MCXT_ALLOC_HUGE);
+	int32	   *imap = palloc_extended(sizeof(int32) * Max(ni, 1), MCXT_ALLOC_HUGE);
+	int64	   *rowptr = palloc_extended(sizeof(int64) * (nu + 1), MCXT_ALLOC_HUGE);
+	int64		out;
+
+	/* dense indices = positions in the sorted id sets */
+	for (int64 u = 0; u < nu; u++)
+		ukeep[u] = true;
+	for (int64 i = 0; i < ni; i++)
+		ikeep[i] = true;
+	keymap_finish(um, ukeep, &pr->users, umap);
+	keymap_finish(im, ikeep, &pr->items, imap);
+	for (int64 k = 0; k < nnz; k++)
+	{
+		t->u[k] = umap[t->u[k]];
+		t->i[k] = imap[t->i[k]];
+	}
+	CHECK_FOR_INTERRUPTS();
+
+	/* counting sort by item, then a stable one by user: rows come out with items ascending */
+	for (int64 k = 0; k < nnz; k++)
+		cnt[t->i[k] + 1]++;
+	for (int64 j = 0; j < ni; j++)
+		cnt[j + 1] += cnt[j];
+	for (int64 k = 0; k < nnz; k++)
+	{
+		int64		d = cnt[t->i[k]]++;
+
+		tu[d] = t->u[k];
+		ti[d] = t->i[k];
+		tw[d] = t->w[k];
+	}
+	for (int64 k = 0; k <= Max(nu, ni); k++)
+		cnt[k] = 0;
+	for (int64 k = 0; k < nnz; k++)
+		cnt[tu[k] + 1]++;
+	for (int64 u = 0; u < nu; u++)
+		cnt[u + 1] += cnt[u];
+	memcpy(rowptr, cnt, sizeof(int64) * (nu + 1));
+	for (int64 k = 0; k < nnz; k++)
+	{
+		int64		d = cnt[tu[k]]++;
+
+		t->u[d] = tu[k];
+		t->i[d] = ti[k];
+		t->w[d] = tw[k];
+	}
+	CHECK_FOR_INTERRUPTS();
+
+	/* merge duplicates and drop zero sums, in place */
+	for (int64 u = 0; u < nu; u++)
+		ukeep[u] = false;
+	for (int64 i = 0; i < ni; i++)
+		ikeep[i] = false;
+	pr->zero_pairs = 0;
+	out = 0;
+	for (int64 u = 0; u < nu; u++)
+	{
+		int64		lo = rowptr[u],
+					hi = rowptr[u + 1];
+
+		rowptr[u] = out;
+		for (int64 k = lo; k < hi;)
+		{
+			int32		item = t->i[k];
+			double		w = 0.0;
+
+			for (; k < hi && t->i[k] == item; k++)
+				w += t->w[k];
+			if (w > 0)
+			{
+				t->i[out] = item;
+				t->w[out] = w;
+				out++;
+				ukeep[u] = true;
+				ikeep[item] = true;
+			}
+			else
+				pr->zero_pairs++;
+		}
+	}
+	rowptr[nu] = out;
+	pr->duplicates = nnz - out - pr->zero_pairs;
+	nnz = out;
+
+	/*
+	 * The minimum-buyers rule: an item with fewer than min_buyers distinct users says nothing
+	 * reliable about what goes with it, so it is neither ranked nor used as evidence.
+	 */
+	pr->rare_items = pr->rare_pairs = pr->users_only_rare = 0;
+	if (min_buyers > 1)
+	{
+		for (int64 i = 0; i <= Max(nu, ni); i++)
+			cnt[i] = 0;
+		for (int64 k = 0; k < nnz; k++)
+			cnt[t->i[k]]++;
+		for (int64 i = 0; i < ni; i++)
+			if (ikeep[i] && cnt[i] < min_buyers)
+			{
+				ikeep[i] = false;
+				pr->rare_items++;
+			}
+		out = 0;
+		for (int64 u = 0; u < nu; u++)
+		{
+			int64		lo = rowptr[u],
+						hi = rowptr[u + 1];
+
+			rowptr[u] = out;
+			for (int64 k = lo; k < hi; k++)
+			{
+				if (!ikeep[t->i[k]])
+					continue;
+				t->i[out] = t->i[k];
+				t->w[out] = t->w[k];
+				out++;
+			}
+			if (ukeep[u] && rowptr[u] == out)
+			{
+				ukeep[u] = false;
+				pr->users_only_rare++;
+			}
+		}
+		rowptr[nu] = out;
+		pr->rare_pairs = nnz - out;
+		nnz = out;
+	}
+
+	/* users and items left without a pair (only zero weights) are not in the model */
+	keys_compact(&pr->users, ukeep, umap);
+	keys_compact(&pr->items, ikeep, imap);
+	pr->ui.n_rows = pr->users.n;
+	pr->ui.n_cols = pr->items.n;
+	pr->ui.indptr = palloc_extended(sizeof(int64) * (pr->users.n + 1), MCXT_ALLOC_HUGE);
+	pr->ui.indices = palloc_extended(sizeof(int32) * Max(nnz, 1), MCXT_ALLOC_HUGE);
+	pr->ui.data = palloc_extended(sizeof(double) * Max(nnz, 1), MCXT_ALLOC_HUGE);
+	pr->ui.indptr[0] = 0;
+	for (int64 u = 0; u < nu; u++)
+	{
+		if (umap[u] < 0)
+			continue;
+		pr->ui.indptr[umap[u] + 1] = rowptr[u + 1];
+	}
+	for (int64 k = 0; k < nnz; k++)
+	{
+		pr->ui.indices[k] = imap[t->i[k]];
+		pr->ui.data[k] = t->w[k];
+	}
+	pr->iu.indptr = palloc_extended(sizeof(int64) * (pr->items.n + 1), MCXT_ALLOC_HUGE);
+	pr->iu.indices = palloc_extended(sizeof(int32) * Max(nnz, 1), MCXT_ALLOC_HUGE);
+	pr->iu.data = palloc_extended(sizeof(double) * Max(nnz, 1), MCXT_ALLOC_HUGE);
+	als_csr_transpose(&pr->ui, &pr->iu);
+	pfree(tu);
+	pfree(ti);
+	pfree(tw);
+	pfree(cnt);
+	pfree(rowptr);
+	pfree(ukeep);
+	pfree(ikeep);
+	pfree(umap);
+	pfree(imap);
+}
+
+/* ---------------------------------------------------------------------------------------------
+ * recommend_train
+ * ------------------------------------------------------------------------------------------ */
+
+/* ---------------------------------------------------------------------------------------------
+ * recommend_train
+ * ------------------------------------------------------------------------------------------ */
+
+/* ALS regularization when none is given and ALS is used (the 0.2.0 default, measured) */
+#define REC_ALS_DEFAULT_REG 100.0
+/* validation users sampled for the choice of EASE's lambda */
+#define REC_VAL_USERS 5000
+#define REC_MAX_NEIGHBORS 100000
+
+typedef struct TrainArgs
+{
+	const char *name,
+			   *source,
+			   *user_col,
+			   *item_col,
+			   *weight_col,
+			   *method,
+			   *solver;
+	int32		factors,
+				iterations,
+				seed,
+				cg_steps,
+				top_k,
+				neighbors,
+				min_buyers;
+	bool		reg_given;
+	double		reg,
+				alpha,
+				freq;
+} TrainArgs;
+
+static void
+bad_arg(const char *msg, const char *hint)
+{
+	ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE), errmsg("%s", msg), hint ? errhint("%s", hint) : 0));
+}
+
+/* every argument is read and checked before any work */
+static void
+train_args(FunctionCallInfo fcinfo, TrainArgs *a)
+{
+	static const char *const names[] = {"model", "source", "user_column", "item_column", "weight_column",
+		"factors", "iterations", "regularization", "alpha", "seed", "method", "solver",
+	"frequency_scaling", "cg_steps", "precompute_n", "neighbors", "min_buyers"};
+
+	a->name = mk_arg_text(fcinfo, 0, "model");
+	a->source = mk_arg_text(fcinfo, 1, "source");
+	a->user_col = mk_arg_text(fcinfo, 2, "user_column");
+	a->item_col = mk_arg_text(fcinfo, 3, "item_column");
+	a->weight_col = PG_ARGISNULL(4) ? NULL : text_to_cstring(PG_GETARG_TEXT_PP(4));
+	for (int k = 5; k <= 16; k++)
+		if (k != 7)
+			mk_arg_notnull(fcinfo, k, names[k]);
+	a->factors = PG_GETARG_INT32(5);
+	a->iterations = PG_GETARG_INT32(6);
+	a->reg_given = !PG_ARGISNULL(7);
+	a->reg = a->reg_given ? PG_GETARG_FLOAT8(7) : 0.0;
+	a->alpha = PG_GETARG_FLOAT8(8);
+	a->seed = PG_GETARG_INT32(9);
+	a->method = text_to_cstring(PG_GETARG_TEXT_PP(10));
+	a->solver = text_to_cstring(PG_GETARG_TEXT_PP(11));
+	a->freq = PG_GETARG_FLOAT8(12);
+	a->cg_steps = PG_GETARG_INT32(13);
+	a->top_k = PG_GETARG_INT32(14);
+	a->neighbors = PG_GETARG_INT32(15);
+	a->min_buyers = PG_GETARG_INT32(16);
+
+	mk_check_can_store(a->name, "recommender");
+	if (a->weight_col != NULL && a->weight_col[0] == '\0')
+		bad_arg("weight_column must name a column or be NULL", NULL);
+	if (strcmp(a->method, "auto") != 0 && strcmp(a->method, "ease") != 0 && strcmp(a->method, "als") != 0)
+		bad_arg(psprintf("method must be 'auto', 'ease' or 'als', not '%s'", a->method),
+				"'auto' uses EASE when its item x item work space fits mktdb.ease_memory_limit, ALS otherwise.");
+	if (a->factors < 1 || a->factors > REC_MAX_FACTORS)
+		bad_arg(psprintf("factors must be between 1 and %d, not %d", REC_MAX_FACTORS, a->factors), NULL);
+	if (a->iterations < 1 || a->iterations > 10000)
+		bad_arg(psprintf("iterations must be between 1 and 10000, not %d", a->iterations), NULL);
+	if (a->reg_given && (!isfinite(a->reg) || a->reg < 0))
+		bad_arg(psprintf("regularization must be a finite number >= 0, not %g", a->reg),
+				"NULL chooses it on a validation split of the training data.");
+	if (a->reg_given && a->reg <= 0 && strcmp(a->method, "ease") == 0)
+		bad_arg(psprintf("regularization must be > 0 for method 'ease', not %g", a->reg),
+				"EASE inverts X'X + regularization * I; NULL chooses it on a validation split.");
+	if (!isfinite(a->alpha) || a->alpha < 0)
+		bad_arg(psprintf("alpha must be a finite number >= 0, not %g", a->alpha),
+				"The confidence of an interaction is 1 + alpha * weight.");
+	if (!isfinite(a->freq) || a->freq < 0 || a->freq > 1)
+		bad_arg(psprintf("frequency_scaling must be between 0 and 1, not %g", a->freq),
+				"0 regularizes every user and item alike; 1 scales it with their number of interactions.");
+	if (strcmp(a->solver, "cg") != 0 && strcmp(a->solver, "cholesky") != 0)
+		bad_arg(psprintf("solver must be 'cg' or 'cholesky', not '%s'", a->solver), NULL);
+	if (a->cg_steps < 1 || a->cg_steps > 1000)
+		bad_arg(psprintf("cg_steps must be between 1 and 1000, not %d", a->cg_steps), NULL);
+	if (a->top_k < 0 || a->top_k > REC_MAX_PRECOMPUTE)
+		bad_arg(psprintf("precompute_n must be between 0 and %d, not %d", REC_MAX_PRECOMPUTE, a->top_k),
+				"0 stores no precomputed recommendations; every call then scores all items.");
+	if (a->neighbors < 1 || a->neighbors > REC_MAX_NEIGHBORS)
+		bad_arg(psprintf("neighbors must be between 1 and %d, not %d", REC_MAX_NEIGHBORS, a->neighbors),
+				"EASE keeps each item's strongest `neighbors` weights.");
+	if (a->min_buyers < 1)
+		bad_arg(psprintf("min_buyers must be at least 1, not %d", a->min_buyers),
+				"Items with fewer distinct users than min_buyers are left out of the model.");
+}
+
+static void
+fit_error(int rc, const char *what)
+{
+	if (rc == EASE_CANCELLED)
+	{
+		CHECK_FOR_INTERRUPTS();
+		ereport(ERROR, (errcode(ERRCODE_QUERY_CANCELED), errmsg("recommend_train canceled")));
+	}
+	if (rc == EASE_NOMEM)
+		ereport(ERROR, (errcode(ERRCODE_OUT_OF_MEMORY), errmsg("out of memory %s", what)));
+	if (rc == EASE_NUMERIC)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("X'X + regularization * I is not positive definite %s", what),
+				 errhint("Use a larger regularization.")));
+}
+
+static double
+ease_bytes(int64 n_items, int neighbors)
+{
+	return ease_work_bytes(n_items) + (double) n_items * Min(neighbors, n_items) * (sizeof(int32) + sizeof(float));
+}
+
+static const char *
+fmt_bytes(double b)
+{
+	return b >= 1024.0 * 1024 * 1024 ? psprintf("%.1f GB", b / (1024.0 * 1024 * 1024))
+		: psprintf("%.0f MB", ceil(b / (1024.0 * 1024)));
+}
+
+/* 'auto' -> EASE or ALS, with the reason (for metrics) */
+static int
+choose_method(const TrainArgs *a, const Prepared *pr, const char **reason)
+{
+	double		need = ease_bytes(pr->items.n, a->neighbors);
+	double		limit = (double) mk_ease_memory_limit * 1024.0;
+
+	if (strcmp(a->method, "als") == 0)
+	{
+		*reason = "method => 'als' given";
+		return REC_METHOD_ALS;
+	}
+	if (strcmp(a->method, "ease") == 0)
+	{
+		if (need > limit)
+			ereport(ERROR,
+					(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+					 errmsg("EASE needs %s of work memory for %lld items, over mktdb.ease_memory_limit (%s)",
+							fmt_bytes(need), (long long) pr->items.n, fmt_bytes(limit)),
+					 errhint("Raise mktdb.ease_memory_limit, raise min_buyers to leave out rare items, or use method => 'als'.")));
+		*reason = "method => 'ease' given";
+		return REC_METHOD_EASE;
+	}
+	if (a->reg_given && a->reg <= 0)
+	{
+		*reason = "regularization 0 given: EASE needs a positive one";
+		return REC_METHOD_ALS;
+	}
+	if (need > limit)
+	{
+		*reason = psprintf("EASE would need %s for %lld items, over mktdb.ease_memory_limit (%s)",
+						   fmt_bytes(need), (long long) pr->items.n, fmt_bytes(limit));
+		return REC_METHOD_ALS;
+	}
+	*reason = psprintf("EASE fits: %s for %lld items, within mktdb.ease_memory_limit (%s)",
+					   fmt_bytes(need), (long long) pr->items.n, fmt_bytes(limit));
+	return REC_METHOD_EASE;
+}
+
+static void *
+huge_alloc(double bytes, const char *what)
+{
+	void	   *p = palloc_extended((Size) Max(bytes, 8.0), MCXT_ALLOC_HUGE | MCXT_ALLOC_NO_OOM);
+
+	if (p == NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_OUT_OF_MEMORY),
+				 errmsg("out of memory for %s (%s)", what, fmt_bytes(bytes)),
+				 errhint("Lower mktdb.ease_memory_limit so that method 'auto' uses ALS, or use method => 'als'.")));
+	return p;
+}
+
+/* EASE: lambda (given or chosen on validation), B, pruned; its metrics go to *mj */
+static void
+fit_ease(const TrainArgs *a, const Prepared *pr, RecFit *fit, MkJson *mj)
+{
+	int64		n = pr->items.n;
+	int			m = (int) Min((int64) a->neighbors, Max(n - 1, 1));
+	double	   *G = huge_alloc((double) n * n * sizeof(double), "the EASE Gram matrix");
+	double	   *B = huge_alloc((double) n * n * sizeof(double), "the EASE weights");
+	double		lambda = a->reg;
+	double		lambdas[EASE_GRID_MAX],
+				ndcg[EASE_GRID_MAX];
+	int			n_tried = 0;
+	int			saved = als_blas_threads(mk_thread_count());
+	int64	   *indptr;
+	int32	   *cols;
+	float	   *vals;
+	int64		kept;
+	int			rc;
+	MkTime		t0 = mk_now();
+	double		val_ms = 0.0;
+
+	if (!a->reg_given)
+	{
+		rc = ease_choose_lambda(&pr->ui, (uint64) (int64) a->seed, REC_VAL_USERS, G, B, lambdas, ndcg,
+								&n_tried, &lambda, mk_cancel_poll, NULL);
+		if (rc != EASE_OK)
+			als_blas_threads(saved);
+		fit_error(rc, "while choosing the regularization");
+		val_ms = mk_ms_since(t0);
+	}
+	rc = ease_gram(&pr->ui, NULL, NULL, G, mk_cancel_poll, NULL);
+	if (rc == EASE_OK)
+		rc = ease_solve(G, n, lambda, B);
+	als_blas_threads(saved);
+	fit_error(rc, "for EASE");
+	pfree(G);
+	indptr = palloc_extended(sizeof(int64) * (n + 1), MCXT_ALLOC_HUGE);
+	cols = palloc_extended(sizeof(int32) * Max(n * m, 1), MCXT_ALLOC_HUGE);
+	vals = palloc_extended(sizeof(float) * Max(n * m, 1), MCXT_ALLOC_HUGE);
+	kept = ease_prune(B, n, m, indptr, cols, vals);
+	if (kept < 0)
+		fit_error(EASE_NOMEM, "for the EASE weights");
+	pfree(B);
+
+	fit->method = REC_METHOD_EASE;
+	fit->b_indptr = indptr;
+	fit->b_cols = cols;
+	fit->b_vals = vals;
+
+	mk_json_key(mj, "regularization");
+	mk_json_num(mj, lambda);
+	mk_json_key(mj, "regularization_source");
+	mk_json_str(mj, a->reg_given ? "given" : "validation");
+	if (!a->reg_given)
+	{
+		mk_json_key(mj, "validation");
+		mk_json_obj_open(mj);
+		mk_json_key(mj, "metric");
+		mk_json_str(mj, "NDCG@10");
+		mk_json_key(mj, "max_users");
+		mk_json_int(mj, REC_VAL_USERS);
+		mk_json_key(mj, "regularization");
+		mk_json_arr_open(mj);
+		for (int k = 0; k < n_tried; k++)
+			mk_json_num(mj, lambdas[k]);
+		mk_json_arr_close(mj);
+		mk_json_key(mj, "ndcg");
+		mk_json_arr_open(mj);
+		for (int k = 0; k < n_tried; k++)
+			mk_json_num(mj, ndcg[k]);
+		mk_json_arr_close(mj);
+		mk_json_key(mj, "ms");
+		mk_json_num(mj, val_ms);
+		mk_json_obj_close(mj);
+	}
+	mk_json_key(mj, "neighbors");
+	mk_json_int(mj, m);
+	mk_json_key(mj, "weights_kept");
+	mk_json_int(mj, kept);
+	mk_json_key(mj, "ease_work_bytes");
+	mk_json_num(mj, ease_bytes(n, a->neighbors));
+}
+
+/* ALS with the given (or default) regularization, and each user's precomputed best items */
+static void
+fit_als(const TrainArgs *a, const Prepared *pr, RecFit *fit, MkJson *mj)
+{
+	AlsParams	p;
+	double	   *X,
+			   *Y,
+			   *loss;
+	int32	   *top;
+	int32		top_k = (int32) Min((int64) a->top_k, pr->items.n);
+	char		err[256];
+	int			rc;
+	MkTime		t0 = mk_now();
+	double		fit_ms;
+
+	memset(&p, 0, sizeof(p));
+	p.factors = a->factors;
+	p.iterations = a->iterations;
+	p.regularization = a->reg_given ? a->reg : REC_ALS_DEFAULT_REG;
+	p.alpha = a->alpha;
+	p.reg_exponent = a->freq;
+	p.seed = (uint64) (int64) a->seed;
+	p.solver = strcmp(a->solver, "cholesky") == 0 ? ALS_SOLVER_CHOLESKY : ALS_SOLVER_CG;
+	p.cg_steps = a->cg_steps;
+	p.threads = mk_thread_count();
+	p.blas_threads = mk_thread_count();
+	p.interrupt = mk_cancel_poll;
+	X = palloc_extended(sizeof(double) * pr->users.n * a->factors, MCXT_ALLOC_HUGE);
+	Y = palloc_extended(sizeof(double) * pr->items.n * a->factors, MCXT_ALLOC_HUGE);
+	loss = palloc(sizeof(double) * a->iterations);
+	als_init_factors(p.seed, pr->users.n, pr->items.n, a->factors, X, Y);
+	rc = als_fit(&pr->ui, &pr->iu, &p, X, Y, loss, err, sizeof(err));
+	if (rc == ALS_CANCELLED)
+		fit_error(EASE_CANCELLED, "");
+	if (rc == ALS_NOMEM)
+		ereport(ERROR, (errcode(ERRCODE_OUT_OF_MEMORY), errmsg("%s", err)));
+	if (rc == ALS_NUMERIC)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("%s", err),
+				 errhint("Use regularization > 0, or solver => 'cg'.")));
+	fit_ms = mk_ms_since(t0);
+
+	/* every user's best unseen items, for the online calls (exact: see als_top_items) */
+	top = palloc_extended(sizeof(int32) * Max(pr->users.n * top_k, 1), MCXT_ALLOC_HUGE);
+	rc = als_top_items(&pr->ui, X, Y, a->factors, top_k, mk_thread_count(), mk_cancel_poll, NULL, top);
+	if (rc == ALS_CANCELLED)
+		fit_error(EASE_CANCELLED, "");
+	if (rc == ALS_NOMEM)
+		ereport(ERROR, (errcode(ERRCODE_OUT_OF_MEMORY), errmsg("out of memory for the precomputed recommendations")));
+
+	fit->method = REC_METHOD_ALS;
+	fit->f = a->factors;
+	fit->X = X;
+	fit->Y = Y;
+	fit->top_k = top_k;
+	fit->top = top;
+
+	mk_json_key(mj, "regularization");
+	mk_json_num(mj, p.regularization);
+	mk_json_key(mj, "regularization_source");
+	mk_json_str(mj, a->reg_given ? "given" : "default");
+	mk_json_key(mj, "loss");
+	mk_json_arr_open(mj);
+	for (int k = 0; k < a->iterations; k++)
+		mk_json_num(mj, loss[k]);
+	mk_json_arr_close(mj);
+	mk_json_key(mj, "final_loss");
+	mk_json_num(mj, loss[a->iterations - 1]);
+	mk_json_key(mj, "threads");
+	mk_json_int(mj, p.threads);
+	mk_json_key(mj, "als_fit_ms");
+	mk_json_num(mj, fit_ms);
+	mk_json_key(mj, "precompute_n");
+	mk_json_int(mj, top_k);
+	mk_json_key(mj, "precompute_ms");
+	mk_json_num(mj, mk_ms_since(t0) - fit_ms);
+}
+
+/* the spec mktdb.retrain replays: the arguments as given (regularization NULL stays NULL) */
+static char *
+train_spec(const TrainArgs *a)
+{
+	MkJson		j;
+
+	mk_json_begin(&j);
+	mk_json_key(&j, "model");
+	mk_json_str(&j, a->name);
+	mk_json_key(&j, "source");
+	mk_json_str(&j, a->source);
+	mk_json_key(&j, "user_column");
+	mk_json_str(&j, a->user_col);
+	mk_json_key(&j, "item_column");
+	mk_json_str(&j, a->item_col);
+	mk_json_key(&j, "weight_column");
+	mk_json_str(&j, a->weight_col);
+	mk_json_key(&j, "factors");
+	mk_json_int(&j, a->factors);
+	mk_json_key(&j, "iterations");
+	mk_json_int(&j, a->iterations);
+	mk_json_key(&j, "regularization");
+	if (a->reg_given)
+		mk_json_num(&j, a->reg);
+	else
+		mk_json_null(&j);
+	mk_json_key(&j, "alpha");
+	mk_json_num(&j, a->alpha);
+	mk_json_key(&j, "seed");
+	mk_json_int(&j, a->seed);
+	mk_json_key(&j, "method");
+	mk_json_str(&j, a->method);
+	mk_json_key(&j, "solver");
+	mk_json_str(&j, a->solver);
+	mk_json_key(&j, "frequency_scaling");
+	mk_json_num(&j, a->freq);
+	mk_json_key(&j, "cg_steps");
+	mk_json_int(&j, a->cg_steps);
+	mk_json_key(&j, "precompute_n");
+	mk_json_int(&j, a->top_k);
+	mk_json_key(&j, "neighbors");
+	mk_json_int(&j, a->neighbors);
+	mk_json_key(&j, "min_buyers");
+	mk_json_int(&j, a->min_buyers);
+	return mk_json_end(&j);
+}
+
+PG_FUNCTION_INFO_V1(mktdb_recommend_train);
+Datum
+mktdb_recommend_train(PG_FUNCTION_ARGS)
+{
+	TrainArgs	a;
+	MemoryContext work,
+				old;
+	MkTime		t0 = mk_now();
+	KeyMap		um,
+				im;
+	Triplets	trip;
+	ReadStats	st;
+	Prepared	pr;
+	RecFit		fit;
+	const char *reason;
+	double		read_ms,
+				train_ms;
+	MkJson		metrics;
+	bytea	   *blob;
+	int32		version;
+	TupleDesc	tupdesc;
+	Datum		values[6];
+	bool		nulls[6] = {false, false, false, false, false, false};
+
+	/* checks */
+	train_args(fcinfo, &a);
+	if (get_call_result_type(fcinfo, NULL, &tupdesc) != TYPEFUNC_COMPOSITE)
+		elog(ERROR, "recommend_train must return a row");
+	tupdesc = BlessTupleDesc(tupdesc);
+	work = AllocSetContextCreate(CurrentMemoryContext, "mktdb recommend_train", ALLOCSET_DEFAULT_SIZES);
+	old = MemoryContextSwitchTo(work);
+
+	/* read */
+	read_interactions(a.source, a.user_col, a.item_col, a.weight_col, work, &um, &im, &trip, &st);
+	prepare_matrix(&um, &im, &trip, a.min_buyers, &pr);
+	if (als_nnz(&pr.ui) == 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("no interactions to train on"),
+				 errdetail("%lld rows read; %lld with a NULL user, item or weight; %lld (user, item) pairs with weight 0; %lld items with fewer than %d users.",
+						   (long long) st.rows_read, (long long) (st.null_user + st.null_item + st.null_weight),
+						   (long long) pr.zero_pairs, (long long) pr.rare_items, a.min_buyers)));
+	read_ms = mk_ms_since(t0);
+	pfree(trip.u);
+	pfree(trip.i);
+	pfree(trip.w);
+
+	/* fit */
+	memset(&fit, 0, sizeof(fit));
+	fit.min_buyers = a.min_buyers;
+	mk_json_begin(&metrics);
+	mk_json_key(&metrics, "method");
+	mk_json_str(&metrics, choose_method(&a, &pr, &reason) == REC_METHOD_EASE ? "ease" : "als");
+	mk_json_key(&metrics, "method_reason");
+	mk_json_str(&metrics, reason);
+	if (choose_method(&a, &pr, &reason) == REC_METHOD_EASE)
+		fit_ease(&a, &pr, &fit, &metrics);
+	else
+		fit_als(&a, &pr, &fit, &metrics);
+
+	/* store */
+	blob = serialize_model(&pr, &fit);
+	train_ms = mk_ms_since(t0);
+	mk_json_key(&metrics, "n_users");
+	mk_json_int(&metrics, pr.users.n);
+	mk_json_key(&metrics, "n_items");
+	mk_json_int(&metrics, pr.items.n);
+	mk_json_key(&metrics, "n_interactions");
+	mk_json_int(&metrics, als_nnz(&pr.ui));
+	mk_json_key(&metrics, "density");
+	mk_json_num(&metrics, (double) als_nnz(&pr.ui) / ((double) pr.users.n * (double) pr.items.n));
+	mk_json_key(&metrics, "rows_read");
+	mk_json_int(&metrics, st.rows_read);
+	mk_json_key(&metrics, "skipped_rows");
+	mk_json_int(&metrics, st.null_user + st.null_item + st.null_weight);
+	mk_json_key(&metrics, "skipped_null_user");
+	mk_json_int(&metrics, st.null_user);
+	mk_json_key(&metrics, "skipped_null_item");
+	mk_json_int(&metrics, st.null_item);
+	mk_json_key(&metrics, "skipped_null_weight");
+	mk_json_int(&metrics, st.null_weight);
+	mk_json_key(&metrics, "duplicate_rows_merged");
+	mk_json_int(&metrics, pr.duplicates);
+	mk_json_key(&metrics, "zero_weight_pairs");
+	mk_json_int(&metrics, pr.zero_pairs);
+	mk_json_key(&metrics, "min_buyers");
+	mk_json_int(&metrics, a.min_buyers);
+	mk_json_key(&metrics, "rare_items_left_out");
+	mk_json_int(&metrics, pr.rare_items);
+	mk_json_key(&metrics, "rare_pairs_left_out");
+	mk_json_int(&metrics, pr.rare_pairs);
+	mk_json_key(&metrics, "users_with_only_rare_items");
+	mk_json_int(&metrics, pr.users_only_rare);
+	mk_json_key(&metrics, "user_id_type");
+	mk_json_str(&metrics, pr.users.type == REC_KEY_BIGINT ? "bigint" : "text");
+	mk_json_key(&metrics, "item_id_type");
+	mk_json_str(&metrics, pr.items.type == REC_KEY_BIGINT ? "bigint" : "text");
+	mk_json_key(&metrics, "read_ms");
+	mk_json_num(&metrics, read_ms);
+	mk_json_key(&metrics, "fit_ms");
+	mk_json_num(&metrics, train_ms - read_ms);
+	mk_store_model(a.name, "recommender", train_spec(&a), mk_json_end(&metrics),
+				   st.rows_read - (st.null_user + st.null_item + st.null_weight), train_ms, blob, &version);
+
+	MemoryContextSwitchTo(old);
+	values[0] = CStringGetTextDatum(a.name);
+	values[1] = Int32GetDatum(version);
+	values[2] = Int64GetDatum(pr.users.n);
+	values[3] = Int64GetDatum(pr.items.n);
+	values[4] = Int64GetDatum(als_nnz(&pr.ui));
+	values[5] = Float8GetDatum(train_ms);
+	{
+		HeapTuple	tup = heap_form_tuple(tupdesc, values, nulls);
+
+		MemoryContextDelete(work);
+		PG_RETURN_DATUM(HeapTupleGetDatum(tup));
+	}
+}
