@@ -25,7 +25,7 @@ CREATE FUNCTION mktdb.recommend_train(
     regularization float8 DEFAULT NULL, alpha float8 DEFAULT 1.0, seed int DEFAULT 0,
     method text DEFAULT 'auto',
     solver text DEFAULT 'cg', frequency_scaling float8 DEFAULT 1.0, cg_steps int DEFAULT 3,
-    precompute_n int DEFAULT 50, neighbors int DEFAULT 256, min_buyers int DEFAULT 3)
+    precompute_n int DEFAULT 50, neighbors int DEFAULT 256, min_buyers int DEFAULT 5)
 RETURNS TABLE(model text, version int, n_users bigint, n_items bigint, n_interactions bigint, train_ms float8)
 AS 'MODULE_PATHNAME', 'mktdb_recommend_train' LANGUAGE C VOLATILE;
 

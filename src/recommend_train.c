@@ -628,27 +628,33 @@ train_args(FunctionCallInfo fcinfo, TrainArgs *a)
 		"factors", "iterations", "regularization", "alpha", "seed", "method", "solver",
 	"frequency_scaling", "cg_steps", "precompute_n", "neighbors", "min_buyers"};
 
+	/*
+	 * The 0.2.0 signature (14 arguments, no method, neighbors or min_buyers) still reaches this
+	 * function until ALTER EXTENSION mktdb UPDATE: it trains ALS as it did.
+	 */
+	int			o = PG_NARGS() >= 17 ? 1 : 0;
+
 	a->name = mk_arg_text(fcinfo, 0, "model");
 	a->source = mk_arg_text(fcinfo, 1, "source");
 	a->user_col = mk_arg_text(fcinfo, 2, "user_column");
 	a->item_col = mk_arg_text(fcinfo, 3, "item_column");
 	a->weight_col = PG_ARGISNULL(4) ? NULL : text_to_cstring(PG_GETARG_TEXT_PP(4));
-	for (int k = 5; k <= 16; k++)
+	for (int k = 5; k < PG_NARGS(); k++)
 		if (k != 7)
-			mk_arg_notnull(fcinfo, k, names[k]);
+			mk_arg_notnull(fcinfo, k, names[k < 10 || o ? k : k + 1]);
 	a->factors = PG_GETARG_INT32(5);
 	a->iterations = PG_GETARG_INT32(6);
 	a->reg_given = !PG_ARGISNULL(7);
 	a->reg = a->reg_given ? PG_GETARG_FLOAT8(7) : 0.0;
 	a->alpha = PG_GETARG_FLOAT8(8);
 	a->seed = PG_GETARG_INT32(9);
-	a->method = text_to_cstring(PG_GETARG_TEXT_PP(10));
-	a->solver = text_to_cstring(PG_GETARG_TEXT_PP(11));
-	a->freq = PG_GETARG_FLOAT8(12);
-	a->cg_steps = PG_GETARG_INT32(13);
-	a->top_k = PG_GETARG_INT32(14);
-	a->neighbors = PG_GETARG_INT32(15);
-	a->min_buyers = PG_GETARG_INT32(16);
+	a->method = o ? text_to_cstring(PG_GETARG_TEXT_PP(10)) : "als";
+	a->solver = text_to_cstring(PG_GETARG_TEXT_PP(10 + o));
+	a->freq = PG_GETARG_FLOAT8(11 + o);
+	a->cg_steps = PG_GETARG_INT32(12 + o);
+	a->top_k = PG_GETARG_INT32(13 + o);
+	a->neighbors = o ? PG_GETARG_INT32(15) : 256;
+	a->min_buyers = o ? PG_GETARG_INT32(16) : 1;
 
 	mk_check_can_store(a->name, "recommender");
 	if (a->weight_col != NULL && a->weight_col[0] == '\0')

@@ -276,7 +276,7 @@ ease_choose_lambda(const AlsCsr *ui, uint64_t seed, int max_val_users, double *G
 
 		if (pass == 0)
 			for (int e = 0; e < EASE_GRID_COARSE; e++)
-				try[n_try++] = pow(10.0, e);
+				try[n_try++] = pow(10.0, e + 1);
 		else
 		{
 			try[n_try++] = lambdas[best_t] / sqrt(10.0);

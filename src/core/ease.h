@@ -29,7 +29,7 @@ enum
 };
 
 /* the lambda grid of ease_choose_lambda (documented in the README) */
-#define EASE_GRID_COARSE 6		/* 1, 10, ..., 1e5 */
+#define EASE_GRID_COARSE 4		/* 10, 100, 1000, 1e4 */
 #define EASE_GRID_MAX (EASE_GRID_COARSE + 2)
 
 /* Bytes of the n x n double work space ease_fit needs (two matrices: G and P). */
@@ -54,8 +54,8 @@ int			ease_solve(const double *G, int64_t n, double lambda, double *B);
  * Validation choice of lambda.  Holdout: users with >= 3 items, at most max_val_users of them
  * (a seeded sample), each with a seeded 20 % (at least 1) of its items held out.  The Gram of
  * the remaining pairs is computed once (in G) and each lambda of the grid is scored by the
- * NDCG@10 of the held-out items over every item not in the user's kept items.  Grid: 10^0 ..
- * 10^5 (EASE_GRID_COARSE points), then the two half-decades around the best.  B: n x n work.
+ * NDCG@10 of the held-out items over every item not in the user's kept items.  Grid: 10^1 ..
+ * 10^4 (EASE_GRID_COARSE points), then the two half-decades around the best.  B: n x n work.
  * lambdas / ndcg receive the points tried (*n_tried of them, at most EASE_GRID_MAX); returns
  * EASE_OK with *best set, or an error code.  When no user can be held out *n_tried is 0 and
  * *best the middle of the grid (100).
