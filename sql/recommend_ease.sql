@@ -67,6 +67,17 @@ SELECT bool_and(a.score = f.score) AND count(*) = 5 * 400 AS all_equals_for
   FROM mktdb.recommend_all('e_det', 5) a
   JOIN LATERAL mktdb.recommend_for('e_det', a.user_id::bigint, 5) f ON f.rank = a.rank AND f.item_id = a.item_id::bigint;
 
+-- ALS with regularization NULL: the grid 1000 .. 10 on the same kind of holdout, reproducible
+SELECT version FROM mktdb.recommend_train('a_val', 'pl', 'u', 'i', method => 'als', factors => 8, min_buyers => 1);
+SELECT version FROM mktdb.recommend_train('a_val', 'pl', 'u', 'i', method => 'als', factors => 8, min_buyers => 1);
+SELECT a.metrics->>'method' AS method, a.metrics->>'regularization_source' AS source,
+       a.metrics->'validation'->'regularization' AS grid,
+       (a.metrics->>'regularization')::float8 IN (SELECT jsonb_array_elements_text(a.metrics->'validation'->'regularization')::float8) AS a_grid_point,
+       (a.metrics->'validation') - 'ms' = (b.metrics->'validation') - 'ms' AS same_validation,
+       a.metrics->>'regularization' = b.metrics->>'regularization' AS same_choice
+  FROM mktdb.models a JOIN mktdb.model_versions b ON b.name = a.name AND b.version = 1
+ WHERE a.name = 'a_val';
+
 -- 4. 'auto' at the memory limit: 70 items need 2 x 70^2 x 8 + 70 x 69 x 8 bytes = 117 kB
 SET mktdb.ease_memory_limit = '1MB';
 CREATE TABLE wide AS SELECT u, (u * 7 + g * 29) % 400 AS i FROM generate_series(1, 300) u, generate_series(1, 12) g;

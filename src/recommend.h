@@ -79,6 +79,18 @@ typedef struct RecFit
 	const float *b_vals;
 } RecFit;
 
+typedef struct ReadStats
+{
+	int64		rows_read;
+	int64		null_user;
+	int64		null_item;
+	int64		null_weight;
+} ReadStats;
+
+void		read_training_data(const char *source, const char *user_col, const char *item_col,
+							   const char *weight_col, int min_buyers, MemoryContext work, Prepared *pr,
+							   ReadStats *st);
+
 bytea	   *serialize_model(const Prepared *pr, const RecFit *fit);
 
 /* The decoded model, kept in the per-backend cache. */

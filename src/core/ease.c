@@ -13,8 +13,8 @@
 #include <cblas.h>
 #include <lapacke.h>
 
-#include "core/rng.h"
 #include "core/topn.h"
+#include "core/validate.h"
 
 #define EASE_DENSE_BLOCK 64
 
@@ -143,64 +143,22 @@ ease_solve(const double *G, int64_t n, double lambda, double *B)
 	return EASE_OK;
 }
 
-/* NDCG@10 of the held-out items of each validation user under the dense B */
-static double
-validation_ndcg(const AlsCsr *ui, const int64_t *val_users, int n_val, const uint8_t *pair_drop,
-				const double *B, double *scores, int32_t *kept)
+typedef struct EaseScoreArg
 {
-	int64_t		n = ui->n_cols;
-	double		total = 0.0;
-	int32_t		top_idx[10];
-	double		top_score[10];
+	const double *B;
+	int64_t		n;
+} EaseScoreArg;
 
-	for (int v = 0; v < n_val; v++)
-	{
-		int64_t		u = val_users[v];
-		int64_t		d = 0;
-		int			n_held = 0;
-		int			got;
-		double		dcg = 0.0,
-					idcg = 0.0;
+/* a user's scores under the dense B: the sum of the rows of its kept items */
+static void
+ease_scores(int64_t u, const int32_t *kept, int64_t n_kept, double *scores, void *arg)
+{
+	const EaseScoreArg *a = arg;
 
-		memset(scores, 0, sizeof(double) * (size_t) n);
-		for (int64_t e = ui->indptr[u]; e < ui->indptr[u + 1]; e++)
-		{
-			if (pair_drop[e])
-			{
-				n_held++;
-				continue;
-			}
-			kept[d++] = ui->indices[e];
-			cblas_daxpy((int) n, 1.0, B + (int64_t) ui->indices[e] * n, 1, scores, 1);
-		}
-		got = topn_select(scores, (int32_t) n, kept, d, -1, 10, top_idx, top_score);
-		for (int r = 0; r < got; r++)
-		{
-			/* is top_idx[r] held out?  (the user's row is sorted: binary search) */
-			int64_t		lo = ui->indptr[u],
-						hi = ui->indptr[u + 1] - 1;
-
-			while (lo <= hi)
-			{
-				int64_t		mid = lo + (hi - lo) / 2;
-
-				if (ui->indices[mid] == top_idx[r])
-				{
-					if (pair_drop[mid])
-						dcg += 1.0 / log2(r + 2.0);
-					break;
-				}
-				if (ui->indices[mid] < top_idx[r])
-					lo = mid + 1;
-				else
-					hi = mid - 1;
-			}
-		}
-		for (int r = 0; r < n_held && r < 10; r++)
-			idcg += 1.0 / log2(r + 2.0);
-		total += dcg / idcg;
-	}
-	return n_val > 0 ? total / n_val : 0.0;
+	(void) u;
+	memset(scores, 0, sizeof(double) * (size_t) a->n);
+	for (int64_t k = 0; k < n_kept; k++)
+		cblas_daxpy((int) a->n, 1.0, a->B + (int64_t) kept[k] * a->n, 1, scores, 1);
 }
 
 int
@@ -210,60 +168,24 @@ ease_choose_lambda(const AlsCsr *ui, uint64_t seed, int max_val_users, double *G
 {
 	int64_t		n = ui->n_cols;
 	int64_t		nnz = als_nnz(ui);
-	uint64_t	state = seed ^ 0x5eed0ea5e0000001ULL;
-	int64_t    *elig = malloc(sizeof(int64_t) * (size_t) (ui->n_rows > 0 ? ui->n_rows : 1));
+	int64_t    *val = malloc(sizeof(int64_t) * (size_t) (ui->n_rows > 0 ? ui->n_rows : 1));
 	uint8_t    *pair_drop = calloc((size_t) (nnz > 0 ? nnz : 1), 1);
 	double	   *scores = malloc(sizeof(double) * (size_t) (n > 0 ? n : 1));
 	int32_t    *kept = malloc(sizeof(int32_t) * (size_t) (n > 0 ? n : 1));
-	int64_t    *perm = malloc(sizeof(int64_t) * (size_t) (n > 0 ? n : 1));
-	int64_t		n_elig = 0;
-	int			n_val,
-				rc = EASE_OK,
+	EaseScoreArg sa = {B, n};
+	int64_t		n_val;
+	int			rc = EASE_OK,
 				t = 0,
 				best_t = 0;
 
 	*n_tried = 0;
 	*best = 100.0;
-	if (elig == NULL || pair_drop == NULL || scores == NULL || kept == NULL || perm == NULL)
+	if (val == NULL || pair_drop == NULL || scores == NULL || kept == NULL)
 	{
 		rc = EASE_NOMEM;
 		goto done;
 	}
-	for (int64_t u = 0; u < ui->n_rows; u++)
-		if (ui->indptr[u + 1] - ui->indptr[u] >= 3)
-			elig[n_elig++] = u;
-	/* a seeded partial Fisher-Yates: the first n_val of elig are the sample */
-	n_val = (int) (n_elig < max_val_users ? n_elig : max_val_users);
-	for (int v = 0; v < n_val; v++)
-	{
-		int64_t		j = v + (int64_t) (mk_splitmix64(&state) % (uint64_t) (n_elig - v));
-		int64_t		tmp = elig[v];
-
-		elig[v] = elig[j];
-		elig[j] = tmp;
-	}
-	/* each sampled user holds out a seeded 20 % (at least 1) of its items */
-	for (int v = 0; v < n_val; v++)
-	{
-		int64_t		u = elig[v],
-					lo = ui->indptr[u],
-					d = ui->indptr[u + 1] - lo,
-					h = (int64_t) floor(0.2 * (double) d + 0.5);
-
-		if (h < 1)
-			h = 1;
-		for (int64_t k = 0; k < d; k++)
-			perm[k] = k;
-		for (int64_t k = 0; k < h; k++)
-		{
-			int64_t		j = k + (int64_t) (mk_splitmix64(&state) % (uint64_t) (d - k));
-			int64_t		tmp = perm[k];
-
-			perm[k] = perm[j];
-			perm[j] = tmp;
-			pair_drop[lo + perm[k]] = 1;
-		}
-	}
+	n_val = holdout_carve(ui, seed, max_val_users, pair_drop, val);
 	if (n_val == 0)
 		goto done;
 	rc = ease_gram(ui, NULL, pair_drop, G, interrupt, interrupt_arg);
@@ -293,7 +215,7 @@ ease_choose_lambda(const AlsCsr *ui, uint64_t seed, int max_val_users, double *G
 			if (rc != EASE_OK)
 				goto done;
 			lambdas[t] = try[k];
-			ndcg[t] = validation_ndcg(ui, elig, n_val, pair_drop, B, scores, kept);
+			ndcg[t] = holdout_ndcg(ui, val, n_val, pair_drop, ease_scores, &sa, scores, kept);
 			/* a strictly better score wins: on a tie the point tried first (the coarse grid) */
 			if (ndcg[t] > ndcg[best_t])
 				best_t = t;
@@ -303,11 +225,10 @@ ease_choose_lambda(const AlsCsr *ui, uint64_t seed, int max_val_users, double *G
 	*n_tried = t;
 	*best = lambdas[best_t];
 done:
-	free(elig);
+	free(val);
 	free(pair_drop);
 	free(scores);
 	free(kept);
-	free(perm);
 	return rc;
 }
 
