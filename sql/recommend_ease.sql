@@ -67,6 +67,11 @@ SELECT bool_and(a.score = f.score) AND count(*) = 5 * 400 AS all_equals_for
   FROM mktdb.recommend_all('e_det', 5) a
   JOIN LATERAL mktdb.recommend_for('e_det', a.user_id::bigint, 5) f ON f.rank = a.rank AND f.item_id = a.item_id::bigint;
 
+-- the precomputed lists (n <= precompute_n) give the rows and scores of a full scan, bit for bit
+SELECT version FROM mktdb.recommend_train('e_dense', 'pl', 'u', 'i', precompute_n => 0);
+SELECT count(*) = 400 * 5 AS all_rows, bool_and(a.item_id = b.item_id AND a.score = b.score) AS lists_equal_scan
+  FROM mktdb.recommend_all('e_det', 5) a JOIN mktdb.recommend_all('e_dense', 5) b USING (user_id, rank);
+
 -- ALS with regularization NULL: the grid 1000 .. 10 on the same kind of holdout, reproducible
 SELECT version FROM mktdb.recommend_train('a_val', 'pl', 'u', 'i', method => 'als', factors => 8, min_buyers => 1);
 SELECT version FROM mktdb.recommend_train('a_val', 'pl', 'u', 'i', method => 'als', factors => 8, min_buyers => 1);

@@ -91,6 +91,7 @@ void		read_training_data(const char *source, const char *user_col, const char *i
 							   const char *weight_col, int min_buyers, MemoryContext work, Prepared *pr,
 							   ReadStats *st);
 
+void		rec_popularity(const Prepared *pr, int32 *popular, int64 *users_per_item);
 bytea	   *serialize_model(const Prepared *pr, const RecFit *fit);
 
 /* The decoded model, kept in the per-backend cache. */

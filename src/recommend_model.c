@@ -155,6 +155,18 @@ cmp_pop(const void *a, const void *b, void *arg)
 	return x < y ? -1 : (x > y ? 1 : 0);
 }
 
+/* users per item, and the items by decreasing number of users (ties: lower index first) */
+void
+rec_popularity(const Prepared *pr, int32 *popular, int64 *users_per_item)
+{
+	for (int64 i = 0; i < pr->items.n; i++)
+	{
+		users_per_item[i] = pr->iu.indptr[i + 1] - pr->iu.indptr[i];
+		popular[i] = (int32) i;
+	}
+	qsort_r(popular, pr->items.n, sizeof(int32), cmp_pop, users_per_item);
+}
+
 bytea *
 serialize_model(const Prepared *pr, const RecFit *fit)
 {
@@ -165,12 +177,7 @@ serialize_model(const Prepared *pr, const RecFit *fit)
 	bool		ease = fit->method == REC_METHOD_EASE;
 	int64		b_nnz = ease ? fit->b_indptr[ni] : 0;
 
-	for (int64 i = 0; i < ni; i++)
-	{
-		users_per_item[i] = pr->iu.indptr[i + 1] - pr->iu.indptr[i];
-		popular[i] = (int32) i;
-	}
-	qsort_r(popular, ni, sizeof(int32), cmp_pop, users_per_item);
+	rec_popularity(pr, popular, users_per_item);
 
 	mk_writer_init(&w);
 	mk_put_i32(&w, REC_LAYOUT);
@@ -187,8 +194,8 @@ serialize_model(const Prepared *pr, const RecFit *fit)
 	mk_put_i32s(&w, pr->ui.indices, als_nnz(&pr->ui));
 	mk_put_i32s(&w, popular, ni);
 	mk_put_i64s(&w, users_per_item, ni);
-	mk_put_i32(&w, ease ? 0 : fit->top_k);
-	mk_put_i32s(&w, fit->top, ease ? 0 : pr->users.n * fit->top_k);
+	mk_put_i32(&w, fit->top_k);
+	mk_put_i32s(&w, fit->top, pr->users.n * fit->top_k);
 	mk_put_i32(&w, fit->method);
 	mk_put_i32(&w, fit->min_buyers);
 	mk_put_i64s(&w, fit->b_indptr, ease ? ni + 1 : 0);
@@ -327,7 +334,7 @@ decode_model(bytea *blob, MemoryContext cxt)
 		m->min_buyers = mkf_get_i32(&r);
 		mk_reader_check(&r);
 		if ((m->method != REC_METHOD_ALS && m->method != REC_METHOD_EASE) || m->min_buyers < 1 ||
-			(m->method == REC_METHOD_EASE) != (m->f == 0) || (m->method == REC_METHOD_EASE && m->top_k != 0))
+			(m->method == REC_METHOD_EASE) != (m->f == 0))
 			mk_damaged("recommender method out of range");
 		m->b_indptr = mk_get_i64s(&r, &cnt);
 		if (cnt != (m->method == REC_METHOD_EASE ? m->n_items + 1 : 0) || (cnt > 0 && m->b_indptr[0] != 0))

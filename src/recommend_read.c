@@ -117,7 +117,10 @@ user_top_precomputed(RecModel *m, int64 u, int n)
 	while (got < Min(n, m->top_k) && t[got] >= 0)
 	{
 		m->top_idx[got] = t[got];
-		m->top_score[got] = topn_dot(m->X + u * m->f, m->Y + (int64) t[got] * m->f, m->f);
+		m->top_score[got] = m->method == REC_METHOD_EASE
+			? ease_item_score(m->b_indptr, m->b_cols, m->b_vals, m->indices + m->indptr[u],
+							  m->indptr[u + 1] - m->indptr[u], t[got])
+			: topn_dot(m->X + u * m->f, m->Y + (int64) t[got] * m->f, m->f);
 		got++;
 	}
 	return got;
@@ -140,42 +143,6 @@ emit_rows(FunctionCallInfo fcinfo, RecModel *m, int got, bool as_bigint)
 	}
 }
 
-static int
-cmp_int32(const void *a, const void *b)
-{
-	int32		x = *(const int32 *) a,
-				y = *(const int32 *) b;
-
-	return x < y ? -1 : (x > y ? 1 : 0);
-}
-
-/*
- * EASE: the best n of m->scores, skipping the given items and self, equal scores broken by
- * popularity (more users first), into top_idx / top_score; positive_only stops at the first
- * score <= 0.  Works in popularity order so that topn_select's lower-index rule is that order.
- */
-static int
-ease_select(RecModel *m, const int32 *skip, int64 n_skip, int32 self, int n, bool positive_only)
-{
-	int			got;
-
-	for (int64 r = 0; r < m->n_items; r++)
-		m->rank_scores[r] = m->scores[m->popular[r]];
-	for (int64 k = 0; k < n_skip; k++)
-		m->skip_ranks[k] = m->rank_of[skip[k]];
-	qsort(m->skip_ranks, n_skip, sizeof(int32), cmp_int32);
-	got = topn_select(m->rank_scores, (int32) m->n_items, m->skip_ranks, n_skip,
-					  self >= 0 ? m->rank_of[self] : -1, (int) Min((int64) n, m->n_items),
-					  m->top_idx, m->top_score);
-	for (int k = 0; k < got; k++)
-	{
-		m->top_idx[k] = m->popular[m->top_idx[k]];
-		if (positive_only && !(m->top_score[k] > 0))
-			return k;
-	}
-	return got;
-}
-
 /* EASE: user u's best n (scores: the sum of the B rows of the user's items) */
 static int
 ease_user_top(RecModel *m, int64 u, int n, bool exclude_seen)
@@ -183,8 +150,13 @@ ease_user_top(RecModel *m, int64 u, int n, bool exclude_seen)
 	const int32 *items = m->indices + m->indptr[u];
 	int64		len = m->indptr[u + 1] - m->indptr[u];
 
+	int			got;
+
+	if (exclude_seen && (got = user_top_precomputed(m, u, n)) >= 0)
+		return got;
 	ease_user_scores(m->b_indptr, m->b_cols, m->b_vals, m->n_items, items, len, m->scores);
-	return ease_select(m, items, exclude_seen ? len : 0, -1, n, false);
+	return ease_select(m->scores, m->n_items, m->popular, m->rank_of, items, exclude_seen ? len : 0, -1, n,
+					   m->rank_scores, m->skip_ranks, m->top_idx, m->top_score);
 }
 
 static Datum
@@ -281,7 +253,12 @@ similar_items_common(FunctionCallInfo fcinfo, bool as_bigint)
 		memset(m->scores, 0, sizeof(double) * m->n_items);
 		for (int64 e = m->b_indptr[i]; e < m->b_indptr[i + 1]; e++)
 			m->scores[m->b_cols[e]] = m->b_vals[e];
-		got = ease_select(m, NULL, 0, (int32) i, n, true);
+		got = ease_select(m->scores, m->n_items, m->popular, m->rank_of, NULL, 0, (int32) i, n,
+						  m->rank_scores, m->skip_ranks, m->top_idx, m->top_score);
+		/* only the items buying i makes more likely */
+		for (int k = 0; k < got; k++)
+			if (!(m->top_score[k] > 0))
+				got = k;
 		emit_rows(fcinfo, m, got, as_bigint);
 		return (Datum) 0;
 	}

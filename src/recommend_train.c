@@ -269,7 +269,8 @@ fit_ease(const TrainArgs *a, const Prepared *pr, RecFit *fit, MkJson *mj)
 	int64		kept;
 	int			rc;
 	MkTime		t0 = mk_now();
-	double		val_ms = 0.0;
+	double		val_ms = 0.0,
+				top_ms;
 
 	if (!a->reg_given)
 	{
@@ -299,6 +300,27 @@ fit_ease(const TrainArgs *a, const Prepared *pr, RecFit *fit, MkJson *mj)
 	fit->b_cols = cols;
 	fit->b_vals = vals;
 
+	/* every user's best unseen items, for the online calls (the same scores and ties) */
+	{
+		int32	   *popular = palloc_extended(sizeof(int32) * n, MCXT_ALLOC_HUGE);
+		int32	   *rank_of = palloc_extended(sizeof(int32) * n, MCXT_ALLOC_HUGE);
+		int64	   *users_per_item = palloc_extended(sizeof(int64) * n, MCXT_ALLOC_HUGE);
+		MkTime		t1 = mk_now();
+
+		rec_popularity(pr, popular, users_per_item);
+		for (int64 r = 0; r < n; r++)
+			rank_of[popular[r]] = (int32) r;
+		fit->top_k = (int32) Min((int64) a->top_k, n);
+		fit->top = palloc_extended(sizeof(int32) * Max(pr->users.n * fit->top_k, 1), MCXT_ALLOC_HUGE);
+		rc = ease_top_items(&pr->ui, indptr, cols, vals, popular, rank_of, fit->top_k, (int32 *) fit->top,
+							mk_cancel_poll, NULL);
+		fit_error(rc, "for the precomputed recommendations");
+		pfree(popular);
+		pfree(rank_of);
+		pfree(users_per_item);
+		top_ms = mk_ms_since(t1);
+	}
+
 	mk_json_key(mj, "regularization");
 	mk_json_num(mj, lambda);
 	mk_json_key(mj, "regularization_source");
@@ -311,6 +333,10 @@ fit_ease(const TrainArgs *a, const Prepared *pr, RecFit *fit, MkJson *mj)
 	mk_json_int(mj, kept);
 	mk_json_key(mj, "ease_work_bytes");
 	mk_json_num(mj, ease_bytes(n, a->neighbors));
+	mk_json_key(mj, "precompute_n");
+	mk_json_int(mj, fit->top_k);
+	mk_json_key(mj, "precompute_ms");
+	mk_json_num(mj, top_ms);
 }
 
 /* ALS with the given (or validated) regularization, and each user's precomputed best items */

@@ -347,3 +347,100 @@ ease_user_scores(const int64_t *indptr, const int32_t *cols, const float *vals, 
 			scores[cols[e]] += (double) vals[e];
 	}
 }
+
+static int
+cmp_int32(const void *a, const void *b)
+{
+	int32_t		x = *(const int32_t *) a,
+				y = *(const int32_t *) b;
+
+	return x < y ? -1 : (x > y ? 1 : 0);
+}
+
+int
+ease_select(const double *scores, int64_t n, const int32_t *popular, const int32_t *rank_of,
+			const int32_t *skip, int64_t n_skip, int32_t self, int k, double *rank_scores,
+			int32_t *skip_ranks, int32_t *out_idx, double *out_score)
+{
+	int			got;
+
+	/* in popularity order, topn_select's lower-index rule for ties is the popularity rule */
+	for (int64_t r = 0; r < n; r++)
+		rank_scores[r] = scores[popular[r]];
+	for (int64_t j = 0; j < n_skip; j++)
+		skip_ranks[j] = rank_of[skip[j]];
+	qsort(skip_ranks, (size_t) n_skip, sizeof(int32_t), cmp_int32);
+	got = topn_select(rank_scores, (int32_t) n, skip_ranks, n_skip, self >= 0 ? rank_of[self] : -1,
+					  (int) (k < n ? k : n), out_idx, out_score);
+	for (int j = 0; j < got; j++)
+		out_idx[j] = popular[out_idx[j]];
+	return got;
+}
+
+double
+ease_item_score(const int64_t *indptr, const int32_t *cols, const float *vals,
+				const int32_t *items, int64_t len, int32_t k)
+{
+	double		s = 0.0;
+
+	for (int64_t a = 0; a < len; a++)
+	{
+		int64_t		lo = indptr[items[a]],
+					hi = indptr[items[a] + 1] - 1;
+
+		while (lo <= hi)
+		{
+			int64_t		mid = lo + (hi - lo) / 2;
+
+			if (cols[mid] == k)
+			{
+				s += (double) vals[mid];
+				break;
+			}
+			if (cols[mid] < k)
+				lo = mid + 1;
+			else
+				hi = mid - 1;
+		}
+	}
+	return s;
+}
+
+int
+ease_top_items(const AlsCsr *ui, const int64_t *indptr, const int32_t *cols, const float *vals,
+			   const int32_t *popular, const int32_t *rank_of, int k, int32_t *out,
+			   int (*interrupt) (void *), void *interrupt_arg)
+{
+	int64_t		n = ui->n_cols;
+	double	   *scores = malloc(sizeof(double) * (size_t) (n > 0 ? n : 1));
+	double	   *rank_scores = malloc(sizeof(double) * (size_t) (n > 0 ? n : 1));
+	int32_t    *skip_ranks = malloc(sizeof(int32_t) * (size_t) (n > 0 ? n : 1));
+	int32_t    *idx = malloc(sizeof(int32_t) * (size_t) (k > 0 ? k : 1));
+	double	   *sc = malloc(sizeof(double) * (size_t) (k > 0 ? k : 1));
+	int			rc = EASE_OK;
+
+	if (scores == NULL || rank_scores == NULL || skip_ranks == NULL || idx == NULL || sc == NULL)
+		rc = EASE_NOMEM;
+	for (int64_t u = 0; rc == EASE_OK && u < ui->n_rows && k > 0; u++)
+	{
+		const int32_t *items = ui->indices + ui->indptr[u];
+		int64_t		len = ui->indptr[u + 1] - ui->indptr[u];
+		int			got;
+
+		if ((u & 255) == 0 && interrupt != NULL && interrupt(interrupt_arg))
+		{
+			rc = EASE_CANCELLED;
+			break;
+		}
+		ease_user_scores(indptr, cols, vals, n, items, len, scores);
+		got = ease_select(scores, n, popular, rank_of, items, len, -1, k, rank_scores, skip_ranks, idx, sc);
+		for (int j = 0; j < k; j++)
+			out[u * k + j] = j < got ? idx[j] : -1;
+	}
+	free(scores);
+	free(rank_scores);
+	free(skip_ranks);
+	free(idx);
+	free(sc);
+	return rc;
+}

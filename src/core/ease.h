@@ -79,4 +79,30 @@ int64_t		ease_prune(const double *B, int64_t n, int m, int64_t *indptr, int32_t 
 void		ease_user_scores(const int64_t *indptr, const int32_t *cols, const float *vals, int64_t n,
 							 const int32_t *items, int64_t len, double *scores);
 
+/*
+ * The best k of scores[0..n-1] skipping the items in skip[] (any order) and self (-1: none),
+ * equal scores broken by popularity (rank_of[item]: the item's position in popular[], the items
+ * by decreasing number of users), best first.  rank_scores (n) and skip_ranks (n_skip) are
+ * scratch.  Returns how many were written.
+ */
+int			ease_select(const double *scores, int64_t n, const int32_t *popular, const int32_t *rank_of,
+						const int32_t *skip, int64_t n_skip, int32_t self, int k, double *rank_scores,
+						int32_t *skip_ranks, int32_t *out_idx, double *out_score);
+
+/*
+ * The score of item k for a user with the given items: the same additions, in the same order,
+ * as ease_user_scores makes for k (each row's entry found by binary search), so it is the same
+ * number bit for bit.
+ */
+double		ease_item_score(const int64_t *indptr, const int32_t *cols, const float *vals,
+							const int32_t *items, int64_t len, int32_t k);
+
+/*
+ * Every user's best k unseen items (ease_user_scores, then ease_select skipping the user's
+ * items), out[u * k + j], -1 padded when fewer are left.  Polls interrupt every 256 users.
+ */
+int			ease_top_items(const AlsCsr *ui, const int64_t *indptr, const int32_t *cols, const float *vals,
+						   const int32_t *popular, const int32_t *rank_of, int k, int32_t *out,
+						   int (*interrupt) (void *), void *interrupt_arg);
+
 #endif
