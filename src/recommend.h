@@ -73,6 +73,7 @@ typedef struct RecFit
 	const double *Y;
 	int			top_k;
 	const int32 *top;
+	const double *top_score;	/* EASE: the scores of the precomputed lists */
 	/* EASE: B pruned to each row's strongest weights (CSR, float32) */
 	const int64 *b_indptr;
 	const int32 *b_cols;
@@ -116,6 +117,7 @@ typedef struct RecModel
 	int			item_ints_state;	/* 0 unknown, 1 built, -1 not all integers */
 	int			top_k;			/* precomputed best unseen items per user (0: none) */
 	int32	   *top;			/* n_users x top_k, -1 padded */
+	double	   *top_scores;		/* EASE: their scores (ALS rescores them canonically) */
 	int64	   *b_indptr;		/* EASE: n_items + 1 */
 	int32	   *b_cols;
 	float	   *b_vals;

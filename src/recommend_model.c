@@ -15,7 +15,8 @@
  * f), i64s indptr, i32s indices (the user x item pairs seen), i32s items by popularity, i64s
  * users per item, i32 K and i32s (n_users x K) every user's best K unseen items (-1 padded);
  * then (layout 3) i32 method (0 ALS, 1 EASE), i32 min_buyers, and EASE's pruned B: i64s
- * indptr (n_items + 1, empty for ALS), i32s columns, i32s values (float32 bit patterns).
+ * indptr (n_items + 1, empty for ALS), i32s columns, i32s values (float32 bit patterns), f64s
+ * the scores of the precomputed lists (EASE; empty for ALS, which rescores them).
  * Layouts 1 (no precomputed lists) and 2 (no method: ALS) are still read.
  */
 #include "recommend.h"
@@ -203,6 +204,7 @@ serialize_model(const Prepared *pr, const RecFit *fit)
 	/* float32 values travel as their bit patterns (the format has no f32 arrays) */
 	StaticAssertStmt(sizeof(float) == sizeof(int32), "float32 is 4 bytes");
 	mk_put_i32s(&w, (const int32 *) fit->b_vals, b_nnz);
+	mk_put_f64s(&w, fit->top_score, ease ? pr->users.n * fit->top_k : 0);
 	return mk_writer_finish(&w, MKF_KIND_RECOMMENDER);
 }
 
@@ -352,6 +354,9 @@ decode_model(bytea *blob, MemoryContext cxt)
 					(e > m->b_indptr[j] && m->b_cols[e] <= m->b_cols[e - 1]) || !isfinite(m->b_vals[e]))
 					mk_damaged("recommender item weights out of range");
 		}
+		m->top_scores = mk_get_f64s(&r, &cnt);
+		if (cnt != (m->method == REC_METHOD_EASE ? m->n_users * m->top_k : 0))
+			mk_damaged("recommender precomputed scores have the wrong size");
 	}
 	mk_reader_finish(&r);
 	{

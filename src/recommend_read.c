@@ -118,8 +118,7 @@ user_top_precomputed(RecModel *m, int64 u, int n)
 	{
 		m->top_idx[got] = t[got];
 		m->top_score[got] = m->method == REC_METHOD_EASE
-			? ease_item_score(m->b_indptr, m->b_cols, m->b_vals, m->indices + m->indptr[u],
-							  m->indptr[u + 1] - m->indptr[u], t[got])
+			? m->top_scores[u * m->top_k + got]
 			: topn_dot(m->X + u * m->f, m->Y + (int64) t[got] * m->f, m->f);
 		got++;
 	}

@@ -305,14 +305,19 @@ fit_ease(const TrainArgs *a, const Prepared *pr, RecFit *fit, MkJson *mj)
 		int32	   *popular = palloc_extended(sizeof(int32) * n, MCXT_ALLOC_HUGE);
 		int32	   *rank_of = palloc_extended(sizeof(int32) * n, MCXT_ALLOC_HUGE);
 		int64	   *users_per_item = palloc_extended(sizeof(int64) * n, MCXT_ALLOC_HUGE);
+		int32	   *top;
+		double	   *top_score;
 		MkTime		t1 = mk_now();
 
 		rec_popularity(pr, popular, users_per_item);
 		for (int64 r = 0; r < n; r++)
 			rank_of[popular[r]] = (int32) r;
 		fit->top_k = (int32) Min((int64) a->top_k, n);
-		fit->top = palloc_extended(sizeof(int32) * Max(pr->users.n * fit->top_k, 1), MCXT_ALLOC_HUGE);
-		rc = ease_top_items(&pr->ui, indptr, cols, vals, popular, rank_of, fit->top_k, (int32 *) fit->top,
+		top = palloc_extended(sizeof(int32) * Max(pr->users.n * fit->top_k, 1), MCXT_ALLOC_HUGE);
+		top_score = palloc_extended(sizeof(double) * Max(pr->users.n * fit->top_k, 1), MCXT_ALLOC_HUGE);
+		fit->top = top;
+		fit->top_score = top_score;
+		rc = ease_top_items(&pr->ui, indptr, cols, vals, popular, rank_of, fit->top_k, top, top_score,
 							mk_cancel_poll, NULL);
 		fit_error(rc, "for the precomputed recommendations");
 		pfree(popular);

@@ -377,38 +377,9 @@ ease_select(const double *scores, int64_t n, const int32_t *popular, const int32
 	return got;
 }
 
-double
-ease_item_score(const int64_t *indptr, const int32_t *cols, const float *vals,
-				const int32_t *items, int64_t len, int32_t k)
-{
-	double		s = 0.0;
-
-	for (int64_t a = 0; a < len; a++)
-	{
-		int64_t		lo = indptr[items[a]],
-					hi = indptr[items[a] + 1] - 1;
-
-		while (lo <= hi)
-		{
-			int64_t		mid = lo + (hi - lo) / 2;
-
-			if (cols[mid] == k)
-			{
-				s += (double) vals[mid];
-				break;
-			}
-			if (cols[mid] < k)
-				lo = mid + 1;
-			else
-				hi = mid - 1;
-		}
-	}
-	return s;
-}
-
 int
 ease_top_items(const AlsCsr *ui, const int64_t *indptr, const int32_t *cols, const float *vals,
-			   const int32_t *popular, const int32_t *rank_of, int k, int32_t *out,
+			   const int32_t *popular, const int32_t *rank_of, int k, int32_t *out, double *out_score,
 			   int (*interrupt) (void *), void *interrupt_arg)
 {
 	int64_t		n = ui->n_cols;
@@ -435,7 +406,10 @@ ease_top_items(const AlsCsr *ui, const int64_t *indptr, const int32_t *cols, con
 		ease_user_scores(indptr, cols, vals, n, items, len, scores);
 		got = ease_select(scores, n, popular, rank_of, items, len, -1, k, rank_scores, skip_ranks, idx, sc);
 		for (int j = 0; j < k; j++)
+		{
 			out[u * k + j] = j < got ? idx[j] : -1;
+			out_score[u * k + j] = j < got ? sc[j] : 0.0;
+		}
 	}
 	free(scores);
 	free(rank_scores);

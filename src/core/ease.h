@@ -90,19 +90,12 @@ int			ease_select(const double *scores, int64_t n, const int32_t *popular, const
 						int32_t *skip_ranks, int32_t *out_idx, double *out_score);
 
 /*
- * The score of item k for a user with the given items: the same additions, in the same order,
- * as ease_user_scores makes for k (each row's entry found by binary search), so it is the same
- * number bit for bit.
- */
-double		ease_item_score(const int64_t *indptr, const int32_t *cols, const float *vals,
-							const int32_t *items, int64_t len, int32_t k);
-
-/*
  * Every user's best k unseen items (ease_user_scores, then ease_select skipping the user's
- * items), out[u * k + j], -1 padded when fewer are left.  Polls interrupt every 256 users.
+ * items), out[u * k + j] and their scores out_score[u * k + j], -1 / 0 padded when fewer are
+ * left.  Polls interrupt every 256 users.
  */
 int			ease_top_items(const AlsCsr *ui, const int64_t *indptr, const int32_t *cols, const float *vals,
-						   const int32_t *popular, const int32_t *rank_of, int k, int32_t *out,
+						   const int32_t *popular, const int32_t *rank_of, int k, int32_t *out, double *out_score,
 						   int (*interrupt) (void *), void *interrupt_arg);
 
 #endif
