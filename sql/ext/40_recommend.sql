@@ -66,6 +66,17 @@ $$;
 
 INSERT INTO mktdb.model_kind VALUES ('recommender', 'mktdb._recommender_retrain(text,jsonb)');
 
+-- Online calls (recommend_for, segment_of, ...) find a model by name in a per-backend cache
+-- instead of an index scan of the catalog (src/model_store.c); this trigger keeps the cache
+-- right: any change of mktdb.model or mktdb.model_grant sends a relcache invalidation of
+-- mktdb.model to every backend.  The cache is used only while the trigger exists.
+CREATE FUNCTION mktdb._model_changed() RETURNS trigger
+AS 'MODULE_PATHNAME', 'mktdb_model_changed' LANGUAGE C;
+CREATE TRIGGER model_changed AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON mktdb.model
+    FOR EACH STATEMENT EXECUTE FUNCTION mktdb._model_changed();
+CREATE TRIGGER model_changed AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON mktdb.model_grant
+    FOR EACH STATEMENT EXECUTE FUNCTION mktdb._model_changed();
+
 COMMENT ON FUNCTION mktdb.recommend_train(text, text, text, text, text, int, int, float8, float8, int, text, text, float8, int, int, int, int)
     IS 'Trains a recommender (method auto | ease | als) from (user, item[, weight]) rows; regularization NULL is chosen on a validation split';
 COMMENT ON FUNCTION mktdb.recommend_for(text, text, int, boolean)
@@ -78,3 +89,5 @@ COMMENT ON FUNCTION mktdb.similar_items(text, bigint, int)
     IS 'Items bought with the given one (EASE: its positive weights; ALS: cosine of the factors), bigint ids';
 COMMENT ON FUNCTION mktdb.recommend_all(text, int, boolean)
     IS 'Every user''s top n items in one pass (ids as text)';
+COMMENT ON FUNCTION mktdb._model_changed()
+    IS 'Trigger: a change of the model catalog invalidates every backend''s model name cache';

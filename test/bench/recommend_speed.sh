@@ -1,12 +1,12 @@
 #!/usr/bin/env bash
 # Recommender speed: training time on 2,000,000 interactions (mktdb CG and Cholesky vs numpy ALS),
 # then pgbench latency: 4 clients calling mktdb.recommend_for on the 100,000-user x 20,000-item,
-# 64-factor model against the same pgbench running SELECT 1.  Uses .cluster/bench_rec (port 5493).
+# 64-factor model against the same pgbench running SELECT 1.  Uses .cluster/bench_rec (port $MKTDB_BENCH_PORT or 5493).
 set -euo pipefail
 source "$(dirname "$0")/../lib.sh"
 DURATION=${DURATION:-20}
 mk_build
-mk_cluster_start "$MKTDB_ROOT/.cluster/bench_rec" 5493
+mk_cluster_start "$MKTDB_ROOT/.cluster/bench_rec" "${MKTDB_BENCH_PORT:-5493}"
 export BENCH_DB=mk_bench_speed
 psql -X -q -d postgres -c "DROP DATABASE IF EXISTS $BENCH_DB" -c "CREATE DATABASE $BENCH_DB"
 mk_psql -d $BENCH_DB <<'SQL'
