@@ -72,11 +72,11 @@ SELECT version FROM mktdb.recommend_train('e_dense', 'pl', 'u', 'i', precompute_
 SELECT count(*) = 400 * 5 AS all_rows, bool_and(a.item_id = b.item_id AND a.score = b.score) AS lists_equal_scan
   FROM mktdb.recommend_all('e_det', 5) a JOIN mktdb.recommend_all('e_dense', 5) b USING (user_id, rank);
 
--- ALS with regularization NULL: the grid 1000 .. 10 on the same kind of holdout, reproducible
+-- ALS with regularization NULL: regularization and alpha on the same kind of holdout, reproducible
 SELECT version FROM mktdb.recommend_train('a_val', 'pl', 'u', 'i', method => 'als', factors => 8, min_buyers => 1);
 SELECT version FROM mktdb.recommend_train('a_val', 'pl', 'u', 'i', method => 'als', factors => 8, min_buyers => 1);
 SELECT a.metrics->>'method' AS method, a.metrics->>'regularization_source' AS source,
-       a.metrics->'validation'->'regularization' AS grid,
+       a.metrics->'validation'->'regularization' AS grid, a.metrics->'validation'->'alpha' AS alphas,
        (a.metrics->>'regularization')::float8 IN (SELECT jsonb_array_elements_text(a.metrics->'validation'->'regularization')::float8) AS a_grid_point,
        (a.metrics->'validation') - 'ms' = (b.metrics->'validation') - 'ms' AS same_validation,
        a.metrics->>'regularization' = b.metrics->>'regularization' AS same_choice

@@ -227,7 +227,8 @@ huge_alloc(double bytes, const char *what)
 
 /* the validation grid's scores in metrics */
 static void
-json_validation(MkJson *mj, int max_users, const double *grid, const double *ndcg, int n, double ms)
+json_validation(MkJson *mj, int max_users, const double *grid, const double *alphas, const double *ndcg, int n,
+				double ms)
 {
 	mk_json_key(mj, "validation");
 	mk_json_obj_open(mj);
@@ -240,6 +241,14 @@ json_validation(MkJson *mj, int max_users, const double *grid, const double *ndc
 	for (int k = 0; k < n; k++)
 		mk_json_num(mj, grid[k]);
 	mk_json_arr_close(mj);
+	if (alphas != NULL)
+	{
+		mk_json_key(mj, "alpha");
+		mk_json_arr_open(mj);
+		for (int k = 0; k < n; k++)
+			mk_json_num(mj, alphas[k]);
+		mk_json_arr_close(mj);
+	}
 	mk_json_key(mj, "ndcg");
 	mk_json_arr_open(mj);
 	for (int k = 0; k < n; k++)
@@ -331,7 +340,7 @@ fit_ease(const TrainArgs *a, const Prepared *pr, RecFit *fit, MkJson *mj)
 	mk_json_key(mj, "regularization_source");
 	mk_json_str(mj, a->reg_given ? "given" : "validation");
 	if (!a->reg_given)
-		json_validation(mj, REC_VAL_USERS, lambdas, ndcg, n_tried, val_ms);
+		json_validation(mj, REC_VAL_USERS, lambdas, NULL, ndcg, n_tried, val_ms);
 	mk_json_key(mj, "neighbors");
 	mk_json_int(mj, m);
 	mk_json_key(mj, "weights_kept");
@@ -359,7 +368,10 @@ fit_als(const TrainArgs *a, const Prepared *pr, RecFit *fit, MkJson *mj)
 	MkTime		t0 = mk_now();
 	double		fit_ms,
 				val_ms = 0.0;
-	double		ndcg[ALS_VAL_GRID];
+	double		ndcg[ALS_VAL_GRID],
+				regs[ALS_VAL_GRID],
+				alphas[ALS_VAL_GRID];
+	int			n_tried = 0;
 
 	memset(&p, 0, sizeof(p));
 	p.factors = a->factors;
@@ -378,8 +390,8 @@ fit_als(const TrainArgs *a, const Prepared *pr, RecFit *fit, MkJson *mj)
 	loss = palloc(sizeof(double) * a->iterations);
 	if (!a->reg_given)
 	{
-		rc = als_choose_regularization(&pr->ui, &p, REC_ALS_VAL_USERS, X, Y, ndcg, &p.regularization,
-									   err, sizeof(err));
+		rc = als_choose_regularization(&pr->ui, &p, REC_ALS_VAL_USERS, X, Y, regs, alphas, ndcg, &n_tried,
+									   &p.regularization, &p.alpha, err, sizeof(err));
 		als_error(rc, err);
 		val_ms = mk_ms_since(t0);
 	}
@@ -408,7 +420,9 @@ fit_als(const TrainArgs *a, const Prepared *pr, RecFit *fit, MkJson *mj)
 	mk_json_key(mj, "regularization_source");
 	mk_json_str(mj, a->reg_given ? "given" : "validation");
 	if (!a->reg_given)
-		json_validation(mj, REC_ALS_VAL_USERS, als_val_grid, ndcg, ALS_VAL_GRID, val_ms);
+		json_validation(mj, REC_ALS_VAL_USERS, regs, alphas, ndcg, n_tried, val_ms);
+	mk_json_key(mj, "alpha");
+	mk_json_num(mj, p.alpha);
 	mk_json_key(mj, "loss");
 	mk_json_arr_open(mj);
 	for (int k = 0; k < a->iterations; k++)

@@ -11,7 +11,8 @@
 #include "core/rng.h"
 #include "core/topn.h"
 
-const double als_val_grid[ALS_VAL_GRID] = {1000.0, 300.0, 100.0, 30.0, 10.0};
+const double als_val_alpha[3] = {1.0, 5.0, 20.0};
+const double als_val_ratio[3] = {60.0, 15.0, 3.0};
 
 int64_t
 holdout_carve(const AlsCsr *ui, uint64_t seed, int64_t max_users, uint8_t *pair_drop, int64_t *val_users)
@@ -133,7 +134,8 @@ als_scores(int64_t u, const int32_t *kept, int64_t n_kept, double *scores, void 
 
 int
 als_choose_regularization(const AlsCsr *ui, const AlsParams *p, int64_t max_users, double *X, double *Y,
-						  double *ndcg, double *best, char *err, size_t errlen)
+						  double *regs, double *alphas, double *ndcg, int *n_tried,
+						  double *best_reg, double *best_alpha, char *err, size_t errlen)
 {
 	int64_t		nnz = als_nnz(ui),
 				n = ui->n_cols;
@@ -147,9 +149,12 @@ als_choose_regularization(const AlsCsr *ui, const AlsParams *p, int64_t max_user
 	int64_t		n_val,
 				k = 0;
 	int			rc = ALS_OK,
-				best_t = 0;
+				best_t = 0,
+				t = 0;
 
-	*best = als_val_grid[ALS_VAL_GRID / 2];
+	*n_tried = 0;
+	*best_alpha = p->alpha;
+	*best_reg = 15.0 * p->alpha;
 	memset(&tr, 0, sizeof(tr));
 	memset(&tt, 0, sizeof(tt));
 	if (drop == NULL || val == NULL || scores == NULL || kept == NULL)
@@ -189,21 +194,30 @@ als_choose_regularization(const AlsCsr *ui, const AlsParams *p, int64_t max_user
 	als_csr_transpose(&tr, &tt);
 
 	als_init_factors(p->seed, ui->n_rows, n, p->factors, X, Y);
-	for (int t = 0; t < ALS_VAL_GRID; t++)
-	{
-		AlsParams	q = *p;
-		AlsScoreArg sa = {X, Y, p->factors, (int32_t) n};
+	for (int ia = 0; ia < 3; ia++)
+		for (int ir = 0; ir < 3; ir++)
+		{
+			AlsParams	q = *p;
+			AlsScoreArg sa = {X, Y, p->factors, (int32_t) n};
 
-		q.regularization = als_val_grid[t];
-		q.iterations = ALS_VAL_ITERATIONS;
-		rc = als_fit(&tr, &tt, &q, X, Y, loss, err, errlen);
-		if (rc != ALS_OK)
-			goto done;
-		ndcg[t] = holdout_ndcg(ui, val, n_val, drop, als_scores, &sa, scores, kept);
-		if (ndcg[t] > ndcg[best_t])
-			best_t = t;
-	}
-	*best = als_val_grid[best_t];
+			q.alpha = p->alpha * als_val_alpha[ia];
+			q.regularization = q.alpha * als_val_ratio[ir];
+			if (p->alpha == 0 && t > 0)
+				break;			/* alpha 0: a single point */
+			q.iterations = ALS_VAL_ITERATIONS;
+			rc = als_fit(&tr, &tt, &q, X, Y, loss, err, errlen);
+			if (rc != ALS_OK)
+				goto done;
+			regs[t] = q.regularization;
+			alphas[t] = q.alpha;
+			ndcg[t] = holdout_ndcg(ui, val, n_val, drop, als_scores, &sa, scores, kept);
+			if (ndcg[t] > ndcg[best_t])
+				best_t = t;
+			t++;
+		}
+	*n_tried = t;
+	*best_reg = regs[best_t];
+	*best_alpha = alphas[best_t];
 done:
 	free(drop);
 	free(val);

@@ -25,19 +25,26 @@ typedef void (*HoldoutScoreFn) (int64_t u, const int32_t *kept, int64_t n_kept, 
 double		holdout_ndcg(const AlsCsr *ui, const int64_t *val_users, int64_t n_val, const uint8_t *pair_drop,
 						 HoldoutScoreFn fn, void *arg, double *scores, int32_t *kept);
 
-/* the ALS grid (regularization, strongest first) and the iterations each point adds */
-#define ALS_VAL_GRID 5
-#define ALS_VAL_ITERATIONS 3
-extern const double als_val_grid[ALS_VAL_GRID];
+/*
+ * The ALS grid: confidence scale alpha x {1, 5, 20} (alpha as given) and regularization =
+ * that alpha x {60, 15, 3} (the penalty has to grow with the confidence it balances; measured:
+ * planted data is best near 20 x alpha, msweb near 3 x alpha), strongest first within each
+ * alpha; 2 warm-started iterations per point, so the 9 points cost about 1.2 fits of 15
+ * iterations.  alpha 0 collapses the grid to regularization 0 (then only that point).
+ */
+#define ALS_VAL_GRID 9
+#define ALS_VAL_ITERATIONS 2
+extern const double als_val_alpha[3];
+extern const double als_val_ratio[3];
 
 /*
- * ALS regularization chosen on the holdout: p's other settings, the grid above fitted from
- * p->seed's initial factors with warm starts (ALS_VAL_ITERATIONS per point, so the whole grid
- * costs about one fit of 15 iterations).  X, Y: work buffers of the full sizes.  ndcg[] gets each
- * point's score; returns ALS_OK with *best set (the middle of the grid when nobody can be held
- * out), or an ALS error code.
+ * ALS regularization and alpha chosen on the holdout: p's other settings, the grid above fitted
+ * from p->seed's initial factors with warm starts.  X, Y: work buffers of the full sizes.
+ * regs / alphas / ndcg get each point (*n_tried of them); returns ALS_OK with *best_reg and
+ * *best_alpha set (p's alpha and 15 x it when nobody can be held out), or an ALS error code.
  */
 int			als_choose_regularization(const AlsCsr *ui, const AlsParams *p, int64_t max_users, double *X,
-									  double *Y, double *ndcg, double *best, char *err, size_t errlen);
+									  double *Y, double *regs, double *alphas, double *ndcg, int *n_tried,
+									  double *best_reg, double *best_alpha, char *err, size_t errlen);
 
 #endif

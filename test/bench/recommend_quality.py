@@ -173,20 +173,30 @@ def most_popular(train, test):
     return topk_from_scores(S, np.searchsorted(rows, ui[sel]), ii[sel], tu, items)
 
 
+_EASE_CACHE = {}
+
+
 def ease(train, test, lam):
-    users, items, ui, ii = dense(train)
-    X = np.zeros((len(users), len(items)))
-    X[ui, ii] = 1.0
-    G = X.T @ X
+    """EASE in numpy; X'X (and X) cached per training set, so a lambda grid inverts only."""
+    key = id(train)
+    if key not in _EASE_CACHE:
+        _EASE_CACHE.clear()
+        users, items, ui, ii = dense(train)
+        X = np.zeros((len(users), len(items)), dtype=np.float32)
+        X[ui, ii] = 1.0
+        G = (X.T @ X).astype(np.float64)
+        _EASE_CACHE[key] = (users, items, ui, ii, X, G)
+    users, items, ui, ii, X, G = _EASE_CACHE[key]
+    G = G.copy()
     G[np.diag_indices_from(G)] += lam
     P = np.linalg.inv(G)
     B = -P / np.diag(P)
     B[np.diag_indices_from(B)] = 0.0
     tu = np.sort(test['u'].unique())
     rows = np.searchsorted(users, tu)
-    S = X[rows] @ B
+    S = X[rows] @ B.astype(np.float32)
     sel = np.isin(ui, rows)
-    return topk_from_scores(S, np.searchsorted(rows, ui[sel]), ii[sel], tu, items)
+    return topk_from_scores(S.astype(np.float64), np.searchsorted(rows, ui[sel]), ii[sel], tu, items)
 
 
 def pure_svd(train, test, k):
