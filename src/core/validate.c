@@ -11,8 +11,7 @@
 #include "core/rng.h"
 #include "core/topn.h"
 
-const double als_val_alpha[3] = {1.0, 5.0, 20.0};
-const double als_val_ratio[3] = {60.0, 15.0, 3.0};
+const double als_val_alpha[ALS_VAL_GRID] = {1.0, 5.0, 20.0};
 
 int64_t
 holdout_carve(const AlsCsr *ui, uint64_t seed, int64_t max_users, uint8_t *pair_drop, int64_t *val_users)
@@ -154,7 +153,7 @@ als_choose_regularization(const AlsCsr *ui, const AlsParams *p, int64_t max_user
 
 	*n_tried = 0;
 	*best_alpha = p->alpha;
-	*best_reg = 15.0 * p->alpha;
+	*best_reg = ALS_VAL_RATIO * p->alpha;
 	memset(&tr, 0, sizeof(tr));
 	memset(&tt, 0, sizeof(tt));
 	if (drop == NULL || val == NULL || scores == NULL || kept == NULL)
@@ -193,28 +192,25 @@ als_choose_regularization(const AlsCsr *ui, const AlsParams *p, int64_t max_user
 	}
 	als_csr_transpose(&tr, &tt);
 
-	als_init_factors(p->seed, ui->n_rows, n, p->factors, X, Y);
-	for (int ia = 0; ia < 3; ia++)
-		for (int ir = 0; ir < 3; ir++)
-		{
-			AlsParams	q = *p;
-			AlsScoreArg sa = {X, Y, p->factors, (int32_t) n};
+	for (int ia = 0; ia < ALS_VAL_GRID && (p->alpha > 0 || t == 0); ia++)
+	{
+		AlsParams	q = *p;
+		AlsScoreArg sa = {X, Y, p->factors, (int32_t) n};
 
-			q.alpha = p->alpha * als_val_alpha[ia];
-			q.regularization = q.alpha * als_val_ratio[ir];
-			if (p->alpha == 0 && t > 0)
-				break;			/* alpha 0: a single point */
-			q.iterations = ALS_VAL_ITERATIONS;
-			rc = als_fit(&tr, &tt, &q, X, Y, loss, err, errlen);
-			if (rc != ALS_OK)
-				goto done;
-			regs[t] = q.regularization;
-			alphas[t] = q.alpha;
-			ndcg[t] = holdout_ndcg(ui, val, n_val, drop, als_scores, &sa, scores, kept);
-			if (ndcg[t] > ndcg[best_t])
-				best_t = t;
-			t++;
-		}
+		q.alpha = p->alpha * als_val_alpha[ia];
+		q.regularization = ALS_VAL_RATIO * q.alpha;
+		q.iterations = ALS_VAL_ITERATIONS;
+		als_init_factors(p->seed, ui->n_rows, n, p->factors, X, Y);
+		rc = als_fit(&tr, &tt, &q, X, Y, loss, err, errlen);
+		if (rc != ALS_OK)
+			goto done;
+		regs[t] = q.regularization;
+		alphas[t] = q.alpha;
+		ndcg[t] = holdout_ndcg(ui, val, n_val, drop, als_scores, &sa, scores, kept);
+		if (ndcg[t] > ndcg[best_t])
+			best_t = t;
+		t++;
+	}
 	*n_tried = t;
 	*best_reg = regs[best_t];
 	*best_alpha = alphas[best_t];

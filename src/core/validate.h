@@ -26,22 +26,23 @@ double		holdout_ndcg(const AlsCsr *ui, const int64_t *val_users, int64_t n_val, 
 						 HoldoutScoreFn fn, void *arg, double *scores, int32_t *kept);
 
 /*
- * The ALS grid: confidence scale alpha x {1, 5, 20} (alpha as given) and regularization =
- * that alpha x {60, 15, 3} (the penalty has to grow with the confidence it balances; measured:
- * planted data is best near 20 x alpha, msweb near 3 x alpha), strongest first within each
- * alpha; 2 warm-started iterations per point, so the 9 points cost about 1.2 fits of 15
+ * The ALS grid: the confidence scale alpha x {1, 5, 20} (alpha as given) with the penalty
+ * proportional to it, regularization = 20 x that alpha (the penalty has to grow with the
+ * confidence it balances; 0.2.0's study found planted data best near 20 x alpha).  Each point is
+ * fitted from the seed's initial factors for 5 iterations (warm starts across points were
+ * measured to mislead: half-fitted models rank by popularity), so the grid costs one fit of 15
  * iterations.  alpha 0 collapses the grid to regularization 0 (then only that point).
  */
-#define ALS_VAL_GRID 9
-#define ALS_VAL_ITERATIONS 2
-extern const double als_val_alpha[3];
-extern const double als_val_ratio[3];
+#define ALS_VAL_GRID 3
+#define ALS_VAL_ITERATIONS 5
+#define ALS_VAL_RATIO 20.0
+extern const double als_val_alpha[ALS_VAL_GRID];
 
 /*
- * ALS regularization and alpha chosen on the holdout: p's other settings, the grid above fitted
- * from p->seed's initial factors with warm starts.  X, Y: work buffers of the full sizes.
+ * ALS regularization and alpha chosen on the holdout: p's other settings, each point of the grid
+ * above fitted from p->seed's initial factors.  X, Y: work buffers of the full sizes.
  * regs / alphas / ndcg get each point (*n_tried of them); returns ALS_OK with *best_reg and
- * *best_alpha set (p's alpha and 15 x it when nobody can be held out), or an ALS error code.
+ * *best_alpha set (p's alpha and 20 x it when nobody can be held out), or an ALS error code.
  */
 int			als_choose_regularization(const AlsCsr *ui, const AlsParams *p, int64_t max_users, double *X,
 									  double *Y, double *regs, double *alphas, double *ndcg, int *n_tried,
