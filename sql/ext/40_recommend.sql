@@ -6,7 +6,8 @@
 -- 2008).  method 'auto' uses EASE when its two n_items x n_items work matrices fit
 -- mktdb.ease_memory_limit (default 2GB: about 11,500 items), ALS otherwise.  regularization
 -- NULL: EASE's lambda is chosen on a per-user validation holdout carved from the training data
--- (grid 10 .. 1e4 by decades, then the half-decades around the best; seed = seed); ALS uses 100.
+-- (grid 10 .. 1e4 by decades, then the half-decades around the best; seed = seed); ALS chooses
+-- alpha x {1, 5, 20} with regularization 20 x alpha on the same kind of holdout.
 -- Options beyond the contract: solver, frequency_scaling, cg_steps, precompute_n (ALS, as in
 -- 0.2.0), neighbors (EASE keeps each item's `neighbors` strongest weights, float32) and
 -- min_buyers (items bought by fewer distinct users are left out of the model: never
