@@ -83,20 +83,23 @@ SELECT m AS model, a.n, round(a.mae::numeric, 1) AS mae, round(a.rmse::numeric, 
  WHERE a.series IS NULL ORDER BY a.mase;
 
 \echo
-\echo '=== 4. Recommendations: implicit ALS on household x product purchases ==='
+\echo '=== 4. Recommendations: household x product purchases (method auto: EASE on this catalog) ==='
 SELECT * FROM mktdb.recommend_train('products', 'demo.purchases', 'household_id', 'product_id', weight_column => 'times');
+SELECT metrics->>'method' AS method, metrics->>'regularization' AS regularization,
+       metrics->>'rare_items_left_out' AS rare_items_left_out, metrics->>'method_reason' AS why
+  FROM mktdb.models WHERE name = 'products';
 \echo 'Top 5 products for household 1 (not already bought):'
 SELECT r.rank, r.item_id AS product_id, p.department, p.product_category, round(r.score::numeric, 4) AS score
   FROM mktdb.recommend_for('products', 1::bigint, 5) r JOIN demo.products p ON p.product_id = r.item_id
  ORDER BY r.rank;
-\echo 'Products most similar to the best seller, among products at least 10 households bought:'
-WITH popular AS (SELECT product_id, count(*) AS buyers FROM demo.purchases GROUP BY 1 HAVING count(*) >= 10),
-     best AS (SELECT product_id FROM popular ORDER BY buyers DESC, product_id LIMIT 1)
-SELECT row_number() OVER (ORDER BY r.score DESC, r.item_id) AS rank, r.item_id AS product_id, p.product_category,
-       p.product_type, round(r.score::numeric, 3) AS cosine
-  FROM best, mktdb.similar_items('products', best.product_id::bigint, 500) r
-  JOIN popular ON popular.product_id = r.item_id JOIN demo.products p ON p.product_id = r.item_id
- ORDER BY r.score DESC, r.item_id LIMIT 5;
+\echo 'Products bought with the best seller, and by how many of the same households:'
+WITH best AS (SELECT product_id FROM demo.purchases GROUP BY 1 ORDER BY count(*) DESC, 1 LIMIT 1)
+SELECT r.rank, r.item_id AS product_id, p.product_category, p.product_type, round(r.score::numeric, 4) AS weight,
+       (SELECT count(*) FROM demo.purchases x JOIN demo.purchases y USING (household_id)
+         WHERE x.product_id = best.product_id AND y.product_id = r.item_id) AS bought_together_by
+  FROM best, mktdb.similar_items('products', best.product_id::bigint, 5) r
+  JOIN demo.products p ON p.product_id = r.item_id
+ ORDER BY r.rank;
 \echo 'A campaign query: three products for each of five households, in one statement:'
 SELECT c.household_id, r.rank, r.item_id AS product_id
   FROM (SELECT household_id FROM demo.customer_features ORDER BY spend DESC LIMIT 5) c,

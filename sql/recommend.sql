@@ -40,7 +40,7 @@ SELECT (SELECT count(*) FROM ref_scores) AS ref_scores, (SELECT count(*) FROM re
 
 -- case "exact": Cholesky solves, 3 factors, 6 iterations
 SELECT model, version, n_users, n_items, n_interactions, train_ms > 0 AS timed
-  FROM mktdb.recommend_train('rec', 'ia', 'u', 'i', 'w', factors => 3, iterations => 6,
+  FROM mktdb.recommend_train('rec', 'ia', 'u', 'i', 'w', method => 'als', min_buyers => 1, factors => 3, iterations => 6,
                              regularization => 0.1, alpha => 2.0, seed => 42, solver => 'cholesky', frequency_scaling => 0);
 SELECT metrics->'skipped_rows' AS skipped, metrics->'skipped_null_user' AS null_user,
        metrics->'skipped_null_item' AS null_item, metrics->'skipped_null_weight' AS null_weight,
@@ -96,9 +96,9 @@ SELECT count(*) AS rows, count(*) FILTER (WHERE a.item_id IS DISTINCT FROM r.ite
     ON r.user_id = a.user_id AND r.rank = a.rank;
 
 -- determinism: the same seed stores the same model bytes; another seed does not
-SELECT version FROM mktdb.recommend_train('rec', 'ia', 'u', 'i', 'w', factors => 3, iterations => 6,
+SELECT version FROM mktdb.recommend_train('rec', 'ia', 'u', 'i', 'w', method => 'als', min_buyers => 1, factors => 3, iterations => 6,
                                           regularization => 0.1, alpha => 2.0, seed => 42, solver => 'cholesky', frequency_scaling => 0);
-SELECT version FROM mktdb.recommend_train('rec', 'ia', 'u', 'i', 'w', factors => 3, iterations => 6,
+SELECT version FROM mktdb.recommend_train('rec', 'ia', 'u', 'i', 'w', method => 'als', min_buyers => 1, factors => 3, iterations => 6,
                                           regularization => 0.1, alpha => 2.0, seed => 43, solver => 'cholesky', frequency_scaling => 0);
 SELECT (SELECT data FROM mktdb.model WHERE name = 'rec' AND version = 1) =
        (SELECT data FROM mktdb.model WHERE name = 'rec' AND version = 2) AS same_seed_same_bytes,
@@ -111,7 +111,7 @@ SELECT count(*) AS pairs, max(abs(r.score - s.score)) < 1e-9 AS v1_matches
 
 -- case "cg_freq": conjugate gradient (3 steps), frequency-scaled regularization
 SELECT model, version, n_users, n_items, n_interactions
-  FROM mktdb.recommend_train('rec_cg', 'ia', 'u', 'i', 'w', factors => 4, iterations => 5,
+  FROM mktdb.recommend_train('rec_cg', 'ia', 'u', 'i', 'w', method => 'als', min_buyers => 1, factors => 4, iterations => 5,
                              regularization => 0.5, alpha => 1.5, seed => 7, solver => 'cg',
                              frequency_scaling => 1.0);
 SELECT count(*) AS pairs, max(abs(r.score - s.score)) < 1e-9 AS scores_match
@@ -127,7 +127,7 @@ SELECT count(*) AS iterations, max(abs(l.v::float8 - r.v)) < 1e-10 AS loss_match
 
 -- bigint ids: the same model, read through the bigint functions
 SELECT n_users, n_items, n_interactions
-  FROM mktdb.recommend_train('rec_int', 'ia_int', 'u', 'i', 'w', factors => 3, iterations => 6,
+  FROM mktdb.recommend_train('rec_int', 'ia_int', 'u', 'i', 'w', method => 'als', min_buyers => 1, factors => 3, iterations => 6,
                              regularization => 0.1, alpha => 2.0, seed => 42, solver => 'cholesky', frequency_scaling => 0);
 SELECT metrics->'user_id_type' AS utype, metrics->'item_id_type' AS itype FROM mktdb.models WHERE name = 'rec_int';
 SELECT count(*) AS pairs, max(abs(r.score - s.score)) < 1e-9 AS scores_match
@@ -145,7 +145,7 @@ SELECT pg_typeof(item_id), item_id, round(score::numeric, 6) AS score FROM mktdb
 SELECT item_id, round(score::numeric, 6) AS score FROM mktdb.similar_items('rec_int', '11', 1);
 -- text ids that are all integers: the bigint forms compare text forms
 SELECT n_users FROM mktdb.recommend_train('rec_digits', 'SELECT u::text AS u, i::text AS i, w FROM ia_int',
-                                          'u', 'i', 'w', factors => 3, iterations => 6, regularization => 0.1,
+                                          'u', 'i', 'w', method => 'als', min_buyers => 1, factors => 3, iterations => 6, regularization => 0.1,
                                           alpha => 2.0, seed => 42, solver => 'cholesky', frequency_scaling => 0);
 SELECT metrics->'user_id_type' AS utype FROM mktdb.models WHERE name = 'rec_digits';
 SELECT pg_typeof(item_id), item_id, round(score::numeric, 6) AS score, rank FROM mktdb.recommend_for('rec_digits', 101, 3);
@@ -157,12 +157,12 @@ SELECT pg_temp.err($$SELECT * FROM mktdb.similar_items('rec', 11)$$);
 -- duplicates summed, zero weights: a pair whose weights sum to 0 is no interaction
 SELECT n_users, n_items, n_interactions
   FROM mktdb.recommend_train('rec_zero', $$VALUES ('a','x',1), ('a','y',0), ('b','y',2), ('b','y',-0.0), ('c','z',0)$$,
-                             'column1', 'column2', 'column3', factors => 2, iterations => 2);
+                             'column1', 'column2', 'column3', method => 'als', min_buyers => 1, factors => 2, iterations => 2);
 SELECT metrics->'zero_weight_pairs' AS zero_pairs, metrics->'duplicate_rows_merged' AS dups
   FROM mktdb.models WHERE name = 'rec_zero';
 SELECT * FROM mktdb.recommend_for('rec_zero', 'c', 5);
 -- no weight column: every row weighs 1
-SELECT n_interactions FROM mktdb.recommend_train('rec_nw', 'ia', 'u', 'i', factors => 2, iterations => 2);
+SELECT n_interactions FROM mktdb.recommend_train('rec_nw', 'ia', 'u', 'i', method => 'als', min_buyers => 1, factors => 2, iterations => 2);
 
 -- cache: a retrain is noticed on the next call, the old version leaves the cache
 TRUNCATE ia;
@@ -174,7 +174,7 @@ SELECT count(*) AS rows, bool_and(item_id LIKE 'i%') AS new_items FROM mktdb.rec
 SELECT version FROM mktdb.model_cache() WHERE name = 'rec';
 SELECT spec - 'source' AS spec FROM mktdb.model WHERE name = 'rec' AND version = 4;
 -- the retrained version is exactly a fresh training on the new data with the stored arguments
-SELECT version FROM mktdb.recommend_train('rec_fresh', 'ia', 'u', 'i', 'w', factors => 3, iterations => 6,
+SELECT version FROM mktdb.recommend_train('rec_fresh', 'ia', 'u', 'i', 'w', method => 'als', min_buyers => 1, factors => 3, iterations => 6,
                                           regularization => 0.1, alpha => 2.0, seed => 43, solver => 'cholesky', frequency_scaling => 0);
 SELECT (SELECT data FROM mktdb.model WHERE name = 'rec' AND version = 4) =
        (SELECT data FROM mktdb.model WHERE name = 'rec_fresh') AS retrain_equals_fresh_training;
@@ -188,8 +188,8 @@ SELECT u, i, 1 + (u * 7 + i) % 3 AS w
   FROM generate_series(0, 399) u, generate_series(0, 149) i
  WHERE (i % 10 = u % 10 AND (u * 31 + i * 17) % 5 < 3) OR (u * 13 + i * 29) % 41 = 0;
 INSERT INTO pa SELECT 1000, i, 1 FROM generate_series(0, 146) i;
-SELECT model, n_users, n_items FROM mktdb.recommend_train('pa_list', 'pa', 'u', 'i', 'w', factors => 8, iterations => 4, precompute_n => 5);
-SELECT model, n_users, n_items FROM mktdb.recommend_train('pa_dense', 'pa', 'u', 'i', 'w', factors => 8, iterations => 4, precompute_n => 0);
+SELECT model, n_users, n_items FROM mktdb.recommend_train('pa_list', 'pa', 'u', 'i', 'w', method => 'als', min_buyers => 1, factors => 8, iterations => 4, precompute_n => 5);
+SELECT model, n_users, n_items FROM mktdb.recommend_train('pa_dense', 'pa', 'u', 'i', 'w', method => 'als', min_buyers => 1, factors => 8, iterations => 4, precompute_n => 0);
 SELECT name, metrics->'precompute_n' AS precompute_n, spec->'precompute_n' AS asked FROM mktdb.model WHERE name LIKE 'pa%' ORDER BY 1;
 WITH args(n, ex) AS (VALUES (1, true), (5, true), (6, true), (20, true), (5, false), (12, false)),
      users AS (SELECT DISTINCT u FROM pa),

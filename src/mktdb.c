@@ -3,6 +3,7 @@
  */
 #include "mktdb.h"
 
+#include <limits.h>
 #include <unistd.h>
 
 #include "fmgr.h"
@@ -13,6 +14,7 @@ PG_MODULE_MAGIC;
 int			mk_model_cache_size = 16;
 int			mk_threads = 0;
 int			mk_keep_versions = 10;
+int			mk_ease_memory_limit = 2 * 1024 * 1024;	/* kB */
 
 void		_PG_init(void);
 
@@ -34,6 +36,11 @@ _PG_init(void)
 							"Older versions are deleted when a trainer stores a new one.",
 							&mk_keep_versions, 10, 0, 1000000,
 							PGC_USERSET, 0, NULL, NULL, NULL);
+	DefineCustomIntVariable("mktdb.ease_memory_limit",
+							"Work memory recommend_train may use for an EASE model (two item x item matrices).",
+							"method 'auto' uses ALS when EASE would need more; method 'ease' raises an error.",
+							&mk_ease_memory_limit, 2 * 1024 * 1024, 1024, INT_MAX,
+							PGC_USERSET, GUC_UNIT_KB, NULL, NULL, NULL);
 	MarkGUCPrefixReserved("mktdb");
 }
 

@@ -24,6 +24,7 @@
 /* GUCs (mktdb.c) */
 extern int	mk_model_cache_size;	/* max decoded models kept per backend */
 extern int	mk_threads;				/* worker threads for numerics; 0 = number of cores */
+extern int	mk_ease_memory_limit;	/* kB of work memory an EASE fit may use */
 extern int	mk_keep_versions;		/* versions kept per model after a store; 0 = all */
 int			mk_thread_count(void);
 

@@ -15,6 +15,7 @@
 #include "access/table.h"
 #include "access/tableam.h"
 #include "catalog/namespace.h"
+#include "commands/trigger.h"
 #include "catalog/pg_type.h"
 #include "executor/tuptable.h"
 #include "funcapi.h"
@@ -28,6 +29,7 @@
 #include "utils/rel.h"
 #include "utils/rls.h"
 #include "utils/snapmgr.h"
+#include "utils/syscache.h"
 
 /* ---------- writer ---------- */
 
@@ -462,11 +464,45 @@ model_visible(Oid relid, const char *name, Oid owner)
 static Oid	catalog_relid = InvalidOid;
 static Oid	catalog_idxid = InvalidOid;
 
+/*
+ * Name cache: (role, name, version asked) -> the catalog row's info, so that an online call
+ * does no index scan.  Used only while the catalog has the trigger model_changed (40_recommend),
+ * which sends a relcache invalidation of mktdb.model on any change of mktdb.model or
+ * mktdb.model_grant; a GRANT/REVOKE or a policy change on the catalog sends one too, and role
+ * membership changes reset the cache through the syscache.  Invalidations arrive at the start of
+ * each transaction (and at once for the backend's own changes): a retrain committed elsewhere is
+ * seen by the next transaction.
+ */
+#define NAME_CACHE_SIZE 64
+typedef struct NameEntry
+{
+	Oid			userid;
+	int32		version;
+	char		name[256];
+	int64		model_id;
+	int32		found_version;
+	char		kind[64];
+	Oid			owner;
+} NameEntry;
+static NameEntry *name_cache = NULL;
+static int	n_names = 0;
+static int	next_name = 0;
+static bool name_cache_enabled = false;
+
 static void
 catalog_oids_inval(Datum arg, Oid relid)
 {
 	if (relid == InvalidOid || relid == catalog_relid || relid == catalog_idxid)
+	{
 		catalog_relid = catalog_idxid = InvalidOid;
+		n_names = 0;
+	}
+}
+
+static void
+roles_inval(Datum arg, int cacheid, uint32 hashvalue)
+{
+	n_names = 0;
 }
 
 static void
@@ -485,8 +521,12 @@ catalog_oids(Oid *relid, Oid *idxid)
 		if (!registered)
 		{
 			CacheRegisterRelcacheCallback(catalog_oids_inval, (Datum) 0);
+			CacheRegisterSyscacheCallback(AUTHMEMROLEMEM, roles_inval, (Datum) 0);
+			CacheRegisterSyscacheCallback(AUTHOID, roles_inval, (Datum) 0);
 			registered = true;
 		}
+		name_cache_enabled = OidIsValid(get_trigger_oid(r, "model_changed", true));
+		n_names = 0;
 		catalog_relid = r;
 		catalog_idxid = x;
 	}
@@ -518,6 +558,20 @@ mk_lookup_model(const char *name, int32 version, const char *kind, MkModelInfo *
 	if (name == NULL || name[0] == '\0')
 		ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE), errmsg("model name must not be empty")));
 	catalog_oids(&relid, &idxid);
+	for (int i = 0; name_cache_enabled && i < n_names; i++)
+	{
+		NameEntry  *e = &name_cache[i];
+
+		if (e->userid == GetUserId() && e->version == version && strcmp(e->name, name) == 0)
+		{
+			info->model_id = e->model_id;
+			info->version = e->found_version;
+			info->kind = pstrdup(e->kind);
+			info->owner = e->owner;
+			info->name = pstrdup(name);
+			goto check_kind;
+		}
+	}
 	if (pg_class_aclcheck(relid, GetUserId(), ACL_SELECT) != ACLCHECK_OK)
 		aclcheck_error(ACLCHECK_NO_PRIV, OBJECT_TABLE, "model");
 
@@ -560,10 +614,51 @@ mk_lookup_model(const char *name, int32 version, const char *kind, MkModelInfo *
 				 errmsg("model \"%s\" does not exist", name),
 				 errhint("Train it first, or check its name in mktdb.models.")));
 	}
+	if (name_cache_enabled && strlen(name) < sizeof(name_cache[0].name) &&
+		strlen(info->kind) < sizeof(name_cache[0].kind))
+	{
+		NameEntry  *e;
+
+		if (name_cache == NULL)
+			name_cache = MemoryContextAllocZero(TopMemoryContext, sizeof(NameEntry) * NAME_CACHE_SIZE);
+		/* round robin once full */
+		if (n_names < NAME_CACHE_SIZE)
+			e = &name_cache[n_names++];
+		else
+		{
+			e = &name_cache[next_name];
+			next_name = (next_name + 1) % NAME_CACHE_SIZE;
+		}
+		e->userid = GetUserId();
+		e->version = version;
+		strlcpy(e->name, name, sizeof(e->name));
+		e->model_id = info->model_id;
+		e->found_version = info->version;
+		strlcpy(e->kind, info->kind, sizeof(e->kind));
+		e->owner = info->owner;
+	}
+check_kind:
 	if (kind != NULL && strcmp(kind, info->kind) != 0)
 		ereport(ERROR,
 				(errcode(ERRCODE_WRONG_OBJECT_TYPE),
 				 errmsg("model \"%s\" is a %s model, not a %s model", name, info->kind, kind)));
+}
+
+/* The trigger model_changed on mktdb.model and mktdb.model_grant: see the name cache above. */
+PG_FUNCTION_INFO_V1(mktdb_model_changed);
+Datum
+mktdb_model_changed(PG_FUNCTION_ARGS)
+{
+	Oid			relid,
+				idxid;
+
+	if (!CALLED_AS_TRIGGER(fcinfo))
+		ereport(ERROR,
+				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
+				 errmsg("mktdb._model_changed() must be called as a trigger")));
+	catalog_oids(&relid, &idxid);
+	CacheInvalidateRelcacheByRelid(relid);
+	return PointerGetDatum(NULL);
 }
 
 bytea *

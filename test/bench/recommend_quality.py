@@ -26,7 +26,13 @@ also chosen on validation), and only then reports every variant on the test spli
 --oracle measures settings along the direction that helps msweb (ORACLE) directly on the test split,
 i.e. tuned with hindsight: an upper bound on what ALS reaches, not a way to choose defaults.
 
-Run: test/bench/recommend_quality.sh [--grid | --validate | --validate-grid | --oracle] [planted] [msweb] [cj]
+Default run: per dataset, most popular, PureSVD (rank best on test), EASE with lambda best on the
+test split (hindsight, numpy), and mktdb with its defaults, method 'ease', method 'als' and 'ease'
+unpruned (what keeping each item's 256 strongest weights costs); ratios to hindsight EASE.
+--grid adds mktdb 'ease' at the hindsight lambda.
+  skewed   -- synthetic: Zipf(1.1) item popularity, 40 topics, 8,000 users x 3,000 items (seed 3)
+
+Run: test/bench/recommend_quality.sh [--grid | --validate | --validate-grid | --oracle] [planted] [msweb] [cj] [skewed]
 """
 import io
 import itertools
@@ -68,6 +74,26 @@ def planted(seed=1, n_users=6000, n_items=1500, n_clusters=25):
         for _ in range(n):
             i = rng.choice(n_items, p=p_fav) if rng.random() < 0.8 else rng.choice(n_items, p=p_all)
             rows.append((u, i, float(rng.integers(1, 4))))
+    df = pd.DataFrame(rows, columns=['u', 'i', 'w'])
+    return df.groupby(['u', 'i'], as_index=False)['w'].sum()
+
+
+def skewed(seed=3, n_users=8000, n_items=3000, n_topics=40):
+    """Synthetic, with a realistic popularity skew: item popularity Zipf(1.1) over the whole
+    catalog, users with 1-3 topics, basket sizes geometric (mean ~12), 60 % of picks in-topic."""
+    rng = np.random.default_rng(seed)
+    pop = 1.0 / np.arange(1, n_items + 1) ** 1.1
+    pop = pop[rng.permutation(n_items)]
+    topic = rng.integers(0, n_topics, n_items)
+    p_all = pop / pop.sum()
+    rows = []
+    for u in range(n_users):
+        fav = rng.choice(n_topics, size=rng.integers(1, 4), replace=False)
+        p_fav = pop * np.isin(topic, fav)
+        p_fav /= p_fav.sum()
+        n = 2 + rng.geometric(1 / 11.0)
+        picks = np.where(rng.random(n) < 0.6, rng.choice(n_items, n, p=p_fav), rng.choice(n_items, n, p=p_all))
+        rows.extend((u, int(i), 1.0) for i in picks)
     df = pd.DataFrame(rows, columns=['u', 'i', 'w'])
     return df.groupby(['u', 'i'], as_index=False)['w'].sum()
 
@@ -147,20 +173,45 @@ def most_popular(train, test):
     return topk_from_scores(S, np.searchsorted(rows, ui[sel]), ii[sel], tu, items)
 
 
+_EASE_CACHE = {}
+
+
 def ease(train, test, lam):
-    users, items, ui, ii = dense(train)
-    X = np.zeros((len(users), len(items)))
-    X[ui, ii] = 1.0
-    G = X.T @ X
+    """EASE in numpy; X'X (and X) cached per training set, so a lambda grid inverts only."""
+    key = id(train)
+    if key not in _EASE_CACHE:
+        _EASE_CACHE.clear()
+        users, items, ui, ii = dense(train)
+        X = np.zeros((len(users), len(items)), dtype=np.float32)
+        X[ui, ii] = 1.0
+        G = (X.T @ X).astype(np.float64)
+        _EASE_CACHE[key] = (users, items, ui, ii, X, G)
+    users, items, ui, ii, X, G = _EASE_CACHE[key]
+    G = G.copy()
     G[np.diag_indices_from(G)] += lam
     P = np.linalg.inv(G)
     B = -P / np.diag(P)
     B[np.diag_indices_from(B)] = 0.0
     tu = np.sort(test['u'].unique())
     rows = np.searchsorted(users, tu)
-    S = X[rows] @ B
+    S = X[rows] @ B.astype(np.float32)
     sel = np.isin(ui, rows)
-    return topk_from_scores(S, np.searchsorted(rows, ui[sel]), ii[sel], tu, items)
+    return topk_from_scores(S.astype(np.float64), np.searchsorted(rows, ui[sel]), ii[sel], tu, items)
+
+
+def pure_svd(train, test, k):
+    """PureSVD (Cremonesi et al. 2010): scores X V_k V_k' of the binary matrix."""
+    import scipy.sparse as sp
+    from scipy.sparse.linalg import svds
+    users, items, ui, ii = dense(train)
+    X = sp.csr_matrix((np.ones(len(ui)), (ui, ii)), shape=(len(users), len(items)))
+    k = min(k, min(X.shape) - 1)
+    _, _, vt = svds(X, k=k, random_state=0)
+    tu = np.sort(test['u'].unique())
+    rows = np.searchsorted(users, tu)
+    S = (X[rows] @ vt.T) @ vt
+    sel = np.isin(ui, rows)
+    return topk_from_scores(np.asarray(S), np.searchsorted(rows, ui[sel]), ii[sel], tu, items)
 
 
 # ---------------------------------------------------------------- mktdb
@@ -301,8 +352,8 @@ def oracle(name, loaders):
 
 def main():
     grid = '--grid' in sys.argv
-    names = [a for a in sys.argv[1:] if not a.startswith('--')] or ['planted', 'msweb', 'cj']
-    loaders = {'planted': planted, 'msweb': msweb, 'cj': completejourney}
+    names = [a for a in sys.argv[1:] if not a.startswith('--')] or ['planted', 'msweb', 'cj', 'skewed']
+    loaders = {'planted': planted, 'msweb': msweb, 'cj': completejourney, 'skewed': skewed}
     psql('CREATE EXTENSION IF NOT EXISTS mktdb')
     print('machine: %s, %d cores' % (open('/proc/cpuinfo').read().split('model name')[1].split('\n')[0]
                                      .split(':', 1)[1].strip(), os.cpu_count()))
@@ -317,53 +368,49 @@ def main():
         validate(names, loaders, JOINT, test_all=False)
         return
     for name in names:
-        if name != 'planted' and not os.path.exists(DATA):
+        if name not in ('planted', 'skewed') and not os.path.exists(DATA):
             print('%s: data folder %s is absent, skipped' % (name, DATA))
             continue
         df = loaders[name]()
         train, test = split(df, seed=1)
         print('\n== %s: %d users, %d items, %d interactions; %d test users, %d held-out pairs'
-              % (name, df.u.nunique(), df.i.nunique(), len(df), test.u.nunique(), len(test)))
+              % (name, df.u.nunique(), df.i.nunique(), len(df), test.u.nunique(), len(test)), flush=True)
         res = {}
         t0 = time.time()
         res['most popular'] = evaluate(most_popular(train, test), test)
-        print('%-34s recall@10 %.4f  ndcg@10 %.4f  (%.1f s)' % ('most popular', *res['most popular'], time.time() - t0))
+        print('%-44s recall@10 %.4f  ndcg@10 %.4f  (%.1f s)' % ('most popular', *res['most popular'], time.time() - t0))
         best = None
-        for lam in [1, 10, 50, 100, 200, 500, 1000, 3000]:
+        for k in [16, 64, 128]:
+            r = evaluate(pure_svd(train, test, k), test)
+            if best is None or r[1] > best[1][1]:
+                best = (k, r)
+        res['PureSVD'] = best[1]
+        print('%-44s recall@10 %.4f  ndcg@10 %.4f' % ('PureSVD (rank %d, best on test)' % best[0], *best[1]))
+        best = None
+        for lam in [1, 3, 10, 30, 100, 300, 1000, 3000, 10000]:
             t0 = time.time()
             r = evaluate(ease(train, test, lam), test)
             if best is None or r[1] > best[1][1]:
                 best = (lam, r, time.time() - t0)
         res['EASE'] = best[1]
-        print('%-34s recall@10 %.4f  ndcg@10 %.4f  (%.1f s per fit)' % ('EASE (lambda %g, best on test)' % best[0],
-                                                                     *best[1], best[2]))
+        print('%-44s recall@10 %.4f  ndcg@10 %.4f  (numpy, %.1f s per fit)'
+              % ('EASE (lambda %g, best on test: hindsight)' % best[0], *best[1], best[2]), flush=True)
         load(train, 'bench_train')
-        recs, train_ms, wall = mktdb('bench_train', test)
-        res['mktdb'] = evaluate(recs, test)
-        print('%-34s recall@10 %.4f  ndcg@10 %.4f  (train %.0f ms)' % ('mktdb (SQL defaults)', *res['mktdb'], train_ms))
+        runs = [('mktdb defaults', {}), ("mktdb method 'ease'", dict(method='ease')),
+                ("mktdb method 'als'", dict(method='als')),
+                ("mktdb 'ease' unpruned (neighbors 100000)", dict(method='ease', neighbors=100000))]
         if grid:
-            tr2, val = split(train, seed=2)
-            load(tr2, 'bench_val')
-            results = []
-            for f, reg, alpha, freq in itertools.product([64], [1.0, 10.0, 30.0, 100.0, 300.0, 1000.0],
-                                                         [1.0, 5.0, 20.0], [0.0, 1.0]):
-                opts = dict(factors=f, regularization=reg, alpha=alpha, frequency_scaling=freq)
-                recs, train_ms, _ = mktdb('bench_val', val, **opts)
-                r = evaluate(recs, val)
-                results.append((r[1], r[0], opts))
-                print('  grid %-70s val recall %.4f ndcg %.4f' % (opts, r[0], r[1]), flush=True)
-            results.sort(key=lambda x: -x[0])
-            for r in results[:5]:
-                print('  best on validation: %s ndcg %.4f recall %.4f' % (r[2], r[0], r[1]))
-            recs, train_ms, _ = mktdb('bench_train', test, **results[0][2])
-            res['mktdb tuned'] = evaluate(recs, test)
-            print('%-34s recall@10 %.4f  ndcg@10 %.4f  %s' % ('mktdb (tuned on validation)', *res['mktdb tuned'],
-                                                             results[0][2]))
+            runs.append(("mktdb 'ease' lambda %g (hindsight)" % best[0], dict(method='ease', regularization=float(best[0]))))
+        for label, opts in runs:
+            recs, train_ms, wall = mktdb('bench_train', test, **opts)
+            res[label] = evaluate(recs, test)
+            m = psql("SELECT concat_ws(' ', metrics->>'method', metrics->>'regularization') FROM mktdb.models "
+                     "WHERE name = 'bench_rec'").strip()
+            print('%-44s recall@10 %.4f  ndcg@10 %.4f  (train %.0f ms; %s)' % (label, *res[label], train_ms, m),
+                  flush=True)
         b = res['EASE']
-        for k in [k for k in res if k.startswith('mktdb')]:
-            print('ratio %s / EASE: recall %.3f, ndcg %.3f;  / most popular: recall %.2f, ndcg %.2f'
-                  % (k, res[k][0] / b[0], res[k][1] / b[1], res[k][0] / res['most popular'][0],
-                     res[k][1] / res['most popular'][1]))
+        for k in [k for k in res if k not in ('EASE',)]:
+            print('ratio %-44s / hindsight EASE: recall %.3f, ndcg %.3f' % (k, res[k][0] / b[0], res[k][1] / b[1]))
 
 
 if __name__ == '__main__':

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Recommendation quality benchmark (see recommend_quality.py): builds and installs mktdb, starts
-# the bench cluster (.cluster/bench_rec, port 5493) and runs mktdb, most-popular and EASE.
+# the bench cluster (.cluster/bench_rec, port $MKTDB_BENCH_PORT or 5493) and runs mktdb, most-popular and EASE.
 set -euo pipefail
 source "$(dirname "$0")/../lib.sh"
 mk_build

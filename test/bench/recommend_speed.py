@@ -76,17 +76,18 @@ def main():
     n = int(psql('SELECT count(*) FROM bench_big'))
     print('interactions: %d rows; %d cores' % (n, os.cpu_count()))
     res = {}
-    for solver in ['cg', 'cholesky']:
+    quick = bool(os.environ.get('RECSPEED_QUICK'))   # skip the Cholesky fit and the numpy comparison
+    for solver in (['cg'] if quick else ['cg', 'cholesky']):
         t0 = time.time()
         # the baseline's hyperparameters (numpy_als below: no frequency scaling, 3 CG steps), so
         # both run the same arithmetic; the time of a CG iteration does not depend on them
         out = psql("SELECT n_users, n_items, n_interactions, train_ms FROM "
-                   "mktdb.recommend_train('big_%s', 'bench_big', 'u', 'i', factors => 64, iterations => 15, "
+                   "mktdb.recommend_train('big_%s', 'bench_big', 'u', 'i', method => 'als', min_buyers => 1, factors => 64, iterations => 15, "
                    "regularization => %r, alpha => %r, frequency_scaling => 0, cg_steps => 3, solver => '%s')"
                    % (solver, REG, ALPHA, solver))
         wall = time.time() - t0
         nu, ni, nnz, ms = out.strip().split('|')
-        fit = psql("SELECT metrics->>'read_ms', metrics->>'fit_ms', coalesce(metrics->>'precompute_ms', '0') "
+        fit = psql("SELECT metrics->>'read_ms', metrics->>'als_fit_ms', coalesce(metrics->>'precompute_ms', '0') "
                    "FROM mktdb.models WHERE name = 'big_%s'" % solver)
         read_ms, fit_ms, top_ms = [float(v) for v in fit.strip().split('|')]
         res[solver] = float(ms) / 1000
@@ -94,6 +95,30 @@ def main():
         print('mktdb %-8s %s users x %s items, %s pairs: train %.2f s (reading+indexing %.2f s, ALS %.2f s, '
               'top-50 lists %.2f s), call %.2f s' % (solver, nu, ni, nnz, float(ms) / 1000, read_ms / 1000,
                                                      fit_ms / 1000, top_ms / 1000, wall))
+    # the defaults: 20,000 items are over mktdb.ease_memory_limit, so ALS with its regularization
+    # chosen on the validation split (5 grid points x 3 warm-started iterations, then the fit)
+    out = psql("SELECT train_ms FROM mktdb.recommend_train('big_auto', 'bench_big', 'u', 'i')")
+    m = psql("SELECT concat_ws(' | ', metrics->>'method', metrics->>'regularization', "
+             "metrics->'validation'->>'ms', metrics->>'als_fit_ms') FROM mktdb.models WHERE name = 'big_auto'")
+    print('mktdb defaults (method | regularization | validation ms | final fit ms): %s; train %.2f s = %.2f x the '
+          'one-fit cg training' % (m.strip(), float(out) / 1000, float(out) / 1000 / res['cg']), flush=True)
+
+    # EASE training time by catalog size (lambda given: one Cholesky inverse; 2,000 items also validated)
+    sizes = [2000, 10000] + ([20000] if os.environ.get('EASE_20K') else [])
+    for n_items in sizes:
+        src = 'SELECT u, i FROM bench_big WHERE i < %d' % n_items
+        for reg in (['500', 'NULL'] if n_items == 2000 else ['500']):
+            out = psql("SET mktdb.ease_memory_limit = '8GB'; SELECT n_users, n_items, n_interactions, train_ms FROM "
+                       "mktdb.recommend_train('ease_%d', '%s', 'u', 'i', method => 'ease', regularization => %s)"
+                       % (n_items, src, reg)).strip().split('\n')[-1]
+            nu, ni, nnz, ms = out.split('|')
+            m = psql("SELECT concat_ws(' ', metrics->>'regularization', metrics->'validation'->>'ms', "
+                     "metrics->>'precompute_ms') FROM mktdb.models WHERE name = 'ease_%d'" % n_items).strip()
+            print('mktdb EASE %5s items, %s users, %s pairs, regularization %s: train %.2f s (lambda, validation ms, '
+                  'lists ms: %s)' % (ni, nu, nnz, reg, float(ms) / 1000, m), flush=True)
+
+    if quick:
+        return
     csv = psql("COPY bench_big TO STDOUT WITH (FORMAT csv)")
     df = pd.read_csv(io.StringIO(csv), names=['u', 'i'])
     df['w'] = 1.0

@@ -5,7 +5,7 @@
 # $MKTDB_BENCH_PORT, default 5493).
 set -euo pipefail
 source "$(dirname "$0")/../lib.sh"
-DURATION=${DURATION:-20}
+DURATION=${DURATION:-10}
 mk_build
 mk_cluster_start "$MKTDB_ROOT/.cluster/bench_rec" "${MKTDB_BENCH_PORT:-5493}"
 export BENCH_DB=mk_bench_speed
@@ -39,6 +39,11 @@ cat > "$tmp/rec_int.sql" <<'SQL'
 SELECT * FROM mktdb.recommend_for('big_cg', :uid::bigint, 10);
 SQL
 echo 'SELECT 1;' > "$tmp/one.sql"
+# an EASE model: the 10,000-item subset trained above (users who bought one of those items)
+cat > "$tmp/ease.sql" <<'SQL'
+\set uid random(0, 99999)
+SELECT * FROM mktdb.recommend_for('ease_10000', :uid::bigint, 10);
+SQL
 # n = 100 is more than the 50 stored per user: every item is scored (the dense path)
 cat > "$tmp/dense.sql" <<'SQL'
 \set uid random(0, 99999)
@@ -48,13 +53,15 @@ SQL
 run() { pgbench -n -M prepared -c 4 -j 4 -T "$DURATION" -f "$1" "$BENCH_DB" 2>/dev/null | awk '/^tps/ {print $3}'; }
 run "$tmp/rec.sql" >/dev/null
 run "$tmp/dense.sql" >/dev/null
-# three alternating rounds: other jobs on the machine shift single runs
-for round in 1 2 3; do
+run "$tmp/ease.sql" >/dev/null
+# five alternating rounds: other jobs on the machine shift single runs
+for round in 1 2 3 4 5; do
     rec=$(run "$tmp/rec.sql")
     one=$(run "$tmp/one.sql")
     reci=$(run "$tmp/rec_int.sql")
-    echo "round $round: pgbench 4 clients, ${DURATION}s: recommend_for(text id, n => 10) $rec tps, SELECT 1 $one tps, recommend_for(bigint id) $reci tps"
-    awk -v a="$rec" -v b="$one" -v c="$reci" 'BEGIN { printf "ratio recommend_for / SELECT 1: text id %.2f, bigint id %.2f\n", a / b, c / b }'
+    ease=$(run "$tmp/ease.sql")
+    echo "round $round: pgbench 4 clients, ${DURATION}s: recommend_for(text id, n => 10) $rec tps, SELECT 1 $one tps, recommend_for(bigint id) $reci tps, EASE recommend_for $ease tps"
+    awk -v a="$rec" -v b="$one" -v c="$reci" -v d="$ease" 'BEGIN { printf "ratio recommend_for / SELECT 1: ALS text id %.2f, ALS bigint id %.2f, EASE bigint id %.2f\n", a / b, c / b, d / b }'
 done
 dense=$(run "$tmp/dense.sql")
 echo "recommend_for(n => 100), every item scored: $dense tps (ratio to SELECT 1: $(awk -v a="$dense" -v b="$one" 'BEGIN { printf "%.3f", a / b }'))"

@@ -1,0 +1,51 @@
+/*
+ * validate.h -- choosing a recommender's regularization on a validation split carved from the
+ * training data, pure C.  Holdout: users with >= 3 items, at most max_users of them (a seeded
+ * sample), each with a seeded 20 % (at least 1) of its items held out; a setting is scored by
+ * the mean NDCG@10 of the held-out items over every item not among the user's kept items.
+ * EASE (core/ease.c) scores its lambda grid on one Gram matrix; ALS (here) fits the grid on the
+ * kept pairs with warm starts and a few iterations per point.
+ */
+#ifndef MKTDB_VALIDATE_H
+#define MKTDB_VALIDATE_H
+
+#include <stdint.h>
+
+#include "core/als.h"
+
+/* Marks the held-out pairs in pair_drop (nnz, zeroed by the caller) and lists the validation
+ * users in val_users (n_rows entries of room); returns their number. */
+int64_t		holdout_carve(const AlsCsr *ui, uint64_t seed, int64_t max_users, uint8_t *pair_drop,
+						  int64_t *val_users);
+
+/* scores[0..n_cols-1] of user u given its kept items (ascending) */
+typedef void (*HoldoutScoreFn) (int64_t u, const int32_t *kept, int64_t n_kept, double *scores, void *arg);
+
+/* Mean NDCG@10 of the held-out items (scores, kept: n_cols entries of scratch). */
+double		holdout_ndcg(const AlsCsr *ui, const int64_t *val_users, int64_t n_val, const uint8_t *pair_drop,
+						 HoldoutScoreFn fn, void *arg, double *scores, int32_t *kept);
+
+/*
+ * The ALS grid: the confidence scale alpha x {1, 5, 20} (alpha as given) with the penalty
+ * proportional to it, regularization = 20 x that alpha (the penalty has to grow with the
+ * confidence it balances; 0.2.0's study found planted data best near 20 x alpha).  Each point is
+ * fitted from the seed's initial factors for 5 iterations (warm starts across points were
+ * measured to mislead: half-fitted models rank by popularity), so the grid costs one fit of 15
+ * iterations.  alpha 0 collapses the grid to regularization 0 (then only that point).
+ */
+#define ALS_VAL_GRID 3
+#define ALS_VAL_ITERATIONS 5
+#define ALS_VAL_RATIO 20.0
+extern const double als_val_alpha[ALS_VAL_GRID];
+
+/*
+ * ALS regularization and alpha chosen on the holdout: p's other settings, each point of the grid
+ * above fitted from p->seed's initial factors.  X, Y: work buffers of the full sizes.
+ * regs / alphas / ndcg get each point (*n_tried of them); returns ALS_OK with *best_reg and
+ * *best_alpha set (p's alpha and 20 x it when nobody can be held out), or an ALS error code.
+ */
+int			als_choose_regularization(const AlsCsr *ui, const AlsParams *p, int64_t max_users, double *X,
+									  double *Y, double *regs, double *alphas, double *ndcg, int *n_tried,
+									  double *best_reg, double *best_alpha, char *err, size_t errlen);
+
+#endif
