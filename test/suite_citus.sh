@@ -1,0 +1,91 @@
+#!/usr/bin/env bash
+# suite_citus.sh -- mktdb on a Citus cluster (a coordinator and two workers on loopback
+# ports MKTDB_CITUS_PORTS..+2, default 5580-5582): the same answers on distributed tables as
+# on a local copy of the same rows, with the work done on the workers.  Data moved is
+# measured as the rows the workers' shard queries returned (pg_stat_statements on the
+# workers) and the bytes the coordinator's backend read (rchar of /proc/self/io).
+# Citus (AGPL-3.0, a test tool) is built from ../shared/vendor once per clone (.citus/).
+set -uo pipefail
+source "$(dirname "$0")/lib.sh"
+source "$(dirname "$0")/citus_lib.sh"
+ok() { if [ "$1" = "$2" ]; then echo "ok - citus: $3"; else echo "not ok - citus: $3 (got '$1', want '$2')"; fi; }
+
+t0=$(date +%s)
+if ! mk_citus_build; then echo "not ok - citus: build Citus from $MKTDB_CITUS_TARBALL"; exit 0; fi
+echo "ok - citus: Citus built (or cached) in $(( $(date +%s) - t0 )) s (clean build: $(cat "$CITUS_BUILD/build_seconds" 2>/dev/null || echo '?') s)"
+mk_build || { echo "not ok - citus: build mktdb"; exit 0; }
+base=$(mk_cluster_dir citus)
+mk_citus_stop "$base"; rm -rf "$base"
+trap 'mk_citus_stop "$base"' EXIT
+if ! mk_citus_start "$base" >/dev/null; then echo "not ok - citus: start a coordinator and two workers"; exit 0; fi
+ok "$(psql -X -At -d mk -c "SELECT count(*) FROM pg_dist_node WHERE noderole = 'primary' AND shouldhaveshards")" 2 \
+   "a coordinator and two workers, mktdb installed on every node"
+P=$MKTDB_CITUS_PORTS
+q() { psql -X -At -v ON_ERROR_STOP=1 -d mk -c "$1"; }
+workers_sql() { local p; for p in $((P + 1)) $((P + 2)); do psql -X -At -h 127.0.0.1 -p "$p" -d mk -c "$1"; done; }  # direct, not counted
+
+# moved TABLE SQL: "rows bytes" -- rows the workers' shard queries over TABLE returned
+# (pg_stat_statements on the workers), and bytes the workers sent while SQL ran (counted
+# by the relays the workers are registered through, test/citus_proxy.py)
+moved() {
+    workers_sql "SELECT pg_stat_statements_reset()" >/dev/null
+    local b0 rows
+    sleep 0.3; b0=$(mk_citus_received "$base")
+    psql -X -q -v ON_ERROR_STOP=1 -d mk -c "$2" >/dev/null || echo "not ok - citus: $2 fails" >&2
+    sleep 0.3
+    rows=$(workers_sql "SELECT coalesce(sum(rows), 0) FROM pg_stat_statements WHERE query LIKE '%$1\\_1%'" | awk '{s += $1} END {print s + 0}')
+    echo "$rows $(( $(mk_citus_received "$base") - b0 ))"
+}
+
+mk_psql -d mk >/dev/null <<'SQL'
+SET client_min_messages = warning;
+-- six groups in eight features; the same rows in a local and a distributed table
+SELECT setseed(0.42);
+CREATE TABLE pts_local AS
+SELECT g AS id, c * 3 + random() AS f1, (c % 3) * 2 + random() AS f2, random() * 10 AS f3, c + 2 * random() AS f4,
+       (c * 7 % 5) + random() AS f5, random() AS f6, (c % 2) * 5 + random() AS f7, 100 * c + 30 * random() AS f8
+  FROM (SELECT g, (g * 7919) % 6 AS c FROM generate_series(1, 100000) g) s;
+CREATE TABLE pts_dist (LIKE pts_local);
+SELECT create_distributed_table('pts_dist', 'id');
+INSERT INTO pts_dist SELECT * FROM pts_local;
+-- orders of 4,000 customers, distributed by customer
+CREATE TABLE orders_local AS
+SELECT 1 + (g * 7919) % 4000 AS customer_id,
+       date '2024-01-01' + ((g * 104729) % (365 + (g % 4000) / 10)) AS order_date,
+       round((5 + (g * 31337 % 20000) / 100.0 * (1 + g % 4000 % 7))::numeric, 2) AS amount
+  FROM generate_series(1::bigint, 60000) g;
+CREATE TABLE orders_dist (LIKE orders_local);
+SELECT create_distributed_table('orders_dist', 'customer_id');
+INSERT INTO orders_dist SELECT * FROM orders_local;
+SQL
+feats="'{f1,f2,f3,f4,f5,f6,f7,f8}'"
+
+# ---------------------------------------------------------------- k-means
+read -r kl_rows kl_bytes <<<"$(moved pts_dist "SELECT * FROM mktdb.kmeans_segment('km_local', 'pts_local', $feats, 6, n_init => 10)")"
+read -r kd_rows kd_bytes <<<"$(moved pts_dist "SELECT * FROM mktdb.kmeans_segment('km_dist', 'pts_dist', $feats, 6, n_init => 10)")"
+SET_OFF="SET mktdb.pushdown = 'never'"
+read -r kr_rows kr_bytes <<<"$(moved pts_dist "$SET_OFF; SELECT * FROM mktdb.kmeans_segment('km_read', 'pts_dist', $feats, 6, n_init => 10)")"
+ok "$(q "SELECT metrics->>'path' FROM mktdb.models WHERE name = 'km_local'")/$(q "SELECT metrics->>'path' || ':' || (metrics->>'citus_distributed_by') FROM mktdb.models WHERE name = 'km_dist'")" \
+   "local/pushdown:id" "kmeans_segment detects the distributed source and says in metrics which path ran"
+ok "$(q "SELECT abs(d.inertia / l.inertia - 1) < 1e-6 AND d.n_rows = l.n_rows AND d.sizes = l.sizes
+           FROM (SELECT (metrics->>'inertia')::float8 AS inertia, n_rows, metrics->'sizes' AS sizes FROM mktdb.models WHERE name = 'km_local') l,
+                (SELECT (metrics->>'inertia')::float8 AS inertia, n_rows, metrics->'sizes' AS sizes FROM mktdb.models WHERE name = 'km_dist') d")" t \
+   "kmeans_segment on the distributed table: same inertia (1e-6), rows and segment sizes as on the local copy"
+ok "$(q "SELECT bool_and(abs(a.centroid[i] - b.centroid[i]) < 1e-6 * (1 + abs(b.centroid[i])))
+           FROM mktdb.kmeans_centroids a JOIN mktdb.kmeans_centroids b USING (segment), generate_subscripts(a.centroid, 1) i
+          WHERE a.model = 'km_dist' AND b.model = 'km_local'")" t "the same centroids (1e-6 relative)"
+ok "$(q "SELECT mktdb.segment_of('km_dist', ARRAY[1.5, 2.5, 5, 1, 1.5, 0.5, 5.5, 115]) = mktdb.segment_of('km_local', ARRAY[1.5, 2.5, 5, 1, 1.5, 0.5, 5.5, 115])")" t \
+   "segment_of on the coordinator reads the model trained on the shards"
+echo "# k-means 100,000 x 8: rows / bytes the workers sent: read here ${kr_rows} / ${kr_bytes}, pushed down ${kd_rows} / ${kd_bytes}"
+ok "$([ "$kr_rows" -ge 100000 ] && [ "$kd_rows" -lt 10000 ] && [ "$kd_bytes" -lt $((kr_bytes / 4)) ] && echo bounded)" bounded \
+   "kmeans_segment ships a sample and k x d sums per pass, not the rows (${kd_rows} rows, ${kd_bytes} bytes vs ${kr_rows}, ${kr_bytes})"
+
+read -r al_rows al_bytes <<<"$(moved pts_dist "CREATE TABLE agg_local AS SELECT mktdb.kmeans_fit(ARRAY[f1,f2,f3,f4,f5,f6,f7,f8], 6, 'zscore', 10, 300, 1e-4, 0) AS m FROM pts_local")"
+read -r ad_rows ad_bytes <<<"$(moved pts_dist "CREATE TABLE agg_dist AS SELECT mktdb.kmeans_fit(ARRAY[f1,f2,f3,f4,f5,f6,f7,f8], 6, 'zscore', 10, 300, 1e-4, 0) AS m FROM pts_dist")"
+echo "# kmeans_fit aggregate: ${ad_rows} partial states, ${ad_bytes} bytes sent by the workers"
+ok "$(q "SELECT abs((mktdb.kmeans_info(d.m)->>'inertia')::float8 / (SELECT inertia FROM mktdb.models, LATERAL (SELECT (metrics->>'inertia')::float8) i(inertia) WHERE name = 'km_local') - 1) < 1e-3
+           FROM agg_dist d")" t "kmeans_fit on the distributed table: inertia within 0.1% of the local fit"
+ok "$([ "$ad_rows" -le 64 ] && [ "$ad_bytes" -lt 2000000 ] && echo bounded)" bounded \
+   "kmeans_fit partial states are bounded by k and d (${ad_rows} states, ${ad_bytes} bytes for 100,000 rows)"
+
+# ---------------------------------------------------------------- RFM
