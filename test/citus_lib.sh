@@ -99,8 +99,11 @@ mk_citus_start() {
         python3 "$MKTDB_ROOT/test/citus_proxy.py" "$base/received" $((p + 3)):$((p + 1)) $((p + 4)):$((p + 2)) \
             >"$base/proxy.log" 2>&1 &
         echo $! >"$base/proxy.pid"
-        sleep 0.5
     fi
+    for i in $(seq 1 50); do
+        (exec 3<>/dev/tcp/127.0.0.1/$((p + 4))) 2>/dev/null && break
+        sleep 0.2
+    done
     export PGHOST=127.0.0.1 PGPORT=$p PGUSER=postgres
     psql -X -q -v ON_ERROR_STOP=1 -d mk <<SQL >/dev/null || return 1
 SET client_min_messages = warning;
@@ -116,6 +119,10 @@ mk_citus_received() { cat "$1/received" 2>/dev/null || echo 0; }
 
 mk_citus_stop() {
     local base=$1 n
-    if [ -f "$base/proxy.pid" ]; then kill "$(cat "$base/proxy.pid")" 2>/dev/null; rm -f "$base/proxy.pid"; fi
+    if [ -f "$base/proxy.pid" ]; then
+        n=$(cat "$base/proxy.pid"); kill "$n" 2>/dev/null
+        while kill -0 "$n" 2>/dev/null; do sleep 0.1; done
+        rm -f "$base/proxy.pid"
+    fi
     for n in c w1 w2; do mk_cluster_stop "$base/$n"; done
 }
