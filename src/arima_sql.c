@@ -30,9 +30,8 @@
 
 #include "core/arima.h"
 #include "core/autoarima.h"
+#include "arima_int.h"
 
-#define ARIMA_BLOB_VERSION 2		/* 2: per-series MASE scale; 1 still read */
-#define MAX_HORIZON 10000
 #define MAX_PERIOD 1000
 #define MAX_SERIES_PERIODS 1000000
 #define MAX_WORK_DOUBLES ((size_t) 1 << 27)	/* 1 GiB of work space per fit */
@@ -40,11 +39,6 @@
 /* the core's cancel flag is the backend's own interrupt flag */
 StaticAssertDecl(sizeof(sig_atomic_t) == sizeof(int), "sig_atomic_t must be an int");
 
-typedef enum TimeKind
-{
-	TK_INTEGER = 0,				/* integer index: ts NULL, step = index */
-	TK_TIME = 1					/* date / timestamp / timestamptz */
-} TimeKind;
 
 /* the step of the time axis: whole months, or a fixed number of microseconds */
 typedef struct TimeStep
@@ -81,31 +75,6 @@ typedef struct SeriesData
 	int64		skipped;		/* rows with a NULL or infinite time */
 	Oid			time_type;
 } SeriesData;
-
-/* one stored series (also the decoded form) */
-typedef struct ArimaSeriesRec
-{
-	char	   *series;
-	int32		ord[8];			/* p d q P D Q s constant (0 none, 1 intercept, 2 drift) */
-	int32		ncoef;
-	double	   *coef;
-	double	   *se;
-	double		stats[5];		/* sigma2, loglik, aic, aicc, MASE scale (NaN: none) */
-	int32		ints[4];		/* n_obs, n_used, fallback code, optimiser code (R's) */
-	char	   *fallback;
-	int64	   *steps;
-	int64	   *ts;				/* NULL without timestamps */
-	double	   *fc;				/* mean, lo80, hi80, lo95, hi95 per step */
-} ArimaSeriesRec;
-
-typedef struct ArimaModel
-{
-	int32		horizon;
-	int32		time_kind;
-	int32		period;
-	int64		nseries;
-	ArimaSeriesRec *s;
-} ArimaModel;
 
 /* what automatic selection chose, for the model version's metrics */
 typedef struct AutoCounts
@@ -554,7 +523,7 @@ time_text(int64 t, Oid ttype)
 
 /* ---------- the binary model ---------- */
 
-static void
+void
 put_series(MkWriter *w, const ArimaSeriesRec *r, int h)
 {
 	mk_put_text(w, r->series);
@@ -569,7 +538,7 @@ put_series(MkWriter *w, const ArimaSeriesRec *r, int h)
 	mk_put_f64s(w, r->fc, (int64) 5 * h);
 }
 
-static void *
+void *
 arima_decode(bytea *blob, MemoryContext cxt)
 {
 	MkfReader	r;
@@ -690,9 +659,81 @@ spec_json_array(MkJson *j, const char *key, const int *v, bool isnull)
 	mk_json_arr_close(j);
 }
 
-PG_FUNCTION_INFO_V1(mktdb_arima_forecast);
-Datum
-mktdb_arima_forecast(PG_FUNCTION_ARGS)
+/* The spec of a call (every argument, so that retrain replays it), from the call's arguments. */
+void
+arima_spec_json(MkJson *js, FunctionCallInfo fcinfo)
+{
+	int			ngroups = 0,
+				order[3] = {0, 0, 0};
+	char	  **groups = PG_ARGISNULL(4) ? NULL : mk_text_array(PG_GETARG_ARRAYTYPE_P(4), &ngroups, "group_columns");
+
+	mk_json_begin(js);
+	mk_json_key(js, "source");
+	mk_json_str(js, PG_ARGISNULL(1) ? NULL : text_to_cstring(PG_GETARG_TEXT_PP(1)));
+	mk_json_key(js, "time_column");
+	mk_json_str(js, text_to_cstring(PG_GETARG_TEXT_PP(2)));
+	mk_json_key(js, "value_column");
+	mk_json_str(js, text_to_cstring(PG_GETARG_TEXT_PP(3)));
+	mk_json_key(js, "group_columns");
+	if (ngroups == 0)
+		mk_json_null(js);
+	else
+	{
+		mk_json_arr_open(js);
+		for (int i = 0; i < ngroups; i++)
+			mk_json_str(js, groups[i]);
+		mk_json_arr_close(js);
+	}
+	mk_json_key(js, "horizon");
+	mk_json_int(js, PG_GETARG_INT32(5));
+	mk_json_key(js, "period");
+	if (!PG_ARGISNULL(6))
+		mk_json_int(js, PG_GETARG_INT32(6));
+	else
+		mk_json_null(js);
+	if (!PG_ARGISNULL(7))
+		int_triple(PG_GETARG_ARRAYTYPE_P(7), "pdq", order);
+	spec_json_array(js, "pdq", order, PG_ARGISNULL(7));
+	if (!PG_ARGISNULL(8))
+		int_triple(PG_GETARG_ARRAYTYPE_P(8), "seasonal_pdq", order);
+	spec_json_array(js, "seasonal_pdq", order, PG_ARGISNULL(8));
+}
+
+/* The forecasts of n series as the rows of arima_forecast (NaN steps left out). */
+void
+arima_put_rows(ReturnSetInfo *rsinfo, const ArimaSeriesRec *recs, int64 n, int horizon)
+{
+	for (int64 s = 0; s < n; s++)
+	{
+		const ArimaSeriesRec *r = &recs[s];
+		Datum		series = jsonb_from_text(r->series);
+
+		for (int k = 0; k < horizon; k++)
+		{
+			Datum		values[8];
+			bool		nulls[8] = {false};
+
+			if (isnan(r->fc[5 * k]))
+				continue;
+			values[0] = series;
+			values[1] = Int32GetDatum((int32) r->steps[k]);
+			if (r->ts)
+				values[2] = TimestampTzGetDatum(r->ts[k]);
+			else
+				nulls[2] = true;
+			for (int c = 0; c < 5; c++)
+				values[3 + c] = Float8GetDatum(r->fc[5 * k + c]);
+			tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
+		}
+	}
+}
+
+/*
+ * The trainer.  shard: called on a Citus worker for one shard's series by
+ * mktdb._arima_forecast_shard (arima_dist.c): returns the model as bytea, stores nothing.
+ */
+static Datum
+arima_forecast(FunctionCallInfo fcinfo, bool shard)
 {
 	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
 	char	   *model,
@@ -772,8 +813,13 @@ mktdb_arima_forecast(PG_FUNCTION_ARGS)
 	if (rq.auto_seasonal)
 		rq.sorder[0] = rq.sorder[1] = rq.sorder[2] = 0;
 
+	/* a Citus table distributed by a group column: each worker fits its own series */
+	if (!shard && arima_on_shards(fcinfo, source, groups, ngroups))
+		return (Datum) 0;
+
 	/* forecasts go back as rows; check the call context before reading anything */
-	InitMaterializedSRF(fcinfo, 0);
+	if (!shard)
+		InitMaterializedSRF(fcinfo, 0);
 
 	train_cxt = AllocSetContextCreate(CurrentMemoryContext, "mktdb arima", ALLOCSET_DEFAULT_SIZES);
 	old = MemoryContextSwitchTo(train_cxt);
@@ -986,33 +1032,17 @@ mktdb_arima_forecast(PG_FUNCTION_ARGS)
 		if ((s & 1023) == 0)
 			CHECK_FOR_INTERRUPTS();
 	}
-
-	mk_json_begin(&js);
-	mk_json_key(&js, "source");
-	mk_json_str(&js, source);
-	mk_json_key(&js, "time_column");
-	mk_json_str(&js, time_col);
-	mk_json_key(&js, "value_column");
-	mk_json_str(&js, value_col);
-	mk_json_key(&js, "group_columns");
-	if (ngroups == 0)
-		mk_json_null(&js);
-	else
+	if (shard)
 	{
-		mk_json_arr_open(&js);
-		for (int i = 0; i < ngroups; i++)
-			mk_json_str(&js, groups[i]);
-		mk_json_arr_close(&js);
+		bytea	   *blob = mk_writer_finish(&w, MKF_KIND_ARIMA);
+
+		MemoryContextSwitchTo(old);
+		blob = (bytea *) PG_DETOAST_DATUM_COPY(PointerGetDatum(blob));
+		MemoryContextDelete(train_cxt);
+		PG_RETURN_BYTEA_P(blob);
 	}
-	mk_json_key(&js, "horizon");
-	mk_json_int(&js, rq.horizon);
-	mk_json_key(&js, "period");
-	if (rq.period > 0)
-		mk_json_int(&js, rq.period);
-	else
-		mk_json_null(&js);
-	spec_json_array(&js, "pdq", rq.order, rq.auto_order);
-	spec_json_array(&js, "seasonal_pdq", rq.sorder, PG_ARGISNULL(8));
+
+	arima_spec_json(&js, fcinfo);
 	{
 		char	   *spec_text = mk_json_end(&js);
 		char	   *metrics_text;
@@ -1081,31 +1111,24 @@ mktdb_arima_forecast(PG_FUNCTION_ARGS)
 
 	/* ---- the forecasts as rows ---- */
 	MemoryContextSwitchTo(old);
-	for (int s = 0; s < sd.nseries; s++)
-	{
-		ArimaSeriesRec *r = &recs[s];
-		Datum		series = jsonb_from_text(r->series);
-
-		for (int k = 0; k < rq.horizon; k++)
-		{
-			Datum		values[8];
-			bool		nulls[8] = {false};
-
-			if (isnan(r->fc[5 * k]))
-				continue;
-			values[0] = series;
-			values[1] = Int32GetDatum((int32) r->steps[k]);
-			if (r->ts)
-				values[2] = TimestampTzGetDatum(r->ts[k]);
-			else
-				nulls[2] = true;
-			for (int c = 0; c < 5; c++)
-				values[3 + c] = Float8GetDatum(r->fc[5 * k + c]);
-			tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
-		}
-	}
+	arima_put_rows(rsinfo, recs, sd.nseries, rq.horizon);
 	MemoryContextDelete(train_cxt);
 	return (Datum) 0;
+}
+
+PG_FUNCTION_INFO_V1(mktdb_arima_forecast);
+Datum
+mktdb_arima_forecast(PG_FUNCTION_ARGS)
+{
+	return arima_forecast(fcinfo, false);
+}
+
+/* mktdb._arima_forecast_shard(same arguments) RETURNS bytea: one shard's fits, not stored */
+PG_FUNCTION_INFO_V1(mktdb_arima_forecast_shard);
+Datum
+mktdb_arima_forecast_shard(PG_FUNCTION_ARGS)
+{
+	return arima_forecast(fcinfo, true);
 }
 
 /* ---------- readers behind the views ---------- */

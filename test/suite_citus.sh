@@ -103,3 +103,32 @@ ok "$([ "$rl_rows" -ge 60000 ] && [ "$rd_rows" -le 4010 ] && [ "$rd_bytes" -lt $
    "rfm_score ships one row per customer, not the orders (${rd_rows} rows, ${rd_bytes} bytes vs ${rl_rows}, ${rl_bytes})"
 
 # ---------------------------------------------------------------- grouped forecasts
+mk_psql -d mk >/dev/null <<'SQL' || echo "not ok - citus: load the sales series"
+SET client_min_messages = warning;
+-- 24 SKUs x 48 months of seasonal demand, distributed by SKU
+CREATE TABLE sales_local AS
+SELECT sku, (date '2021-01-01' + make_interval(months => m))::date AS month,
+       round((100 + sku * 3 + m * (sku % 4) + 20 * sin(2 * pi() * m / 12 + sku)
+              + 8 * sin(m * 1.7 + sku * 0.3))::numeric, 1) AS units
+  FROM generate_series(1, 24) sku, generate_series(0, 47) m;
+CREATE TABLE sales_dist (LIKE sales_local);
+SELECT create_distributed_table('sales_dist', 'sku');
+INSERT INTO sales_dist SELECT * FROM sales_local;
+SQL
+read -r fr_rows fr_bytes <<<"$(moved sales_dist "$SET_OFF; CREATE TABLE fc_read AS SELECT * FROM mktdb.arima_forecast('fc_read', 'sales_dist', 'month', 'units', '{sku}', horizon => 6)")"
+read -r fd_rows fd_bytes <<<"$(moved sales_dist "CREATE TABLE fc_dist AS SELECT * FROM mktdb.arima_forecast('fc_dist', 'sales_dist', 'month', 'units', '{sku}', horizon => 6)")"
+q "CREATE TABLE fc_local AS SELECT * FROM mktdb.arima_forecast('fc_local', 'sales_local', 'month', 'units', '{sku}', horizon => 6)" >/dev/null
+ok "$(q "SELECT count(*) || ':' || count(*) FILTER (WHERE l.ts IS DISTINCT FROM d.ts OR abs(l.forecast - d.forecast) > 1e-9 * (1 + abs(l.forecast))
+                                                        OR abs(l.hi_95 - d.hi_95) > 1e-9 * (1 + abs(l.hi_95)))
+           FROM fc_local l FULL JOIN fc_dist d USING (series, step)")" "144:0" \
+   "grouped arima_forecast on the table distributed by SKU: the same 144 forecasts and intervals as the local copy"
+ok "$(q "SELECT count(*) FILTER (WHERE (l.p, l.d, l.q, l.sp, l.sd, l.sq, l.coef::text) IS DISTINCT FROM (d.p, d.d, d.q, d.sp, d.sd, d.sq, d.coef::text))
+           FROM mktdb.arima_models l JOIN mktdb.arima_models d USING (series) WHERE l.model = 'fc_local' AND d.model = 'fc_dist'")" 0 \
+   "the same orders and coefficients per series, stored as one model version on the coordinator"
+ok "$(q "SELECT metrics->>'path' || ':' || (metrics->>'citus_distributed_by') || ':' || n_rows FROM mktdb.models WHERE name = 'fc_dist'")" "pushdown:sku:1152" \
+   "arima_forecast says in metrics that the workers fitted their own series"
+echo "# ARIMA 24 series x 48 months: rows / bytes the workers sent: read here ${fr_rows} / ${fr_bytes}, fitted on the workers ${fd_rows} / ${fd_bytes}"
+ok "$([ "$fr_rows" -ge 1152 ] && [ "$fd_rows" -le 40 ] && echo fits)" fits \
+   "grouped arima_forecast ships one model per shard (${fd_rows} rows, ${fd_bytes} bytes), not the rows (${fr_rows}, ${fr_bytes})"
+q "SELECT mktdb.retrain('fc_dist')" >/dev/null
+ok "$(q "SELECT version || ':' || (metrics->>'path') FROM mktdb.models WHERE name = 'fc_dist'")" "2:pushdown" "retrain replays the grouped forecast on the workers"
