@@ -114,6 +114,28 @@ CREATE EXTENSION IF NOT EXISTS mktdb;
 SQL
 }
 
+# mk_citus_workers SQL: runs SQL on each worker directly (not through the counting relays)
+mk_citus_workers() {
+    local p
+    for p in $((MKTDB_CITUS_PORTS + 1)) $((MKTDB_CITUS_PORTS + 2)); do psql -X -At -h 127.0.0.1 -p "$p" -d mk -c "$1"; done
+}
+
+# mk_citus_moved BASE TABLE SQL: runs SQL on the coordinator and prints "rows bytes ms": the rows
+# the workers' shard queries over TABLE returned (pg_stat_statements on the workers), the bytes
+# the workers sent meanwhile (counted by the relays they are registered through), wall ms
+mk_citus_moved() {
+    local base=$1 b0 rows t0 t1
+    mk_citus_workers "SELECT pg_stat_statements_reset()" >/dev/null
+    sleep 0.3; b0=$(mk_citus_received "$base")
+    t0=$(date +%s%N)
+    psql -X -q -v ON_ERROR_STOP=1 -d mk -c "$3" >/dev/null || echo "not ok - citus: $3 fails" >&2
+    t1=$(date +%s%N)
+    sleep 0.3
+    rows=$(mk_citus_workers "SELECT coalesce(sum(rows), 0) FROM pg_stat_statements WHERE query LIKE '%$2\\_1%'" |
+           awk '{s += $1} END {print s + 0}')
+    echo "$rows $(( $(mk_citus_received "$base") - b0 )) $(( (t1 - t0) / 1000000 ))"
+}
+
 # bytes the workers have sent through the relays so far
 mk_citus_received() { cat "$1/received" 2>/dev/null || echo 0; }
 

@@ -22,20 +22,8 @@ ok "$(psql -X -At -d mk -c "SELECT count(*) FROM pg_dist_node WHERE noderole = '
    "a coordinator and two workers, mktdb installed on every node"
 P=$MKTDB_CITUS_PORTS
 q() { psql -X -At -v ON_ERROR_STOP=1 -d mk -c "$1"; }
-workers_sql() { local p; for p in $((P + 1)) $((P + 2)); do psql -X -At -h 127.0.0.1 -p "$p" -d mk -c "$1"; done; }  # direct, not counted
 
-# moved TABLE SQL: "rows bytes" -- rows the workers' shard queries over TABLE returned
-# (pg_stat_statements on the workers), and bytes the workers sent while SQL ran (counted
-# by the relays the workers are registered through, test/citus_proxy.py)
-moved() {
-    workers_sql "SELECT pg_stat_statements_reset()" >/dev/null
-    local b0 rows
-    sleep 0.3; b0=$(mk_citus_received "$base")
-    psql -X -q -v ON_ERROR_STOP=1 -d mk -c "$2" >/dev/null || echo "not ok - citus: $2 fails" >&2
-    sleep 0.3
-    rows=$(workers_sql "SELECT coalesce(sum(rows), 0) FROM pg_stat_statements WHERE query LIKE '%$1\\_1%'" | awk '{s += $1} END {print s + 0}')
-    echo "$rows $(( $(mk_citus_received "$base") - b0 ))"
-}
+moved() { mk_citus_moved "$base" "$1" "$2" | cut -d' ' -f1,2; }
 
 mk_psql -d mk >/dev/null <<'SQL' || echo "not ok - citus: load the test data"
 SET client_min_messages = warning;
