@@ -182,14 +182,7 @@ arima_on_shards(FunctionCallInfo fcinfo, const char *source, char **groups, int 
 	mk_json_int(&js, nseries);
 	mk_json_key(&js, "period");
 	mk_json_int(&js, period);
-	mk_json_key(&js, "fallbacks");
-	mk_json_obj_open(&js);
-	for (int f = 1; f <= ARIMA_FB_FAILED_MEAN; f++)
-	{
-		mk_json_key(&js, arima_fallback_text((ArimaFallback) f));
-		mk_json_int(&js, nfb[f]);
-	}
-	mk_json_obj_close(&js);
+	arima_fallbacks_json(&js, nfb);
 	mk_json_key(&js, "not_converged");
 	mk_json_int(&js, not_converged);
 	mk_json_key(&js, "fit_ms");

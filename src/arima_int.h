@@ -46,6 +46,7 @@ typedef struct ArimaModel
 void	   *arima_decode(bytea *blob, MemoryContext cxt);	/* an ArimaModel */
 void		put_series(MkWriter *w, const ArimaSeriesRec *r, int h);
 void		arima_spec_json(MkJson *js, FunctionCallInfo fcinfo);	/* begins the object */
+void		arima_fallbacks_json(MkJson *js, const int *nfb);
 void		arima_put_rows(ReturnSetInfo *rsinfo, const ArimaSeriesRec *recs, int64 n, int horizon);
 
 /* arima_dist.c: true when the call was served by fitting on the shards (rows already returned) */

@@ -699,6 +699,20 @@ arima_spec_json(MkJson *js, FunctionCallInfo fcinfo)
 	spec_json_array(js, "seasonal_pdq", order, PG_ARGISNULL(8));
 }
 
+/* "fallbacks": {reason: series, ...} for the counts nfb[1..ARIMA_FB_FAILED_MEAN] */
+void
+arima_fallbacks_json(MkJson *js, const int *nfb)
+{
+	mk_json_key(js, "fallbacks");
+	mk_json_obj_open(js);
+	for (int f = 1; f <= ARIMA_FB_FAILED_MEAN; f++)
+	{
+		mk_json_key(js, arima_fallback_text((ArimaFallback) f));
+		mk_json_int(js, nfb[f]);
+	}
+	mk_json_obj_close(js);
+}
+
 /* The forecasts of n series as the rows of arima_forecast (NaN steps left out). */
 void
 arima_put_rows(ReturnSetInfo *rsinfo, const ArimaSeriesRec *recs, int64 n, int horizon)
@@ -1054,14 +1068,7 @@ arima_forecast(FunctionCallInfo fcinfo, bool shard)
 		mk_json_int(&js, period);
 		mk_json_key(&js, "spacing");
 		mk_json_str(&js, st.name);
-		mk_json_key(&js, "fallbacks");
-		mk_json_obj_open(&js);
-		for (int f = 1; f <= ARIMA_FB_FAILED_MEAN; f++)
-		{
-			mk_json_key(&js, arima_fallback_text((ArimaFallback) f));
-			mk_json_int(&js, nfb[f]);
-		}
-		mk_json_obj_close(&js);
+		arima_fallbacks_json(&js, nfb);
 		if (rq.auto_order)
 		{
 			/* series per chosen model, most frequent first */

@@ -120,3 +120,19 @@ ok "$([ "$fr_rows" -ge 1152 ] && [ "$fd_rows" -le 40 ] && echo fits)" fits \
    "grouped arima_forecast ships one model per shard (${fd_rows} rows, ${fd_bytes} bytes), not the rows (${fr_rows}, ${fr_bytes})"
 q "SELECT mktdb.retrain('fc_dist')" >/dev/null
 ok "$(q "SELECT version || ':' || (metrics->>'path') FROM mktdb.models WHERE name = 'fc_dist'")" "2:pushdown" "retrain replays the grouped forecast on the workers"
+
+# ---------------------------------------------------------------- recommendations: read through the coordinator
+mk_psql -d mk >/dev/null <<'SQL' || echo "not ok - citus: load the interactions"
+SET client_min_messages = warning;
+CREATE TABLE clicks_local AS
+SELECT 1 + (g * 7919) % 2000 AS user_id, 1 + (g * 104729 + g / 7) % 500 AS item_id FROM generate_series(1::bigint, 20000) g;
+CREATE TABLE clicks_dist (LIKE clicks_local);
+SELECT create_distributed_table('clicks_dist', 'user_id');
+INSERT INTO clicks_dist SELECT * FROM clicks_local;
+SQL
+read -r cr_rows cr_bytes <<<"$(moved clicks_dist "SELECT * FROM mktdb.recommend_train('rec_dist', 'clicks_dist', 'user_id', 'item_id', factors => 8, iterations => 3)")"
+q "SELECT * FROM mktdb.recommend_train('rec_local', 'clicks_local', 'user_id', 'item_id', factors => 8, iterations => 3)" >/dev/null
+echo "# recommend_train 20,000 interactions: reads through the coordinator: ${cr_rows} rows / ${cr_bytes} bytes"
+ok "$(q "SELECT (SELECT array_agg(item_id ORDER BY rank) FROM mktdb.recommend_for('rec_dist', 7::bigint, 5))
+             = (SELECT array_agg(item_id ORDER BY rank) FROM mktdb.recommend_for('rec_local', 7::bigint, 5))")" t \
+   "recommend_train on a distributed table reads every interaction (${cr_rows} rows) and gives the local model's recommendations"

@@ -83,16 +83,35 @@ cf_dist2(const double *cf, const double *shift, const double *scale, const doubl
 	return s;
 }
 
+/* An index drawn with probability proportional to its weight (times d2[i] when d2 is given); -1 when all are 0. */
+static int64_t
+cf_draw(const double *cf, int64_t n, int d, const double *d2, KmRng *rng)
+{
+	size_t		len = KM_CF_LEN(d);
+	double		tot = 0.0,
+				u;
+
+	for (int64_t i = 0; i < n; i++)
+		tot += cf[i * len] * (d2 ? d2[i] : 1.0);
+	if (!(tot > 0.0))
+		return -1;
+	u = km_rng_uniform(rng) * tot;
+	for (int64_t i = 0; i < n; i++)
+		if ((u -= cf[i * len] * (d2 ? d2[i] : 1.0)) < 0.0)
+			return i;
+	return n - 1;
+}
+
 int64_t
 km_cf_reduce(double *cf, int64_t n, int d, int64_t target, const double *scale, uint64_t seed)
 {
 	size_t		len = KM_CF_LEN(d);
 	double	   *d2,
-			   *out;
+			   *out,
+			   *w2;
 	int64_t    *near,
 			   *pick;
 	int64_t		m = 0;
-	double		wsum = 0.0;
 	KmRng		rng;
 
 	if (n <= target || target < 1)
@@ -101,14 +120,18 @@ km_cf_reduce(double *cf, int64_t n, int d, int64_t target, const double *scale, 
 	near = malloc(sizeof(int64_t) * n);
 	pick = malloc(sizeof(int64_t) * target);
 	out = calloc((size_t) target * len, sizeof(double));
-	if (!d2 || !near || !pick || !out)
+	w2 = malloc(sizeof(double) * d);
+	if (!d2 || !near || !pick || !out || !w2)
 	{
+		free(w2);
 		free(d2);
 		free(near);
 		free(pick);
 		free(out);
 		return -1;
 	}
+	for (int t = 0; t < d; t++)
+		w2[t] = 1.0 / (scale[t] * scale[t]);	/* distances in the fitted space, no division per term */
 	km_rng_seed(&rng, seed);
 	/* k-means++: the next pick with probability weight x squared distance */
 	for (int64_t i = 0; i < n; i++)
@@ -118,40 +141,10 @@ km_cf_reduce(double *cf, int64_t n, int d, int64_t target, const double *scale, 
 	}
 	while (m < target)
 	{
-		int64_t		c = n - 1;
+		int64_t		c = cf_draw(cf, n, d, m == 0 ? NULL : d2, &rng);
 
-		if (m == 0)
-		{
-			double		u;
-
-			for (int64_t i = 0; i < n; i++)
-				wsum += cf[i * len];
-			u = km_rng_uniform(&rng) * wsum;
-
-			for (int64_t i = 0; i < n; i++)
-				if ((u -= cf[i * len]) < 0.0)
-				{
-					c = i;
-					break;
-				}
-		}
-		else
-		{
-			double		tot = 0.0,
-						u;
-
-			for (int64_t i = 0; i < n; i++)
-				tot += cf[i * len] * d2[i];
-			if (!(tot > 0.0))
-				break;			/* every CF coincides with a pick */
-			u = km_rng_uniform(&rng) * tot;
-			for (int64_t i = 0; i < n; i++)
-				if ((u -= cf[i * len] * d2[i]) < 0.0)
-				{
-					c = i;
-					break;
-				}
-		}
+		if (c < 0)
+			break;				/* every CF coincides with a pick */
 		pick[m] = c;
 		{
 			const double *pc = cf + c * len + 1;
@@ -162,9 +155,9 @@ km_cf_reduce(double *cf, int64_t n, int d, int64_t target, const double *scale, 
 
 				for (int t = 0; t < d; t++)
 				{
-					double		e = (cf[i * len + 1 + t] - pc[t]) / scale[t];
+					double		e = cf[i * len + 1 + t] - pc[t];
 
-					s += e * e;
+					s += e * e * w2[t];
 				}
 				if (s < d2[i])
 				{
@@ -178,6 +171,7 @@ km_cf_reduce(double *cf, int64_t n, int d, int64_t target, const double *scale, 
 	for (int64_t i = 0; i < n; i++)
 		km_cf_merge(out + near[i] * len, cf + i * len, d);
 	memcpy(cf, out, sizeof(double) * m * len);
+	free(w2);
 	free(d2);
 	free(near);
 	free(pick);
@@ -267,8 +261,7 @@ km_cf_fit(const double *cf, int64_t n, int d, const double *shift, const double 
 	for (int r = 0; r < p->n_init; r++)
 	{
 		KmRng		rng;
-		double		tot = 0.0,
-					in;
+		double		in;
 		int			its;
 
 		if (p->interrupted && p->interrupted(p->interrupt_arg))
@@ -285,34 +278,11 @@ km_cf_fit(const double *cf, int64_t n, int d, const double *shift, const double 
 
 			for (int tr = 0; tr < (j == 0 ? 1 : trials); tr++)
 			{
-				int64_t		c = n - 1;
-				double		u,
-							pot = 0.0;
+				int64_t		c = cf_draw(cf, n, d, j == 0 ? NULL : d2, &rng);
+				double		pot = 0.0;
 
-				if (j == 0)
-				{
-					double		w = 0.0;
-
-					for (int64_t i = 0; i < n; i++)
-						w += cf[i * len];
-					u = km_rng_uniform(&rng) * w;
-					for (int64_t i = 0; i < n; i++)
-						if ((u -= cf[i * len]) < 0.0)
-						{
-							c = i;
-							break;
-						}
-				}
-				else
-				{
-					u = km_rng_uniform(&rng) * tot;
-					for (int64_t i = 0; i < n; i++)
-						if ((u -= cf[i * len] * d2[i]) < 0.0)
-						{
-							c = i;
-							break;
-						}
-				}
+				if (c < 0)
+					c = 0;		/* every CF coincides with a centre already */
 				for (int t = 0; t < d; t++)
 					Cw[(size_t) j * d + t] = (cf[c * len + 1 + t] - shift[t]) / scale[t];
 				for (int64_t i = 0; i < n; i++)
@@ -332,7 +302,6 @@ km_cf_fit(const double *cf, int64_t n, int d, const double *shift, const double 
 			for (int t = 0; t < d; t++)
 				Cw[(size_t) j * d + t] = (cf[bestc * len + 1 + t] - shift[t]) / scale[t];
 			memcpy(d2, best2, sizeof(double) * n);
-			tot = bestpot;
 		}
 		in = cf_lloyd(cf, n, d, shift, scale, k, p->max_iter, p->tol, Cw, lab, acc, &its, m2);
 		if (in < best)

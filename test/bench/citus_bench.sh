@@ -41,7 +41,7 @@ INSERT INTO orders_dist SELECT * FROM orders_local;
 CREATE TABLE pts_local AS
 SELECT g AS id, c * 3 + random() AS f1, (c % 3) * 2 + random() AS f2, random() * 10 AS f3, c + 2 * random() AS f4,
        (c * 7 % 5) + random() AS f5, random() AS f6, (c % 2) * 5 + random() AS f7, 100 * c + 30 * random() AS f8
-  FROM (SELECT g, (g * 7919) % 8 AS c FROM generate_series(1, $KM_ROWS) g) s;
+  FROM (SELECT g, (g * 7919) % 8 AS c FROM generate_series(1::bigint, $KM_ROWS) g) s;
 CREATE TABLE pts_dist (LIKE pts_local);
 SELECT create_distributed_table('pts_dist', 'id');
 INSERT INTO pts_dist SELECT * FROM pts_local;
