@@ -29,6 +29,7 @@
 
 /* rows in the seeding sample: enough for k-means++ restarts to find the structure */
 #define KM_SAMPLE_ROWS(k) Max(4096, 64 * (int64) (k))
+#define KM_SAMPLE_RESTARTS 10	/* at least, for the seeding fit on the sample */
 
 /* ---------------------------------------------------------------- float8[] states */
 
@@ -375,7 +376,13 @@ km_fit_pushdown(const char *source, char **features, int d, KmParams *p, KmDecod
 	dm->m.scaling = p->scaling;
 	memcpy(dm->m.shift, shift, sizeof(double) * d);
 	memcpy(dm->m.scale, scale, sizeof(double) * d);
-	rc = km_cf_fit(cf, ns, d, shift, scale, p, C, sizes, &info->sample_inertia, &it, &dm->m.best_init);
+	{
+		/* restarts on a few thousand rows are cheap, and a poor seed would cost full passes */
+		KmParams	sp = *p;
+
+		sp.n_init = Max(p->n_init, KM_SAMPLE_RESTARTS);
+		rc = km_cf_fit(cf, ns, d, shift, scale, &sp, C, sizes, &info->sample_inertia, &it, &dm->m.best_init);
+	}
 	if (rc != KM_OK)
 		km_raise(rc);
 
