@@ -108,7 +108,7 @@ km_cf_reduce(double *cf, int64_t n, int d, int64_t target, const double *scale, 
 	size_t		len = KM_CF_LEN(d);
 	double	   *d2,
 			   *out,
-			   *w2;
+			   *y;
 	int64_t    *near,
 			   *pick;
 	int64_t		m = 0;
@@ -120,18 +120,20 @@ km_cf_reduce(double *cf, int64_t n, int d, int64_t target, const double *scale, 
 	near = malloc(sizeof(int64_t) * n);
 	pick = malloc(sizeof(int64_t) * target);
 	out = calloc((size_t) target * len, sizeof(double));
-	w2 = malloc(sizeof(double) * d);
-	if (!d2 || !near || !pick || !out || !w2)
+	y = malloc(sizeof(double) * n * d);
+	if (!d2 || !near || !pick || !out || !y)
 	{
-		free(w2);
+		free(y);
 		free(d2);
 		free(near);
 		free(pick);
 		free(out);
 		return -1;
 	}
-	for (int t = 0; t < d; t++)
-		w2[t] = 1.0 / (scale[t] * scale[t]);	/* distances in the fitted space, no division per term */
+	/* the means in the fitted space, contiguous: the distance loops below are the cost of a reduction */
+	for (int64_t i = 0; i < n; i++)
+		for (int t = 0; t < d; t++)
+			y[i * d + t] = cf[i * len + 1 + t] / scale[t];
 	km_rng_seed(&rng, seed);
 	/* k-means++: the next pick with probability weight x squared distance */
 	for (int64_t i = 0; i < n; i++)
@@ -147,17 +149,18 @@ km_cf_reduce(double *cf, int64_t n, int d, int64_t target, const double *scale, 
 			break;				/* every CF coincides with a pick */
 		pick[m] = c;
 		{
-			const double *pc = cf + c * len + 1;
+			const double *pc = y + c * d;
 
 			for (int64_t i = 0; i < n; i++)
 			{
+				const double *yi = y + i * d;
 				double		s = 0.0;
 
 				for (int t = 0; t < d; t++)
 				{
-					double		e = cf[i * len + 1 + t] - pc[t];
+					double		e = yi[t] - pc[t];
 
-					s += e * e * w2[t];
+					s += e * e;
 				}
 				if (s < d2[i])
 				{
@@ -171,7 +174,7 @@ km_cf_reduce(double *cf, int64_t n, int d, int64_t target, const double *scale, 
 	for (int64_t i = 0; i < n; i++)
 		km_cf_merge(out + near[i] * len, cf + i * len, d);
 	memcpy(cf, out, sizeof(double) * m * len);
-	free(w2);
+	free(y);
 	free(d2);
 	free(near);
 	free(pick);
