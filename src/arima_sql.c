@@ -1110,6 +1110,8 @@ arima_forecast(FunctionCallInfo fcinfo, bool shard)
 		mk_json_int(&js, sd.skipped);
 		mk_json_key(&js, "fit_ms");
 		mk_json_num(&js, train_ms);
+		mk_json_key(&js, "path");	/* the rows were read here (arima_dist.c: "pushdown") */
+		mk_json_str(&js, "local");
 		metrics_text = mk_json_end(&js);
 
 		mk_store_model(model, "arima", spec_text, metrics_text, sd.nrows + sd.skipped, train_ms,
