@@ -52,7 +52,8 @@ mk_citus_build() {
         mk_root make -s install with_llvm=no >>../build.log 2>&1
         cp "$pkglib/citus.so" ../built
     ) 8>"$MKTDB_ROOT/.citus.lock" || { tail -30 "$CITUS_BUILD/build.log" "$CITUS_BUILD/configure.log" 2>/dev/null; return 1; }
-    echo "$(( $(date +%s) - t0 ))" > "$CITUS_BUILD/build_seconds"
+    # the time of a build from the source release (not of a relink after an install elsewhere)
+    [ -f "$CITUS_BUILD/build_seconds" ] || echo "$(( $(date +%s) - t0 ))" > "$CITUS_BUILD/build_seconds"
 }
 
 # mk_citus_node DIR PORT: one Citus node (citus + pg_stat_statements preloaded).
