@@ -245,7 +245,10 @@ SELECT mktdb.kmeans_info(mktdb.kmeans_fit(v, 1))->'skipped_rows' AS skipped,
 SELECT mktdb.kmeans_fit(v, 2) IS NULL AS no_model
   FROM (VALUES (NULL::float8[]), (ARRAY[NULL, 1]::float8[])) t(v);
 SELECT mktdb.kmeans_fit(v, 2) IS NULL AS no_rows FROM (SELECT NULL::float8[] WHERE false) t(v);
--- a parallel plan (partial states combined) gives the same model as a serial one
+-- a parallel plan (partial states combined): a group this large (35,940 rows) is fitted on a
+-- bounded summary (the partial states stay O(k x d)), so the plans may merge rows differently;
+-- both stay within 5% of the inertia of an exact fit on the rows (measured: serial 1.6% above, parallel
+-- plans 2.2-3.9% above, varying with how the workers split the rows; README: "Scaling out with Citus")
 SET parallel_setup_cost = 0;
 SET parallel_tuple_cost = 0;
 SET min_parallel_table_scan_size = 0;
@@ -259,11 +262,37 @@ RESET min_parallel_table_scan_size;
 SET max_parallel_workers_per_gather = 0;
 CREATE TABLE ser AS SELECT mktdb.kmeans_fit(ARRAY[f1, f2, f3, f4, f5, f6, f7, f8], 5) AS m FROM km_digits_big;
 RESET max_parallel_workers_per_gather;
+SELECT inertia AS exact_inertia FROM mktdb.kmeans_segment('digits_exact', 'km_digits_big', feats(8), 5, n_init => 10) \gset
 SELECT (mktdb.kmeans_info(p.m)->>'n_rows')::int AS n_rows,
-       mktdb.kmeans_info(p.m)->'sizes' = mktdb.kmeans_info(s.m)->'sizes' AS same_sizes,
-       abs((mktdb.kmeans_info(p.m)->>'inertia')::float8 / (mktdb.kmeans_info(s.m)->>'inertia')::float8 - 1) < 1e-9
-           AS same_inertia
+       (SELECT sum(x::bigint) FROM jsonb_array_elements_text(mktdb.kmeans_info(p.m)->'sizes') x) AS par_rows,
+       (SELECT sum(x::bigint) FROM jsonb_array_elements_text(mktdb.kmeans_info(s.m)->'sizes') x) AS ser_rows,
+       (mktdb.kmeans_info(p.m)->>'inertia')::float8 / :exact_inertia BETWEEN 0.999 AND 1.05 AS par_within_5pct,
+       (mktdb.kmeans_info(s.m)->>'inertia')::float8 / :exact_inertia BETWEEN 0.999 AND 1.025 AS ser_within_2_5pct,
+       mktdb.kmeans_info(p.m)->'silhouette' AS silhouette
   FROM par p, ser s;
+-- a group that fits in the summary is fitted exactly, whatever the plan
+SET parallel_setup_cost = 0;
+SET parallel_tuple_cost = 0;
+SET min_parallel_table_scan_size = 0;
+CREATE TABLE par_small AS SELECT mktdb.kmeans_fit(ARRAY[f1, f2, f3, f4], 3, 'zscore', 10, 300, 1e-4, 0) AS m FROM km_iris;
+RESET parallel_setup_cost;
+RESET parallel_tuple_cost;
+RESET min_parallel_table_scan_size;
+SELECT abs((mktdb.kmeans_info(m)->>'inertia')::float8 / (SELECT inertia FROM fits WHERE model = 'iris_zscore') - 1) < 1e-9
+           AS small_group_exact
+  FROM par_small;
+
+-- mktdb.pushdown = 'always': the path Citus distributed tables take (statistics, a sample, Lloyd
+-- steps as float8[] aggregates) also runs on a local table, with the same answer
+SET mktdb.pushdown = 'always';
+SELECT n_rows, abs(inertia / (SELECT inertia FROM fits WHERE model = 'iris_zscore') - 1) < 1e-6 AS same_inertia
+  FROM mktdb.kmeans_segment('iris_pushdown', 'km_iris', '{f1,f2,f3,f4}', 3, n_init => 10);
+SELECT metrics->>'path' AS path, metrics->'passes' IS NOT NULL AS counted, metrics->'sample_rows' AS sample_rows
+  FROM mktdb.models WHERE name = 'iris_pushdown';
+SELECT abs(inertia / :exact_inertia - 1) < 1e-3 AS digits_within_0_1pct
+  FROM mktdb.kmeans_segment('digits_pushdown', 'km_digits_big', feats(8), 5, n_init => 10);
+RESET mktdb.pushdown;
+SELECT metrics->>'path' AS path FROM mktdb.models WHERE name = 'digits_exact';
 
 -- ---------------------------------------------------------------- bad input
 SELECT try($$SELECT * FROM mktdb.kmeans_segment('bad', 'km_iris', '{f1,f2}', 0)$$);

@@ -97,6 +97,19 @@ SELECT * FROM same_as_main5($$SELECT * FROM mktdb.rfm_score('t_types', 'SELECT '
                             $$'C-' || customer_id$$);
 SELECT * FROM same_as_main5($$SELECT * FROM mktdb.rfm_score('t_types', 'SELECT md5(customer_id::text)::uuid AS c, ordered_at, amount FROM orders WHERE dataset = ''main''', 'c', 'ordered_at', 'amount')$$,
                             $$md5(customer_id)::uuid::text$$);
+-- mktdb.pushdown = 'always': per-customer summaries from a GROUP BY (what Citus distributed
+-- tables use, where it runs on the workers) give the same scores, monetary sums and metrics
+SET mktdb.pushdown = 'always';
+SELECT * FROM same_as_main5($$SELECT * FROM mktdb.rfm_score('t_push', 'SELECT * FROM orders WHERE dataset = ''main''', 'customer_id', 'ordered_at', 'amount')$$);
+SELECT count(*) FILTER (WHERE g.monetary IS DISTINCT FROM e.monetary OR g.rfm_cell IS DISTINCT FROM e.rfm_cell)
+           AS differs
+  FROM mktdb.rfm_score('t_push_asof', $$SELECT * FROM orders WHERE dataset = 'main'$$, 'customer_id', 'ordered_at', 'amount',
+                       as_of => '2023-09-30 12:00+00') g
+  FULL JOIN got_asof e USING (customer_id);
+RESET mktdb.pushdown;
+SELECT a.metrics->>'path' AS path, b.metrics->>'path' AS local_path,
+       (a.metrics - 'path' - 'citus_distributed_by') = (b.metrics - 'path') AS same_metrics
+  FROM mktdb.models a, mktdb.models b WHERE a.name = 't_push_asof' AND b.name = 't_asof';
 -- bigint and smallint ids
 SELECT * FROM same_as_main5($$SELECT * FROM mktdb.rfm_score('t_types', 'SELECT customer_id::int8 AS c, ordered_at, amount FROM orders WHERE dataset = ''main''', 'c', 'ordered_at', 'amount')$$);
 SELECT * FROM same_as_main5($$SELECT * FROM mktdb.rfm_score('t_types', 'SELECT customer_id::int2 AS c, ordered_at, amount FROM orders WHERE dataset = ''main''', 'c', 'ordered_at', 'amount')$$);

@@ -30,12 +30,11 @@
 
 #include "core/arima.h"
 #include "core/autoarima.h"
+#include "arima_int.h"
 #include "chart.h"
 #include "forecast_series.h"
 #include "series_history.h"
 
-#define ARIMA_BLOB_VERSION 3		/* 3: recent history; 2: per-series MASE scale; 1, 2 still read */
-#define MAX_HORIZON 10000
 #define MAX_PERIOD 1000
 #define MAX_SERIES_PERIODS 1000000
 #define MAX_WORK_DOUBLES ((size_t) 1 << 27)	/* 1 GiB of work space per fit */
@@ -54,32 +53,6 @@ typedef struct ArimaRequest
 	int			sorder[3];
 } ArimaRequest;
 
-/* one stored series (also the decoded form) */
-typedef struct ArimaSeriesRec
-{
-	char	   *series;
-	int32		ord[8];			/* p d q P D Q s constant (0 none, 1 intercept, 2 drift) */
-	int32		ncoef;
-	double	   *coef;
-	double	   *se;
-	double		stats[5];		/* sigma2, loglik, aic, aicc, MASE scale (NaN: none) */
-	int32		ints[4];		/* n_obs, n_used, fallback code, optimiser code (R's) */
-	char	   *fallback;
-	int64	   *steps;
-	int64	   *ts;				/* NULL without timestamps */
-	double	   *fc;				/* mean, lo80, hi80, lo95, hi95 per step */
-	MkSeriesHistory hist;		/* format 3; n = 0 in older models */
-} ArimaSeriesRec;
-
-typedef struct ArimaModel
-{
-	int32		fmt;			/* format version the model was stored in */
-	int32		horizon;
-	int32		time_kind;
-	int32		period;
-	int64		nseries;
-	ArimaSeriesRec *s;
-} ArimaModel;
 
 /* what automatic selection chose, for the model version's metrics */
 typedef struct AutoCounts
@@ -535,7 +508,7 @@ time_text(int64 t, Oid ttype)
 
 /* ---------- the binary model ---------- */
 
-static void
+void
 put_series(MkWriter *w, const ArimaSeriesRec *r, int h)
 {
 	mk_put_text(w, r->series);
@@ -551,7 +524,7 @@ put_series(MkWriter *w, const ArimaSeriesRec *r, int h)
 	mk_history_put(w, &r->hist);
 }
 
-static void *
+void *
 arima_decode(bytea *blob, MemoryContext cxt)
 {
 	MkfReader	r;
@@ -675,9 +648,95 @@ spec_json_array(MkJson *j, const char *key, const int *v, bool isnull)
 	mk_json_arr_close(j);
 }
 
-PG_FUNCTION_INFO_V1(mktdb_arima_forecast);
-Datum
-mktdb_arima_forecast(PG_FUNCTION_ARGS)
+/* The spec of a call (every argument, so that retrain replays it), from the call's arguments. */
+void
+arima_spec_json(MkJson *js, FunctionCallInfo fcinfo)
+{
+	int			ngroups = 0,
+				order[3] = {0, 0, 0};
+	char	  **groups = PG_ARGISNULL(4) ? NULL : mk_text_array(PG_GETARG_ARRAYTYPE_P(4), &ngroups, "group_columns");
+
+	mk_json_begin(js);
+	mk_json_key(js, "source");
+	mk_json_str(js, PG_ARGISNULL(1) ? NULL : text_to_cstring(PG_GETARG_TEXT_PP(1)));
+	mk_json_key(js, "time_column");
+	mk_json_str(js, text_to_cstring(PG_GETARG_TEXT_PP(2)));
+	mk_json_key(js, "value_column");
+	mk_json_str(js, text_to_cstring(PG_GETARG_TEXT_PP(3)));
+	mk_json_key(js, "group_columns");
+	if (ngroups == 0)
+		mk_json_null(js);
+	else
+	{
+		mk_json_arr_open(js);
+		for (int i = 0; i < ngroups; i++)
+			mk_json_str(js, groups[i]);
+		mk_json_arr_close(js);
+	}
+	mk_json_key(js, "horizon");
+	mk_json_int(js, PG_GETARG_INT32(5));
+	mk_json_key(js, "period");
+	if (!PG_ARGISNULL(6))
+		mk_json_int(js, PG_GETARG_INT32(6));
+	else
+		mk_json_null(js);
+	if (!PG_ARGISNULL(7))
+		int_triple(PG_GETARG_ARRAYTYPE_P(7), "pdq", order);
+	spec_json_array(js, "pdq", order, PG_ARGISNULL(7));
+	if (!PG_ARGISNULL(8))
+		int_triple(PG_GETARG_ARRAYTYPE_P(8), "seasonal_pdq", order);
+	spec_json_array(js, "seasonal_pdq", order, PG_ARGISNULL(8));
+}
+
+/* "fallbacks": {reason: series, ...} for the counts nfb[1..ARIMA_FB_FAILED_MEAN] */
+void
+arima_fallbacks_json(MkJson *js, const int *nfb)
+{
+	mk_json_key(js, "fallbacks");
+	mk_json_obj_open(js);
+	for (int f = 1; f <= ARIMA_FB_FAILED_MEAN; f++)
+	{
+		mk_json_key(js, arima_fallback_text((ArimaFallback) f));
+		mk_json_int(js, nfb[f]);
+	}
+	mk_json_obj_close(js);
+}
+
+/* The forecasts of n series as the rows of arima_forecast (NaN steps left out). */
+void
+arima_put_rows(ReturnSetInfo *rsinfo, const ArimaSeriesRec *recs, int64 n, int horizon)
+{
+	for (int64 s = 0; s < n; s++)
+	{
+		const ArimaSeriesRec *r = &recs[s];
+		Datum		series = jsonb_from_text(r->series);
+
+		for (int k = 0; k < horizon; k++)
+		{
+			Datum		values[8];
+			bool		nulls[8] = {false};
+
+			if (r->ints[2] == ARIMA_FB_NO_DATA)
+				continue;		/* documented: fallback "no data: no forecast" */
+			values[0] = series;
+			values[1] = Int32GetDatum((int32) r->steps[k]);
+			if (r->ts)
+				values[2] = TimestampTzGetDatum(r->ts[k]);
+			else
+				nulls[2] = true;
+			for (int c = 0; c < 5; c++)
+				values[3 + c] = Float8GetDatum(r->fc[5 * k + c]);
+			tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
+		}
+	}
+}
+
+/*
+ * The trainer.  shard: called on a Citus worker for one shard's series by
+ * mktdb._arima_forecast_shard (arima_dist.c): returns the model as bytea, stores nothing.
+ */
+static Datum
+arima_forecast(FunctionCallInfo fcinfo, bool shard)
 {
 	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
 	char	   *model,
@@ -757,8 +816,13 @@ mktdb_arima_forecast(PG_FUNCTION_ARGS)
 	if (rq.auto_seasonal)
 		rq.sorder[0] = rq.sorder[1] = rq.sorder[2] = 0;
 
+	/* a Citus table distributed by a group column: each worker fits its own series */
+	if (!shard && arima_on_shards(fcinfo, source, groups, ngroups))
+		return (Datum) 0;
+
 	/* forecasts go back as rows; check the call context before reading anything */
-	InitMaterializedSRF(fcinfo, 0);
+	if (!shard)
+		InitMaterializedSRF(fcinfo, 0);
 
 	train_cxt = AllocSetContextCreate(CurrentMemoryContext, "mktdb arima", ALLOCSET_DEFAULT_SIZES);
 	old = MemoryContextSwitchTo(train_cxt);
@@ -997,33 +1061,17 @@ mktdb_arima_forecast(PG_FUNCTION_ARGS)
 		if ((s & 1023) == 0)
 			CHECK_FOR_INTERRUPTS();
 	}
-
-	mk_json_begin(&js);
-	mk_json_key(&js, "source");
-	mk_json_str(&js, source);
-	mk_json_key(&js, "time_column");
-	mk_json_str(&js, time_col);
-	mk_json_key(&js, "value_column");
-	mk_json_str(&js, value_col);
-	mk_json_key(&js, "group_columns");
-	if (ngroups == 0)
-		mk_json_null(&js);
-	else
+	if (shard)
 	{
-		mk_json_arr_open(&js);
-		for (int i = 0; i < ngroups; i++)
-			mk_json_str(&js, groups[i]);
-		mk_json_arr_close(&js);
+		bytea	   *blob = mk_writer_finish(&w, MKF_KIND_ARIMA);
+
+		MemoryContextSwitchTo(old);
+		blob = (bytea *) PG_DETOAST_DATUM_COPY(PointerGetDatum(blob));
+		MemoryContextDelete(train_cxt);
+		PG_RETURN_BYTEA_P(blob);
 	}
-	mk_json_key(&js, "horizon");
-	mk_json_int(&js, rq.horizon);
-	mk_json_key(&js, "period");
-	if (rq.period > 0)
-		mk_json_int(&js, rq.period);
-	else
-		mk_json_null(&js);
-	spec_json_array(&js, "pdq", rq.order, rq.auto_order);
-	spec_json_array(&js, "seasonal_pdq", rq.sorder, PG_ARGISNULL(8));
+
+	arima_spec_json(&js, fcinfo);
 	{
 		char	   *spec_text = mk_json_end(&js);
 		char	   *metrics_text;
@@ -1035,14 +1083,7 @@ mktdb_arima_forecast(PG_FUNCTION_ARGS)
 		mk_json_int(&js, period);
 		mk_json_key(&js, "spacing");
 		mk_json_str(&js, st.name);
-		mk_json_key(&js, "fallbacks");
-		mk_json_obj_open(&js);
-		for (int f = 1; f <= ARIMA_FB_FAILED_MEAN; f++)
-		{
-			mk_json_key(&js, arima_fallback_text((ArimaFallback) f));
-			mk_json_int(&js, nfb[f]);
-		}
-		mk_json_obj_close(&js);
+		arima_fallbacks_json(&js, nfb);
 		if (rq.auto_order)
 		{
 			/* series per chosen model, most frequent first */
@@ -1084,6 +1125,8 @@ mktdb_arima_forecast(PG_FUNCTION_ARGS)
 		mk_json_int(&js, sd.skipped);
 		mk_json_key(&js, "fit_ms");
 		mk_json_num(&js, train_ms);
+		mk_json_key(&js, "path");	/* the rows were read here (arima_dist.c: "pushdown") */
+		mk_json_str(&js, "local");
 		metrics_text = mk_json_end(&js);
 
 		mk_store_model(model, "arima", spec_text, metrics_text, sd.nrows + sd.skipped, train_ms,
@@ -1092,31 +1135,24 @@ mktdb_arima_forecast(PG_FUNCTION_ARGS)
 
 	/* ---- the forecasts as rows ---- */
 	MemoryContextSwitchTo(old);
-	for (int s = 0; s < sd.nseries; s++)
-	{
-		ArimaSeriesRec *r = &recs[s];
-		Datum		series = jsonb_from_text(r->series);
-
-		for (int k = 0; k < rq.horizon; k++)
-		{
-			Datum		values[8];
-			bool		nulls[8] = {false};
-
-			if (r->ints[2] == ARIMA_FB_NO_DATA)
-				continue;		/* documented: fallback "no data: no forecast" */
-			values[0] = series;
-			values[1] = Int32GetDatum((int32) r->steps[k]);
-			if (r->ts)
-				values[2] = TimestampTzGetDatum(r->ts[k]);
-			else
-				nulls[2] = true;
-			for (int c = 0; c < 5; c++)
-				values[3 + c] = Float8GetDatum(r->fc[5 * k + c]);
-			tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
-		}
-	}
+	arima_put_rows(rsinfo, recs, sd.nseries, rq.horizon);
 	MemoryContextDelete(train_cxt);
 	return (Datum) 0;
+}
+
+PG_FUNCTION_INFO_V1(mktdb_arima_forecast);
+Datum
+mktdb_arima_forecast(PG_FUNCTION_ARGS)
+{
+	return arima_forecast(fcinfo, false);
+}
+
+/* mktdb._arima_forecast_shard(same arguments) RETURNS bytea: one shard's fits, not stored */
+PG_FUNCTION_INFO_V1(mktdb_arima_forecast_shard);
+Datum
+mktdb_arima_forecast_shard(PG_FUNCTION_ARGS)
+{
+	return arima_forecast(fcinfo, true);
 }
 
 /* ---------- readers behind the views ---------- */

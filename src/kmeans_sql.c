@@ -2,7 +2,8 @@
  * kmeans_sql.c -- the SQL side of k-means segmentation: mktdb.kmeans_segment
  * (train and store), mktdb.segment_of, mktdb.kmeans_assign,
  * mktdb.kmeans_centroids(bytea) behind the view of the same name,
- * mktdb.kmeans_info(bytea), and the aggregate mktdb.kmeans_fit.
+ * mktdb.kmeans_info(bytea).  The aggregate mktdb.kmeans_fit is in kmeans_agg.c,
+ * the path that leaves the rows on Citus shards in kmeans_dist.c.
  *
  * Argument checks, reading, the model blob and errors live here; the numerics
  * are in core/kmeans.c, which never calls PostgreSQL (it may run on threads).
@@ -21,32 +22,13 @@
 #include "utils/jsonb.h"
 #include "utils/lsyscache.h"
 
-#include "core/kmeans.h"
+#include "kmeans_int.h"
 
-#define KM_LAYOUT 1				/* version of the payload layout below */
-
-/*
- * A decoded k-means model.  Payload layout (after the mktdb header):
- *   i32 layout | i32 k | i32 d | i32 scaling | f64s shift | f64s scale |
- *   f64s centroids (k*d, fitted space, segment order) | i64s sizes |
- *   f64 inertia | i32 iterations | f64 silhouette | i64 silhouette_n |
- *   i64 n_rows | i64 skipped_rows | i32 has_names | d texts (names) |
- *   text source | text id_column
- */
-typedef struct KmDecoded
-{
-	KmModel		m;
-	int64		n_rows;
-	int64		skipped;
-	char	  **names;			/* d names, or NULL (models from kmeans_fit) */
-	char	   *source;			/* NULL for models from kmeans_fit */
-	char	   *id_column;
-} KmDecoded;
 
 /* ---------------------------------------------------------------- helpers */
 
 /* Raises the error for a failed core call; KM_CANCELLED becomes the pending cancel. */
-static void
+void
 km_raise(int rc)
 {
 	if (rc == KM_CANCELLED)
@@ -64,7 +46,7 @@ km_raise(int rc)
 }
 
 /* the argument checks shared by kmeans_segment and kmeans_fit */
-static int
+int
 km_check_args(int k, const char *scaling, int n_init, int max_iter, double tol)
 {
 	int			sc = km_scaling_from_name(scaling);
@@ -93,7 +75,7 @@ km_check_args(int k, const char *scaling, int n_init, int max_iter, double tol)
 	return sc;
 }
 
-static void
+void
 km_check_rows(int k, int64 n, int64 skipped)
 {
 	if (n == 0)
@@ -110,7 +92,7 @@ km_check_rows(int k, int64 n, int64 skipped)
 				 errhint("Choose a smaller k.")));
 }
 
-static void
+void
 km_model_alloc(KmModel *m, int k, int d)
 {
 	memset(m, 0, sizeof(*m));
@@ -123,7 +105,7 @@ km_model_alloc(KmModel *m, int k, int d)
 }
 
 /* Fits a model on x (overwritten) with the core. */
-static void
+void
 km_run(double *x, int64 n, int d, KmParams *p, KmModel *m)
 {
 	int			rc;
@@ -137,7 +119,7 @@ km_run(double *x, int64 n, int d, KmParams *p, KmModel *m)
 		km_raise(rc);
 }
 
-static bytea *
+bytea *
 km_serialize(const KmModel *m, int64 n_rows, int64 skipped, char **names, const char *source,
 			 const char *id_column)
 {
@@ -632,6 +614,9 @@ mktdb_kmeans_segment(PG_FUNCTION_ARGS)
 	double		read_ms,
 				fit_ms,
 				train_ms;
+	bool		pushdown;
+	char	   *dist_column;
+	KmDistInfo	dist;
 	Datum		values[7];
 	bool		nulls[7] = {false, false, false, false, false, false, false};
 
@@ -688,11 +673,6 @@ mktdb_kmeans_segment(PG_FUNCTION_ARGS)
 							 mk_source_from(source)), true, 0);
 		SPI_finish();
 	}
-	km_read_matrix(source, features, d, &mat);
-	km_check_rows(k, mat.n, mat.skipped);
-	read_ms = mk_ms_since(t0);
-
-	t1 = mk_now();
 	memset(&p, 0, sizeof(p));
 	p.k = k;
 	p.scaling = sc;
@@ -701,10 +681,29 @@ mktdb_kmeans_segment(PG_FUNCTION_ARGS)
 	p.tol = tol;
 	p.seed = (uint64) (int64) seed;
 	memset(&dm, 0, sizeof(dm));
-	km_run(mat.x, mat.n, d, &p, &dm.m);
-	dm.n_rows = mat.n;
-	dm.skipped = mat.skipped;
-	fit_ms = mk_ms_since(t1);
+	pushdown = mk_use_pushdown(source, &dist_column);
+	if (pushdown)
+	{
+		/* the rows stay where they are (Citus shards): aggregates come back (kmeans_dist.c) */
+		p.n_threads = mk_thread_count();
+		p.interrupted = mk_cancel_poll;
+		km_fit_pushdown(source, features, d, &p, &dm, &dist);
+		mat.n = dm.n_rows;
+		mat.skipped = dm.skipped;
+		read_ms = 0;
+		fit_ms = mk_ms_since(t0);
+	}
+	else
+	{
+		km_read_matrix(source, features, d, &mat);
+		km_check_rows(k, mat.n, mat.skipped);
+		read_ms = mk_ms_since(t0);
+		t1 = mk_now();
+		km_run(mat.x, mat.n, d, &p, &dm.m);
+		dm.n_rows = mat.n;
+		dm.skipped = mat.skipped;
+		fit_ms = mk_ms_since(t1);
+	}
 	blob = km_serialize(&dm.m, mat.n, mat.skipped, features, source, id_column);
 
 	mk_json_begin(&spec);
@@ -743,6 +742,18 @@ mktdb_kmeans_segment(PG_FUNCTION_ARGS)
 	mk_json_num(&metrics, read_ms);
 	mk_json_key(&metrics, "fit_ms");
 	mk_json_num(&metrics, fit_ms);
+	/* which path ran: rows read here, or aggregates pushed to where the rows are */
+	mk_json_key(&metrics, "path");
+	mk_json_str(&metrics, pushdown ? "pushdown" : "local");
+	if (pushdown)
+	{
+		mk_json_key(&metrics, "citus_distributed_by");
+		mk_json_str(&metrics, dist_column);
+		mk_json_key(&metrics, "sample_rows");
+		mk_json_int(&metrics, dist.sample_rows);
+		mk_json_key(&metrics, "passes");
+		mk_json_int(&metrics, dist.passes);
+	}
 
 	train_ms = mk_ms_since(t0);
 	mk_store_model(name, "kmeans", mk_json_end(&spec), mk_json_end(&metrics), mat.n, train_ms, blob,
@@ -952,289 +963,4 @@ mktdb_kmeans_info(PG_FUNCTION_ARGS)
 	mk_json_int(&j, dm->n_rows);
 	km_metrics_json(&j, dm);
 	PG_RETURN_DATUM(DirectFunctionCall1(jsonb_in, CStringGetDatum(mk_json_end(&j))));
-}
-
-/* ---------------------------------------------------------------- the aggregate */
-
-/*
- * mktdb.kmeans_fit(features float8[], k int [, scaling text [, n_init int,
- * max_iter int, tol float8, seed int]]) -> bytea model.
- *
- * The state is a bytea (not internal), so the aggregate runs in parallel
- * workers and Citus can push partial aggregation down: it holds the training
- * arguments and the usable rows.  VARSIZE covers the whole capacity, so a
- * copy made by the executor is always complete; rows are appended in place
- * while they fit, and a larger state is built in the per-call context when
- * not (the executor copies a new state into the aggregate context).
- * The fit does not depend on the order of the rows (see core/kmeans.h), so
- * a parallel plan gives the same model as a serial one.
- */
-#define KM_AGG_MAGIC 0x4B4D4147	/* "KMAG" */
-
-typedef struct KmAggState
-{
-	int32		vl_len_;
-	uint32		magic;
-	int32		d;				/* 0 until the first usable row */
-	int32		k;
-	int32		scaling;
-	int32		n_init;
-	int32		max_iter;
-	int32		seed;
-	double		tol;
-	int64		n;				/* usable rows held */
-	int64		skipped;
-	int64		cap;			/* rows of room */
-	/* followed by cap * d doubles */
-} KmAggState;
-
-#define KM_AGG_ROWS(s) ((double *) ((char *) (s) + sizeof(KmAggState)))
-
-/* the most rows of d features a state can hold (a varlena is at most 1 GB) */
-static int64
-km_agg_max_rows(int d)
-{
-	return (int64) ((MaxAllocSize - sizeof(KmAggState)) / (sizeof(double) * Max(d, 1)));
-}
-
-static KmAggState *
-km_agg_new(const KmAggState *params, int64 cap, int d)
-{
-	Size		bytes;
-	KmAggState *s;
-
-	if (d > 0 && cap > km_agg_max_rows(d))
-		ereport(ERROR,
-				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
-				 errmsg("too many rows for mktdb.kmeans_fit in one group"),
-				 errdetail("An aggregate state is limited to 1 GB (%lld rows of %d features).",
-						   (long long) km_agg_max_rows(d), d),
-				 errhint("Use mktdb.kmeans_segment for larger data.")));
-	bytes = sizeof(KmAggState) + (Size) cap * d * sizeof(double);
-	s = palloc(bytes);
-	memcpy(s, params, sizeof(KmAggState));
-	SET_VARSIZE(s, bytes);
-	s->cap = cap;
-	s->d = d;
-	return s;
-}
-
-/* room for at least need rows: doubling, but never past the limit unless needed */
-static int64
-km_agg_grow_to(const KmAggState *s, int64 need)
-{
-	int64		cap = Max(s->cap * 2, need);
-
-	if (cap > km_agg_max_rows(s->d) && need <= km_agg_max_rows(s->d))
-		cap = km_agg_max_rows(s->d);
-	return cap;
-}
-
-/* Our state from a datum: detoasted, 4-byte header, 8-byte aligned (a copy when it is not). */
-static KmAggState *
-km_agg_get(Datum datum)
-{
-	struct varlena *v = PG_DETOAST_DATUM(datum);
-	KmAggState	h;
-	KmAggState *s;
-
-	if (VARSIZE_ANY_EXHDR(v) + VARHDRSZ < sizeof(KmAggState))
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_BINARY_REPRESENTATION),
-				 errmsg("invalid mktdb.kmeans_fit state")));
-	memcpy((char *) &h + VARHDRSZ, VARDATA_ANY(v), sizeof(KmAggState) - VARHDRSZ);
-	if (h.magic != KM_AGG_MAGIC || h.d < 0 || h.n < 0 || h.cap < h.n ||
-		(Size) (VARSIZE_ANY_EXHDR(v) + VARHDRSZ) != sizeof(KmAggState) + (Size) h.cap * h.d * sizeof(double))
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_BINARY_REPRESENTATION),
-				 errmsg("invalid mktdb.kmeans_fit state")));
-	if (VARATT_IS_4B_U(v) && ((uintptr_t) v % MAXIMUM_ALIGNOF) == 0)
-		return (KmAggState *) v;
-	s = palloc(sizeof(KmAggState) + (Size) h.cap * h.d * sizeof(double));
-	memcpy(s, &h, sizeof(KmAggState));
-	SET_VARSIZE(s, sizeof(KmAggState) + (Size) h.cap * h.d * sizeof(double));
-	memcpy(KM_AGG_ROWS(s), VARDATA_ANY(v) + sizeof(KmAggState) - VARHDRSZ, (Size) h.n * h.d * sizeof(double));
-	return s;
-}
-
-static void
-km_agg_same_args(const KmAggState *a, const KmAggState *b)
-{
-	if (a->k != b->k || a->scaling != b->scaling || a->n_init != b->n_init || a->max_iter != b->max_iter ||
-		a->seed != b->seed || !(a->tol == b->tol))
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("mktdb.kmeans_fit arguments other than features must be the same for every row of a group")));
-}
-
-static void
-km_agg_same_d(int have, int got)
-{
-	if (have != got)
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("feature arrays of one group must all have the same length (%d, then %d)", have, got)));
-}
-
-PG_FUNCTION_INFO_V1(mktdb_kmeans_fit_add);
-Datum
-mktdb_kmeans_fit_add(PG_FUNCTION_ARGS)
-{
-	KmAggState	args;
-	KmAggState *s;
-	ArrayType  *arr;
-	int			n;
-	const double *v;
-	bool		usable = true;
-
-	if (!AggCheckCallContext(fcinfo, NULL))
-		ereport(ERROR,
-				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
-				 errmsg("mktdb.kmeans_fit transition function called outside an aggregate")));
-	memset(&args, 0, sizeof(args));
-	args.magic = KM_AGG_MAGIC;
-	mk_arg_notnull(fcinfo, 2, "k");
-	args.k = PG_GETARG_INT32(2);
-	args.scaling = KM_SCALE_ZSCORE;
-	args.n_init = 3;
-	args.max_iter = 300;
-	args.tol = 1e-4;
-	args.seed = 0;
-	if (PG_NARGS() > 3)
-	{
-		mk_arg_notnull(fcinfo, 3, "scaling");
-		args.scaling = km_scaling_from_name(text_to_cstring(PG_GETARG_TEXT_PP(3)));
-		if (args.scaling < 0)
-			km_check_args(args.k, text_to_cstring(PG_GETARG_TEXT_PP(3)), 1, 1, 0.0);
-	}
-	if (PG_NARGS() > 4)
-	{
-		mk_arg_notnull(fcinfo, 4, "n_init");
-		mk_arg_notnull(fcinfo, 5, "max_iter");
-		mk_arg_notnull(fcinfo, 6, "tol");
-		mk_arg_notnull(fcinfo, 7, "seed");
-		args.n_init = PG_GETARG_INT32(4);
-		args.max_iter = PG_GETARG_INT32(5);
-		args.tol = PG_GETARG_FLOAT8(6);
-		args.seed = PG_GETARG_INT32(7);
-	}
-
-	if (PG_ARGISNULL(0))
-	{
-		km_check_args(args.k, km_scaling_name(args.scaling), args.n_init, args.max_iter, args.tol);
-		s = km_agg_new(&args, 0, 0);
-	}
-	else
-	{
-		s = km_agg_get(PG_GETARG_DATUM(0));
-		km_agg_same_args(s, &args);
-	}
-
-	if (PG_ARGISNULL(1))
-	{
-		s->skipped++;
-		PG_RETURN_BYTEA_P(s);
-	}
-	arr = PG_GETARG_ARRAYTYPE_P(1);
-	if (ARR_NDIM(arr) > 1)
-		ereport(ERROR,
-				(errcode(ERRCODE_ARRAY_SUBSCRIPT_ERROR),
-				 errmsg("features must be a one-dimensional array")));
-	n = ArrayGetNItems(ARR_NDIM(arr), ARR_DIMS(arr));
-	if (n == 0)
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("features must not be empty")));
-	if (s->d == 0 && s->n == 0)
-	{
-		KmAggState *t = km_agg_new(s, Min(64, km_agg_max_rows(n)), n); /* the first usable row fixes d */
-
-		s = t;
-	}
-	km_agg_same_d(s->d, n);
-	/* a one-dimensional float8[] without NULLs: the doubles follow the fixed header */
-	usable = !ARR_HASNULL(arr);
-	v = (const double *) ((const char *) arr + ARR_OVERHEAD_NONULLS(1));
-	for (int j = 0; j < n && usable; j++)
-		usable = isfinite(v[j]);
-	if (!usable)
-	{
-		s->skipped++;
-		PG_RETURN_BYTEA_P(s);
-	}
-	if (s->n == s->cap)
-	{
-		KmAggState *t = km_agg_new(s, km_agg_grow_to(s, s->n + 1), s->d);
-
-		memcpy(KM_AGG_ROWS(t), KM_AGG_ROWS(s), (Size) s->n * s->d * sizeof(double));
-		s = t;
-	}
-	memcpy(KM_AGG_ROWS(s) + s->n * s->d, v, sizeof(double) * n);
-	s->n++;
-	PG_RETURN_BYTEA_P(s);
-}
-
-/* combine (strict: the executor takes state2 as it is when state1 is NULL) */
-PG_FUNCTION_INFO_V1(mktdb_kmeans_fit_combine);
-Datum
-mktdb_kmeans_fit_combine(PG_FUNCTION_ARGS)
-{
-	KmAggState *a,
-			   *b;
-
-	if (!AggCheckCallContext(fcinfo, NULL))
-		ereport(ERROR,
-				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
-				 errmsg("mktdb.kmeans_fit combine function called outside an aggregate")));
-	a = km_agg_get(PG_GETARG_DATUM(0));
-	b = km_agg_get(PG_GETARG_DATUM(1));
-	km_agg_same_args(a, b);
-	if (b->d > 0 && a->d == 0)
-	{
-		KmAggState *t = km_agg_new(a, b->n, b->d);
-
-		t->n = 0;
-		a = t;
-	}
-	if (b->n > 0)
-	{
-		km_agg_same_d(a->d, b->d);
-		if (a->cap - a->n < b->n)
-		{
-			KmAggState *t = km_agg_new(a, km_agg_grow_to(a, a->n + b->n), a->d);
-
-			memcpy(KM_AGG_ROWS(t), KM_AGG_ROWS(a), (Size) a->n * a->d * sizeof(double));
-			a = t;
-		}
-		memcpy(KM_AGG_ROWS(a) + a->n * a->d, KM_AGG_ROWS(b), (Size) b->n * b->d * sizeof(double));
-		a->n += b->n;
-	}
-	a->skipped += b->skipped;
-	PG_RETURN_BYTEA_P(a);
-}
-
-/* final (READ_WRITE: the rows are scaled in place) */
-PG_FUNCTION_INFO_V1(mktdb_kmeans_fit_final);
-Datum
-mktdb_kmeans_fit_final(PG_FUNCTION_ARGS)
-{
-	KmAggState *s;
-	KmParams	p;
-	KmModel		m;
-
-	if (PG_ARGISNULL(0))
-		PG_RETURN_NULL();
-	s = km_agg_get(PG_GETARG_DATUM(0));
-	if (s->n == 0)
-		PG_RETURN_NULL();		/* no usable rows in the group, like avg() over NULLs */
-	km_check_rows(s->k, s->n, s->skipped);
-	memset(&p, 0, sizeof(p));
-	p.k = s->k;
-	p.scaling = s->scaling;
-	p.n_init = s->n_init;
-	p.max_iter = s->max_iter;
-	p.tol = s->tol;
-	p.seed = (uint64) (int64) s->seed;
-	km_run(KM_AGG_ROWS(s), s->n, s->d, &p, &m);
-	PG_RETURN_BYTEA_P(km_serialize(&m, s->n, s->skipped, NULL, NULL, NULL));
 }

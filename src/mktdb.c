@@ -15,6 +15,14 @@ int			mk_model_cache_size = 16;
 int			mk_threads = 0;
 int			mk_keep_versions = 10;
 int			mk_ease_memory_limit = 2 * 1024 * 1024;	/* kB */
+int			mk_pushdown = MK_PUSHDOWN_AUTO;
+
+static const struct config_enum_entry pushdown_options[] = {
+	{"auto", MK_PUSHDOWN_AUTO, false},
+	{"always", MK_PUSHDOWN_ALWAYS, false},
+	{"never", MK_PUSHDOWN_NEVER, false},
+	{NULL, 0, false}
+};
 
 void		_PG_init(void);
 
@@ -41,6 +49,12 @@ _PG_init(void)
 							"method 'auto' uses ALS when EASE would need more; method 'ease' raises an error.",
 							&mk_ease_memory_limit, 2 * 1024 * 1024, 1024, INT_MAX,
 							PGC_USERSET, GUC_UNIT_KB, NULL, NULL, NULL);
+	DefineCustomEnumVariable("mktdb.pushdown",
+							 "Where trainers that can work as aggregates do their work (auto, always, never).",
+							 "auto: as aggregates pushed to the shards when the source is a Citus distributed table; "
+							 "always: as aggregates for any source (they also run locally); never: read the rows here.",
+							 &mk_pushdown, MK_PUSHDOWN_AUTO, pushdown_options,
+							 PGC_USERSET, 0, NULL, NULL, NULL);
 	MarkGUCPrefixReserved("mktdb");
 }
 

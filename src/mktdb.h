@@ -28,6 +28,15 @@ extern int	mk_ease_memory_limit;	/* kB of work memory an EASE fit may use */
 extern int	mk_keep_versions;		/* versions kept per model after a store; 0 = all */
 int			mk_thread_count(void);
 
+/* mktdb.pushdown: where trainers that can run as aggregates do their work */
+enum
+{
+	MK_PUSHDOWN_AUTO = 0,		/* as aggregates on Citus distributed tables */
+	MK_PUSHDOWN_ALWAYS = 1,		/* as aggregates on any source */
+	MK_PUSHDOWN_NEVER = 2		/* read the rows on this node */
+};
+extern int	mk_pushdown;
+
 /* ---------- binary format, PostgreSQL side (model_store.c) ---------- */
 
 typedef struct MkWriter
@@ -112,6 +121,13 @@ void	   *mk_model_get(const char *name, const char *kind, MkDecodeFn decode, MkM
 
 /* FROM-clause item for a source argument: a quoted relation name or "(query) AS mktdb_source". */
 char	   *mk_source_from(const char *source);
+/*
+ * The distribution column of a Citus hash-distributed table named by source
+ * (palloc'd), or NULL: a query, a local or reference table, or no Citus.
+ */
+char	   *mk_citus_dist_column(const char *source);
+/* Whether to train through pushed-down aggregates (mktdb.pushdown; *dist_column as above, may be NULL). */
+bool		mk_use_pushdown(const char *source, char **dist_column);
 /* What a spec stores: a relation name resolved and schema-qualified now, a query as written. */
 char	   *mk_source_canonical(const char *source);
 /* quote_identifier() of a column argument, with an ERROR for NULL/empty. */

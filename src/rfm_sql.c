@@ -186,6 +186,7 @@ typedef struct RfmReceiver
 	bool		numeric_mode;	/* slots hold Numeric sums (ptr) */
 	bool		has_as_of;
 	DateADT		as_of_day;
+	bool		grouped;		/* rows are per-customer summaries (last day, sum, count) from the shards */
 	uint64		seen;
 	int64		rows_used;
 	int64		null_customer;
@@ -330,7 +331,7 @@ rfm_receive(TupleTableSlot *slot, DestReceiver *self)
 
 	if ((++rc->seen & 0x3FFF) == 0)
 		CHECK_FOR_INTERRUPTS();
-	slot_getsomeattrs(slot, 3);
+	slot_getsomeattrs(slot, rc->grouped ? 4 : 3);
 	v = slot->tts_values;
 	isnull = slot->tts_isnull;
 	if (isnull[0])
@@ -356,7 +357,7 @@ rfm_receive(TupleTableSlot *slot, DestReceiver *self)
 	}
 
 	have_amt = !isnull[2];
-	if (!have_amt)
+	if (!have_amt && !rc->grouped)
 		rc->null_amount++;
 	else
 	{
@@ -389,7 +390,7 @@ rfm_receive(TupleTableSlot *slot, DestReceiver *self)
 	if (rc->int_keys)
 	{
 		/* the common case waits in a batch whose cache misses overlap */
-		if (fits)
+		if (fits && !rc->grouped)
 		{
 			RfmPending *p = &rc->pending[rc->npending++];
 
@@ -412,6 +413,14 @@ rfm_receive(TupleTableSlot *slot, DestReceiver *self)
 		s = rfm_table_bytes(&rc->table, VARDATA_ANY(t), (int32) VARSIZE_ANY_EXHDR(t));
 	}
 	add_row(rc, s, day, have_amt, fits, amt, v[2]);
+	if (rc->grouped)
+	{
+		/* one customer's summary: it stands for count rows */
+		int64		extra = DatumGetInt64(v[3]) - 1;
+
+		s->count += extra;
+		rc->rows_used += extra;
+	}
 	return true;
 }
 
@@ -455,7 +464,48 @@ typedef struct RfmFit
 	int64		rows_used;
 	int32		version;
 	double		train_ms;
+	bool		pushdown;		/* per-customer summaries computed where the rows are (Citus) */
+	char	   *dist_column;	/* the source's Citus distribution column, or NULL */
 } RfmFit;
+
+/*
+ * On a Citus distributed table (or with mktdb.pushdown = 'always') the workers
+ * group the orders: one row per customer (newest day, exact numeric sum, count)
+ * comes back instead of every order; a one-row aggregate counts the skipped rows.
+ * Grouping by the customer column is pushed down whole when the table is
+ * distributed by it, and as partial aggregates otherwise.
+ */
+static char *
+rfm_grouped_query(RfmReceiver *rc, const char *from, const char *ccol, const char *dcol, const char *acol,
+				  Oid dtype)
+{
+	char	   *day = psprintf("(%s)%s", dcol, dtype == DATEOID ? "" : "::date");
+	char	   *after = rc->has_as_of ? psprintf("%s > %d::pg_catalog.int4 + '2000-01-01'::pg_catalog.date", day,
+												  (int) rc->as_of_day) : "false";
+
+	if (SPI_execute(psprintf("SELECT count(*) FILTER (WHERE %s IS NULL), "
+							 "count(*) FILTER (WHERE %s IS NOT NULL AND %s IS NULL), "
+							 "count(*) FILTER (WHERE %s IS NOT NULL AND %s IS NOT NULL AND %s), "
+							 "count(*) FILTER (WHERE %s IS NOT NULL AND %s IS NOT NULL AND NOT %s AND %s IS NULL) "
+							 "FROM %s", ccol, ccol, dcol, ccol, dcol, after, ccol, dcol, after, acol, from),
+					true, 0) != SPI_OK_SELECT || SPI_processed != 1)
+		elog(ERROR, "counting the source's rows failed");
+	{
+		HeapTuple	t = SPI_tuptable->vals[0];
+		TupleDesc	td = SPI_tuptable->tupdesc;
+		bool		isnull;
+
+		rc->null_customer = DatumGetInt64(SPI_getbinval(t, td, 1, &isnull));
+		rc->null_date = DatumGetInt64(SPI_getbinval(t, td, 2, &isnull));
+		rc->after_as_of = DatumGetInt64(SPI_getbinval(t, td, 3, &isnull));
+		rc->null_amount = DatumGetInt64(SPI_getbinval(t, td, 4, &isnull));
+	}
+	rc->grouped = true;
+	rc->amount_kind = AMT_NUMERIC;
+	return psprintf("SELECT (%s)::%s, max(%s), sum((%s)::pg_catalog.numeric), count(*) FROM %s "
+					"WHERE %s IS NOT NULL AND %s IS NOT NULL AND NOT %s GROUP BY %s",
+					ccol, rc->int_keys ? "int8" : "text", day, acol, from, ccol, dcol, after, ccol);
+}
 
 static int
 cmp_fixed(void *arg, int64_t i, int64_t j)
@@ -580,6 +630,14 @@ rfm_metrics_json(RfmFit *fit, RfmReceiver *rc)
 	mk_json_int(&j, fit->bins);
 	mk_json_key(&j, "arithmetic");
 	mk_json_str(&j, fit->numeric_mode ? "numeric" : "fixed128");
+	/* which path ran: orders read here, or per-customer summaries from the shards */
+	mk_json_key(&j, "path");
+	mk_json_str(&j, fit->pushdown ? "pushdown" : "local");
+	if (fit->pushdown)
+	{
+		mk_json_key(&j, "citus_distributed_by");
+		mk_json_str(&j, fit->dist_column);
+	}
 
 	mk_json_key(&j, "thresholds");
 	mk_json_obj_open(&j);
@@ -671,6 +729,7 @@ rfm_train(RfmArgs *a, RfmFit *fit)
 			   *metrics;
 	bytea	   *blob;
 
+	memset(fit, 0, sizeof(*fit));
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
 
@@ -693,11 +752,18 @@ rfm_train(RfmArgs *a, RfmFit *fit)
 	rc->int_keys = is_int_type(ctype);
 	rc->amount_kind = atype == INT2OID ? AMT_INT2 : atype == INT4OID ? AMT_INT4 :
 		atype == INT8OID ? AMT_INT8 : AMT_NUMERIC;
-	query = psprintf("SELECT (%s)::%s, %s%s, %s%s FROM %s",
-					 ccol, rc->int_keys ? "int8" : "text",
-					 dcol, dtype == DATEOID ? "" : "::date",
-					 acol, (atype == FLOAT4OID || atype == FLOAT8OID) ? "::numeric" : "",
-					 from);
+	rc->has_as_of = a->has_as_of;
+	if (a->has_as_of)
+		rc->as_of_day = DatumGetDateADT(DirectFunctionCall1(timestamptz_date, TimestampTzGetDatum(a->as_of)));
+	fit->pushdown = mk_use_pushdown(a->source, &fit->dist_column);
+	if (fit->pushdown)
+		query = rfm_grouped_query(rc, from, ccol, dcol, acol, dtype);
+	else
+		query = psprintf("SELECT (%s)::%s, %s%s, %s%s FROM %s",
+						 ccol, rc->int_keys ? "int8" : "text",
+						 dcol, dtype == DATEOID ? "" : "::date",
+						 acol, (atype == FLOAT4OID || atype == FLOAT8OID) ? "::numeric" : "",
+						 from);
 
 	rc->pub.receiveSlot = rfm_receive;
 	rc->pub.rStartup = rfm_rstartup;
@@ -705,9 +771,6 @@ rfm_train(RfmArgs *a, RfmFit *fit)
 	rc->pub.rDestroy = rfm_rdestroy;
 	rc->pub.mydest = DestNone;
 	rc->cxt = cxt;
-	rc->has_as_of = a->has_as_of;
-	if (a->has_as_of)
-		rc->as_of_day = DatumGetDateADT(DirectFunctionCall1(timestamptz_date, TimestampTzGetDatum(a->as_of)));
 	rfm_table_init(&rc->table, !rc->int_keys, rfm_alloc, rfm_free, cxt);
 
 	memset(&opts, 0, sizeof(opts));
@@ -732,7 +795,6 @@ rfm_train(RfmArgs *a, RfmFit *fit)
 				 errmsg("too many customers (%lld)", (long long) n)));
 
 	/* the customers, in table order */
-	memset(fit, 0, sizeof(*fit));
 	fit->n = n;
 	fit->bins = bins;
 	fit->int_keys = rc->int_keys;

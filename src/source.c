@@ -15,6 +15,7 @@
 
 #include "catalog/namespace.h"
 #include "catalog/pg_type.h"
+#include "commands/extension.h"
 #include "miscadmin.h"
 #include "nodes/makefuncs.h"
 #include "utils/array.h"
@@ -94,6 +95,47 @@ mk_source_canonical(const char *source)
 	if (from[0] == '(')
 		return pstrdup(source);
 	return pnstrdup(from, len - strlen(suffix));
+}
+
+char *
+mk_citus_dist_column(const char *source)
+{
+	char	   *from,
+			   *result = NULL;
+	Oid			argtypes[1] = {TEXTOID};
+	Datum		args[1];
+	MemoryContext cxt = CurrentMemoryContext;
+
+	if (!OidIsValid(get_extension_oid("citus", true)))
+		return NULL;
+	if (mk_source_from(source)[0] == '(')
+		return NULL;			/* a query */
+	from = mk_source_canonical(source);
+	args[0] = CStringGetTextDatum(from);
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	if (SPI_execute_with_args("SELECT pg_catalog.column_to_column_name(logicalrelid, partkey) "
+							  "FROM pg_catalog.pg_dist_partition WHERE logicalrelid = $1::pg_catalog.regclass "
+							  "AND partmethod = 'h'", 1, argtypes, args, NULL, true, 1) == SPI_OK_SELECT &&
+		SPI_processed == 1)
+	{
+		char	   *col = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1);
+
+		if (col)
+			result = MemoryContextStrdup(cxt, col);
+	}
+	SPI_finish();
+	return result;
+}
+
+bool
+mk_use_pushdown(const char *source, char **dist_column)
+{
+	char	   *col = mk_pushdown == MK_PUSHDOWN_NEVER ? NULL : mk_citus_dist_column(source);
+
+	if (dist_column)
+		*dist_column = col;
+	return mk_pushdown == MK_PUSHDOWN_ALWAYS || (mk_pushdown == MK_PUSHDOWN_AUTO && col != NULL);
 }
 
 const char *

@@ -93,3 +93,29 @@ CREATE AGGREGATE mktdb.kmeans_fit(features float8[], k int, scaling text,
     COMBINEFUNC = mktdb._kmeans_fit_combine,
     FINALFUNC = mktdb._kmeans_fit_final, FINALFUNC_MODIFY = READ_WRITE,
     PARALLEL = SAFE);
+
+-- Training on Citus distributed tables (src/kmeans_dist.c): kmeans_segment runs these
+-- aggregates where the rows are (float8[] states with a combine function, so Citus pushes
+-- partial aggregation to the shards); only their states travel.
+CREATE FUNCTION mktdb._kmeans_stats_add(state float8[], features float8[]) RETURNS float8[]
+AS 'MODULE_PATHNAME', 'mktdb_kmeans_stats_add' LANGUAGE C CALLED ON NULL INPUT IMMUTABLE PARALLEL SAFE;
+CREATE FUNCTION mktdb._kmeans_stats_combine(a float8[], b float8[]) RETURNS float8[]
+AS 'MODULE_PATHNAME', 'mktdb_kmeans_stats_combine' LANGUAGE C STRICT IMMUTABLE PARALLEL SAFE;
+CREATE AGGREGATE mktdb._kmeans_stats(features float8[]) (
+    SFUNC = mktdb._kmeans_stats_add, STYPE = float8[],
+    COMBINEFUNC = mktdb._kmeans_stats_combine, PARALLEL = SAFE);
+CREATE FUNCTION mktdb._kmeans_sampled(features float8[], seed int, fraction float8) RETURNS boolean
+AS 'MODULE_PATHNAME', 'mktdb_kmeans_sampled' LANGUAGE C STRICT IMMUTABLE PARALLEL SAFE;
+CREATE FUNCTION mktdb._kmeans_lloyd_add(state float8[], features float8[], params float8[]) RETURNS float8[]
+AS 'MODULE_PATHNAME', 'mktdb_kmeans_lloyd_add' LANGUAGE C CALLED ON NULL INPUT IMMUTABLE PARALLEL SAFE;
+CREATE FUNCTION mktdb._kmeans_lloyd_combine(a float8[], b float8[]) RETURNS float8[]
+AS 'MODULE_PATHNAME', 'mktdb_kmeans_lloyd_combine' LANGUAGE C STRICT IMMUTABLE PARALLEL SAFE;
+CREATE AGGREGATE mktdb._kmeans_lloyd(features float8[], params float8[]) (
+    SFUNC = mktdb._kmeans_lloyd_add, STYPE = float8[],
+    COMBINEFUNC = mktdb._kmeans_lloyd_combine, PARALLEL = SAFE);
+COMMENT ON AGGREGATE mktdb._kmeans_stats(float8[]) IS
+    'internal to kmeans_segment on distributed sources: row count, means, squared deviations, minima and maxima of the features';
+COMMENT ON FUNCTION mktdb._kmeans_sampled(float8[], int, float8) IS
+    'internal to kmeans_segment on distributed sources: whether a row is in the seeding sample (a hash of its values and the seed below fraction)';
+COMMENT ON AGGREGATE mktdb._kmeans_lloyd(float8[], float8[]) IS
+    'internal to kmeans_segment on distributed sources: one Lloyd step (counts, sums and inertia for the centroids in params)';

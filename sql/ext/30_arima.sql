@@ -152,3 +152,14 @@ END $$;
 
 COMMENT ON FUNCTION mktdb.forecast_accuracy(text, text, text, text, text[]) IS
 'MAE, RMSE, MAPE, sMAPE and MASE of a stored arima_forecast or forecast model against later actuals, per series and overall (series NULL)';
+
+-- Grouped forecasts on a Citus table distributed by a group column (src/arima_dist.c): the
+-- coordinator runs this on every shard through run_command_on_shards; each worker fits the
+-- series it holds and sends back its fits and forecasts, and one model version is stored.
+CREATE FUNCTION mktdb._arima_forecast_shard(
+    model text, source text, time_column text, value_column text, group_columns text[],
+    horizon int, period int, pdq int[], seasonal_pdq int[])
+RETURNS bytea
+AS 'MODULE_PATHNAME', 'mktdb_arima_forecast_shard' LANGUAGE C VOLATILE;
+COMMENT ON FUNCTION mktdb._arima_forecast_shard(text, text, text, text, text[], int, int, int[], int[]) IS
+'internal to arima_forecast on Citus tables distributed by a group column: one shard''s fits and forecasts as a model blob, not stored';

@@ -1448,8 +1448,8 @@ column_stats(double *x, int64_t n, int d, int nthreads, uint64_t *hash, int want
 	return KM_OK;
 }
 
-static void
-scale_from_stats(int scaling, int d, const double *mean, const double *var, const double *lo,
+void
+km_scale_from_stats(int scaling, int d, const double *mean, const double *var, const double *lo,
 				 const double *hi, double *shift, double *scale)
 {
 	for (int t = 0; t < d; t++)
@@ -1493,7 +1493,7 @@ km_scale_params(const double *x, int64_t n, int d, int scaling, double *shift, d
 		rc = column_stats((double *) x, n, d, 1, NULL, STATS_M2 | STATS_MINMAX, st, st + d, st + 2 * d,
 						  st + 3 * d);
 	if (rc == KM_OK)
-		scale_from_stats(scaling, d, st, st + d, st + 2 * d, st + 3 * d, shift, scale);
+		km_scale_from_stats(scaling, d, st, st + d, st + 2 * d, st + 3 * d, shift, scale);
 	free(st);
 	return rc;
 }
@@ -1734,6 +1734,44 @@ order_cmp(const void *a, const void *b)
 	return x->j - y->j;
 }
 
+/* Segments 1..k by descending size; ties by the centroid in original units. */
+static void
+order_segments(KmModel *m, const double *C, const int64_t *sizes, int32_t *map, double *orig, OrderKey *keys)
+{
+	int			k = m->k,
+				d = m->d;
+
+	for (int j = 0; j < k; j++)
+	{
+		for (int t = 0; t < d; t++)
+			orig[(size_t) j * d + t] = C[(size_t) j * d + t] * m->scale[t] + m->shift[t];
+		keys[j].j = j;
+		keys[j].size = sizes[j];
+		keys[j].orig = orig + (size_t) j * d;
+		keys[j].d = d;
+	}
+	qsort(keys, k, sizeof(OrderKey), order_cmp);
+	for (int r = 0; r < k; r++)
+	{
+		map[keys[r].j] = r;
+		memcpy(m->centroids + (size_t) r * d, C + (size_t) keys[r].j * d, sizeof(double) * d);
+		m->sizes[r] = keys[r].size;
+	}
+}
+
+int
+km_order(KmModel *m, const double *C, const int64_t *sizes, int32_t *map)
+{
+	double	   *orig = malloc(sizeof(double) * (size_t) m->k * m->d);
+	OrderKey   *keys = malloc(sizeof(OrderKey) * m->k);
+
+	if (orig && keys)
+		order_segments(m, C, sizes, map, orig, keys);
+	free(orig);
+	free(keys);
+	return orig && keys ? KM_OK : KM_ENOMEM;
+}
+
 int
 km_train(double *x, int64_t n, int d, const KmParams *p, KmModel *m, int32_t *labels)
 {
@@ -1770,7 +1808,7 @@ km_train(double *x, int64_t n, int d, const KmParams *p, KmModel *m, int32_t *la
 	if (rc != KM_OK)
 		goto done;
 	m->scaling = p->scaling;
-	scale_from_stats(p->scaling, d, st, st + d, st + 2 * d, st + 3 * d, m->shift, m->scale);
+	km_scale_from_stats(p->scaling, d, st, st + d, st + 2 * d, st + 3 * d, m->shift, m->scale);
 
 	/*
 	 * the fit scales and centres the rows in its first pass over them (mu is
@@ -1791,23 +1829,7 @@ km_train(double *x, int64_t n, int d, const KmParams *p, KmModel *m, int32_t *la
 				C[(size_t) j * d + t] += mu[t];
 	}
 
-	/* segments 1..k by descending size; ties by the centroid in original units */
-	for (int j = 0; j < k; j++)
-	{
-		for (int t = 0; t < d; t++)
-			orig[(size_t) j * d + t] = C[(size_t) j * d + t] * m->scale[t] + m->shift[t];
-		keys[j].j = j;
-		keys[j].size = sizes[j];
-		keys[j].orig = orig + (size_t) j * d;
-		keys[j].d = d;
-	}
-	qsort(keys, k, sizeof(OrderKey), order_cmp);
-	for (int r = 0; r < k; r++)
-	{
-		map[keys[r].j] = r;
-		memcpy(m->centroids + (size_t) r * d, C + (size_t) keys[r].j * d, sizeof(double) * d);
-		m->sizes[r] = keys[r].size;
-	}
+	order_segments(m, C, sizes, map, orig, keys);
 	for (int64_t i = 0; i < n; i++)
 		lab[i] = map[lab[i]];
 

@@ -128,4 +128,59 @@ void		km_rng_seed(KmRng *r, uint64_t seed);
 uint64_t	km_rng_next(KmRng *r);
 double		km_rng_uniform(KmRng *r);	/* [0, 1) */
 
+/* Scaling parameters (shift, scale: d each) from column means, population variances, minima, maxima. */
+void		km_scale_from_stats(int scaling, int d, const double *mean, const double *var, const double *lo,
+								const double *hi, double *shift, double *scale);
+
+/*
+ * Orders clusters into segments (descending size; ties by centroid in original
+ * units): fills m->centroids and m->sizes from C (k*d, fitted space) and sizes;
+ * map[j] receives the segment of cluster j.  m->shift and m->scale must be set.
+ */
+int			km_order(KmModel *m, const double *C, const int64_t *sizes, int32_t *map);
+
+/* ---- summaries instead of rows (kmeans_summary.c): Citus shards, bounded aggregate states ---- */
+
+/*
+ * A clustering feature (CF) of a set of rows: weight w, column means (d), and
+ * per-column sums of squared deviations from the mean (d), KM_CF_LEN(d) doubles.
+ * Two CFs merge exactly (Chan et al.), so the inertia of assigning all the
+ * rows of a CF to one centroid is exact under any per-column scaling.
+ */
+#define KM_CF_LEN(d) (1 + 2 * (size_t) (d))
+void		km_cf_point(double *cf, const double *x, int d);	/* one row */
+void		km_cf_merge(double *a, const double *b, int d); /* a += b */
+/* shift/scale for a scaling from the CF of all rows and the column minima/maxima */
+int			km_scale_from_summary(int scaling, int d, const double *cf, const double *lo, const double *hi,
+								  double *shift, double *scale);
+
+/*
+ * Reduces n CFs (in place) to at most target: each is merged into the nearest
+ * of a k-means++ choice of target of them, distances divided by scale.
+ * Returns the new count, or -1 when out of memory.
+ */
+int64_t		km_cf_reduce(double *cf, int64_t n, int d, int64_t target, const double *scale, uint64_t seed);
+
+/*
+ * Weighted k-means over n CFs in the fitted space (x - shift) / scale: p->n_init
+ * restarts of greedy k-means++ and Lloyd.  C (k*d, fitted space) and sizes (k,
+ * rounded weights) receive the best solution, *inertia its exact inertia over
+ * the rows the CFs summarise when each CF is assigned whole.  Clusters in the
+ * order found (see km_order).
+ */
+int			km_cf_fit(const double *cf, int64_t n, int d, const double *shift, const double *scale,
+					  const KmParams *p, double *C, int64_t *sizes, double *inertia, int *iterations,
+					  int *best_init);
+
+/*
+ * One Lloyd step as a sum over rows (what each Citus shard computes):
+ * acc = [rows, skipped, inertia, counts (k), sums of the fitted rows (k*d)],
+ * KM_ACC_LEN(k, d) doubles; km_lloyd_add adds one row x (original units).
+ * work: d doubles of scratch.
+ */
+#define KM_ACC_HEAD 3
+#define KM_ACC_LEN(k, d) (KM_ACC_HEAD + (size_t) (k) + (size_t) (k) * (d))
+void		km_lloyd_add(double *acc, const double *x, int k, int d, const double *shift, const double *scale,
+						 const double *C, double *work);
+
 #endif
