@@ -437,8 +437,6 @@ COMMENT ON VIEW mktdb.forecasts IS 'Stored forecasts of every ARIMA model: step,
 COMMENT ON VIEW mktdb.arima_models IS 'Per series of every ARIMA model: orders, period, coefficients (R''s names), sigma2, loglik, AICc, observations, fallback';
 
 -- recommendations
-COMMENT ON FUNCTION mktdb.recommend_train(text, text, text, text, text, int, int, float8, float8, int, text, float8, int, int) IS
-    'Trains an implicit-feedback recommender (EASE or ALS) on user-item interactions and stores a model version; train_ms in milliseconds';
 COMMENT ON FUNCTION mktdb.recommend_for(text, text, int, boolean) IS 'Top n items for one user (text ids) with scores and rank 1..n; popular items for unknown users';
 COMMENT ON FUNCTION mktdb.recommend_for(text, bigint, int, boolean) IS 'Top n items for one user (bigint ids) with scores and rank 1..n; popular items for unknown users';
 COMMENT ON FUNCTION mktdb.recommend_all(text, int, boolean) IS 'Top n items for every user of a recommender model, as recommend_for per user (text ids)';
