@@ -391,6 +391,11 @@ COMMENT ON FUNCTION mktdb.segment_chart(text, int, int) IS
 COMMENT ON FUNCTION mktdb.rfm_chart(text, int, int) IS
     'SVG 5 x 5 grid of an RFM model: recency score against FM score, customers and segment name per cell (width, height in pixels)';
 
+CREATE FUNCTION mktdb.clv_chart(model text, width int DEFAULT 800, height int DEFAULT 400) RETURNS text
+AS 'MODULE_PATHNAME', 'mktdb_clv_chart' LANGUAGE C STABLE PARALLEL RESTRICTED;
+COMMENT ON FUNCTION mktdb.clv_chart(text, int, int) IS
+    'SVG heat map of a customer lifetime value model: P(alive) over frequency x recency, parameters in the title (width, height in pixels)';
+
 -- 90_operations
 
 -- 95_comments

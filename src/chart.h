@@ -31,4 +31,16 @@ typedef struct MkForecastView
 int64		mk_arima_forecast_view(const char *name, const char *series_json, MkForecastView *v,
 								   const char **example);
 
+/* clv_sql.c: what clv_chart draws of the clv model `name` (P(alive) comes from core/clv.h) */
+typedef struct MkClvView
+{
+	int			purchase_model; /* CLV_BGNBD or CLV_PARETO */
+	double		par[4];
+	double		T;				/* the oldest calibration customer's age, in model units */
+	const char *unit;			/* "days", "weeks", "months" */
+	int64		n;				/* customers */
+} MkClvView;
+
+void		mk_clv_chart_view(const char *name, MkClvView *v);
+
 #endif

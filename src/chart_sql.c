@@ -1,6 +1,6 @@
 /*
  * chart_sql.c -- SQL side of the charts: mktdb.forecast_chart, mktdb.segment_chart and
- * mktdb.rfm_chart.  Each reads one model (the caller's privileges and row security apply),
+ * mktdb.rfm_chart, mktdb.clv_chart.  Each reads one model (the caller's privileges and row security apply),
  * gathers what the chart shows into plain arrays, and hands them to the pure-C SVG writer
  * (core/svg.c), which prints every number in a fixed format: the same model gives the same bytes.
  *
@@ -20,6 +20,7 @@
 #include "utils/timestamp.h"
 
 #include "chart.h"
+#include "core/clv.h"
 #include "core/rfm.h"
 #include "core/svg.h"
 
@@ -418,5 +419,83 @@ mktdb_rfm_chart(PG_FUNCTION_ARGS)
 	g.vmax = most;
 	g.legend_lo = "fewer customers";
 	g.legend_hi = "more";
+	PG_RETURN_TEXT_P(heat_grid_text(width, height, &g));
+}
+
+/* ---------- clv_chart ---------- */
+
+#define CLV_GRID 11				/* frequencies 0..10, recencies 0, T/10, ..., T */
+
+/*
+ * mktdb.clv_chart(model, width, height): the classic P(alive) heat map of a BG/NBD or
+ * Pareto/NBD model, frequency (rows, highest on top) against recency (columns), for a
+ * customer as old as the oldest calibration customer (T).  x = 0 has no recency: its row is
+ * P(alive) of a customer who never came back.
+ */
+PG_FUNCTION_INFO_V1(mktdb_clv_chart);
+Datum
+mktdb_clv_chart(PG_FUNCTION_ARGS)
+{
+	MkModelInfo info;
+	MkClvView	v;
+	SvgHeatGrid g;
+	int			width,
+				height;
+	char	   *rows[CLV_GRID],
+			   *cols[CLV_GRID],
+			   *cell[CLV_GRID * CLV_GRID];
+	double		value[CLV_GRID * CLV_GRID];
+	char		buf[64],
+				nbuf[64];
+	const char *names = NULL;
+
+	chart_size(fcinfo, 1, &width, &height);
+	chart_model(fcinfo, "clv", &info);
+	mk_clv_chart_view(info.name, &v);
+	if (!(v.T > 0))
+		mk_damaged("a clv model without calibration customers");
+	for (int j = 0; j < CLV_GRID; j++)
+		cols[j] = pstrdup(svg_num(buf, sizeof buf, v.T * j / (CLV_GRID - 1), 1));
+	for (int i = 0; i < CLV_GRID; i++)
+	{
+		int			x = CLV_GRID - 1 - i;
+
+		rows[i] = psprintf("x = %d", x);
+		for (int j = 0; j < CLV_GRID; j++)
+		{
+			double		tx = x == 0 ? 0 : v.T * j / (CLV_GRID - 1);
+			double		p = clv_p_alive(v.purchase_model, v.par, x, tx, v.T);
+
+			value[i * CLV_GRID + j] = isfinite(p) ? p : NAN;
+			cell[i * CLV_GRID + j] = pstrdup(isfinite(p) ? svg_num(buf, sizeof buf, p, 2) : "");
+		}
+	}
+	names = v.purchase_model == CLV_BGNBD ? "r %s, alpha %s, a %s, b %s" : "r %s, alpha %s, s %s, beta %s";
+	{
+		char		b0[32],
+					b1[32],
+					b2[32],
+					b3[32];
+
+		memset(&g, 0, sizeof(g));
+		g.title = model_title(v.purchase_model == CLV_BGNBD ? "P(alive), BG/NBD" : "P(alive), Pareto/NBD", &info);
+		g.subtitle = psprintf(names, svg_short(b0, sizeof b0, v.par[0]), svg_short(b1, sizeof b1, v.par[1]),
+							  svg_short(b2, sizeof b2, v.par[2]), svg_short(b3, sizeof b3, v.par[3]));
+	}
+	g.note = psprintf("a customer first seen %s %s before the end of calibration (the oldest of %s)",
+					  svg_num(buf, sizeof buf, v.T, 1), v.unit, svg_count(nbuf, sizeof nbuf, (double) v.n));
+	g.nrows = CLV_GRID;
+	g.ncols = CLV_GRID;
+	g.row_labels = (const char *const *) rows;
+	g.col_labels = (const char *const *) cols;
+	g.row_title = "frequency (repeat purchases)";
+	g.col_title = psprintf("recency (%s from first to last purchase)", v.unit);
+	g.value = value;
+	g.text = (const char *const *) cell;
+	g.diverging = 0;
+	g.vmin = 0;
+	g.vmax = 1;
+	g.legend_lo = "0";
+	g.legend_hi = "P(alive) 1";
 	PG_RETURN_TEXT_P(heat_grid_text(width, height, &g));
 }

@@ -11,6 +11,7 @@
  * customer_value scores without reading the source again.
  */
 #include "mktdb.h"
+#include "chart.h"
 
 #include <math.h>
 
@@ -860,6 +861,23 @@ get_model(FunctionCallInfo fcinfo)
 
 	mk_arg_notnull(fcinfo, 0, "model");
 	return mk_model_get(text_to_cstring(PG_GETARG_TEXT_PP(0)), "clv", clv_decode, &info);
+}
+
+/* chart.h: clv_chart's view of a model (parameters and the oldest customer's age) */
+void
+mk_clv_chart_view(const char *name, MkClvView *v)
+{
+	MkModelInfo info;
+	ClvModel   *m = mk_model_get(name, "clv", clv_decode, &info);
+	int32		tmax = 0;
+
+	for (int64 i = 0; i < m->n; i++)
+		tmax = Max(tmax, m->T[i]);
+	v->purchase_model = m->purchase_model;
+	memcpy(v->par, m->par, sizeof(v->par));
+	v->T = tmax / m->unit;
+	v->unit = m->unit == 1 ? "days" : m->unit == 7 ? "weeks" : "months";
+	v->n = m->n;
 }
 
 /*

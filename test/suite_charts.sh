@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# suite_charts.sh -- every chart in a real browser: renders forecast_chart, segment_chart and
-# rfm_chart of tiny models with headless Chromium (Debian chromium) to PNG and checks the picture's
+# suite_charts.sh -- every chart in a real browser: renders forecast_chart, segment_chart,
+# rfm_chart and clv_chart of tiny models with headless Chromium (Debian chromium) to PNG and checks the picture's
 # size and that it is not blank (test/png_check.py); checks each SVG with xmllint --noout, that it
 # has no script and no external reference, that a second call gives the same bytes, and that a
 # model name and group values with < & and quotes come back as text.
@@ -32,6 +32,7 @@ CREATE TABLE orders AS
 SELECT c AS customer, date '2024-06-30' - ((c * 7) % 200 + o * 3) AS day, (c % 13 * 10 + o)::numeric AS amount
   FROM generate_series(1, 200) c, generate_series(1, 1 + c % 9) o;
 SELECT count(*) FROM mktdb.rfm_score('rfm', 'orders', 'customer', 'day', 'amount');
+SELECT n_customers FROM mktdb.clv_train('clv <&>', 'orders', 'customer', 'day', 'amount');
 SQL
 
 # name|SQL of the chart|width|height
@@ -42,6 +43,7 @@ charts=(
   "forecast_index|SELECT mktdb.forecast_chart('indexed', width => 500, height => 300)|500|300"
   "segment|SELECT mktdb.segment_chart('seg <&>')|800|400"
   "rfm|SELECT mktdb.rfm_chart('rfm', 900, 500)|900|500"
+  "clv|SELECT mktdb.clv_chart('clv <&>')|800|400"
 )
 for c in "${charts[@]}"; do
     IFS='|' read -r name sql w h <<<"$c"
