@@ -232,41 +232,6 @@ done:
 	return rc;
 }
 
-/* (|value|, column) order: larger magnitude first, then lower column */
-static inline int
-weaker(double av, int32_t ac, double bv, int32_t bc)
-{
-	return av < bv || (av == bv && ac > bc);
-}
-
-static void
-heap_down(double *hv, int32_t *hc, int n, int i)
-{
-	for (;;)
-	{
-		int			l = 2 * i + 1,
-					r = l + 1,
-					m = i;
-
-		if (l < n && weaker(hv[l], hc[l], hv[m], hc[m]))
-			m = l;
-		if (r < n && weaker(hv[r], hc[r], hv[m], hc[m]))
-			m = r;
-		if (m == i)
-			return;
-		{
-			double		tv = hv[i];
-			int32_t		tc = hc[i];
-
-			hv[i] = hv[m];
-			hc[i] = hc[m];
-			hv[m] = tv;
-			hc[m] = tc;
-		}
-		i = m;
-	}
-}
-
 static int
 cmp_i32(const void *a, const void *b)
 {
@@ -276,61 +241,42 @@ cmp_i32(const void *a, const void *b)
 	return x < y ? -1 : (x > y ? 1 : 0);
 }
 
+/*
+ * Each row's m strongest off-diagonal weights by |value| (ties: lower column), as topn.c's
+ * bounded heap selects them; zero weights are never kept (NaN is never selected).
+ */
 int64_t
 ease_prune(const double *B, int64_t n, int m, int64_t *indptr, int32_t *cols, float *vals)
 {
-	double	   *hv = malloc(sizeof(double) * (size_t) (m > 0 ? m : 1));
+	double	   *mag = malloc(sizeof(double) * (size_t) (n > 0 ? n : 1));
+	double	   *top = malloc(sizeof(double) * (size_t) (m > 0 ? m : 1));
 	int64_t		out = 0;
 
 	indptr[0] = 0;
-	if (hv == NULL)
+	if (mag == NULL || top == NULL)
+	{
+		free(mag);
+		free(top);
 		return -1;
+	}
 	for (int64_t j = 0; j < n; j++)
 	{
 		const double *row = B + j * n;
 		int32_t    *hc = cols + out;
 		int			size = 0;
 
-		/* a min-heap (weakest on top) of the m strongest entries seen so far */
-		for (int64_t k = 0; k < n && m > 0; k++)
-		{
-			double		a = fabs(row[k]);
-
-			if (k == j || a == 0.0)
-				continue;
-			if (size < m)
-			{
-				int			i = size++;
-
-				hv[i] = a;
-				hc[i] = (int32_t) k;
-				while (i > 0 && weaker(hv[i], hc[i], hv[(i - 1) / 2], hc[(i - 1) / 2]))
-				{
-					int			p = (i - 1) / 2;
-					double		tv = hv[i];
-					int32_t		tc = hc[i];
-
-					hv[i] = hv[p];
-					hc[i] = hc[p];
-					hv[p] = tv;
-					hc[p] = tc;
-					i = p;
-				}
-			}
-			else if (weaker(hv[0], hc[0], a, (int32_t) k))
-			{
-				hv[0] = a;
-				hc[0] = (int32_t) k;
-				heap_down(hv, hc, size, 0);
-			}
-		}
+		for (int64_t k = 0; k < n; k++)
+			mag[k] = row[k] == 0.0 ? NAN : fabs(row[k]);
+		if (m > 0)
+			size = topn_select(mag, (int32_t) n, NULL, 0, (int32_t) j, m, hc, top);
 		qsort(hc, size, sizeof(int32_t), cmp_i32);
 		for (int k = 0; k < size; k++)
 			vals[out + k] = (float) row[hc[k]];
 		out += size;
 		indptr[j + 1] = out;
 	}
-	free(hv);
+	free(mag);
+	free(top);
 	return out;
 }
 
