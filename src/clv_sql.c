@@ -240,27 +240,9 @@ clv_receive(TupleTableSlot *slot, DestReceiver *self)
 	slot_getsomeattrs(slot, rc->has_amount ? 3 : 2);
 	v = slot->tts_values;
 	isnull = slot->tts_isnull;
-	if (isnull[0])
-	{
-		rc->null_customer++;
+	if (!mk_purchase_day(v, isnull, rc->has_cal, rc->cal, &rc->null_customer, &rc->null_date,
+						 &rc->after_cal, &day))
 		return true;
-	}
-	if (isnull[1])
-	{
-		rc->null_date++;
-		return true;
-	}
-	day = DatumGetDateADT(v[1]);
-	if (DATE_NOT_FINITE(day))
-		ereport(ERROR,
-				(errcode(ERRCODE_DATETIME_VALUE_OUT_OF_RANGE),
-				 errmsg("date column holds an infinite date"),
-				 errhint("Filter infinite dates out in a query source.")));
-	if (rc->has_cal && day > rc->cal)
-	{
-		rc->after_cal++;
-		return true;
-	}
 	if (rc->has_amount)
 	{
 		if (isnull[2])

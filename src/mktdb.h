@@ -17,6 +17,7 @@
 #include "fmgr.h"
 #include "executor/spi.h"
 #include "lib/stringinfo.h"
+#include "utils/date.h"
 #include "utils/memutils.h"
 
 #include "core/format.h"
@@ -159,6 +160,39 @@ bool		mk_is_numeric_type(Oid typid);
  * more than 16 decimals or 20 integer digits, -1 for NaN and infinities.
  */
 int			mk_numeric_to_fixed(Datum d, __int128 *out);
+
+/*
+ * The calendar day of one purchase row whose customer and date are values 0 and 1 (rfm_score,
+ * clv_train): false when the row is skipped -- NULL customer, NULL date, or a day after `cut`
+ * when has_cut -- each counted in its counter; ERROR on an infinite date.
+ */
+static inline bool
+mk_purchase_day(const Datum *v, const bool *isnull, bool has_cut, DateADT cut,
+				int64 *null_customer, int64 *null_date, int64 *after_cut, DateADT *day)
+{
+	if (isnull[0])
+	{
+		(*null_customer)++;
+		return false;
+	}
+	if (isnull[1])
+	{
+		(*null_date)++;
+		return false;
+	}
+	*day = DatumGetDateADT(v[1]);
+	if (DATE_NOT_FINITE(*day))
+		ereport(ERROR,
+				(errcode(ERRCODE_DATETIME_VALUE_OUT_OF_RANGE),
+				 errmsg("date column holds an infinite date"),
+				 errhint("Filter infinite dates out in a query source.")));
+	if (has_cut && *day > cut)
+	{
+		(*after_cut)++;
+		return false;
+	}
+	return true;
+}
 /* Any numeric datum (int2/4/8, float4/8, numeric) as float8. */
 double		mk_numeric_to_f64(Datum d, Oid typid);
 

@@ -334,27 +334,9 @@ rfm_receive(TupleTableSlot *slot, DestReceiver *self)
 	slot_getsomeattrs(slot, rc->grouped ? 4 : 3);
 	v = slot->tts_values;
 	isnull = slot->tts_isnull;
-	if (isnull[0])
-	{
-		rc->null_customer++;
+	if (!mk_purchase_day(v, isnull, rc->has_as_of, rc->as_of_day, &rc->null_customer, &rc->null_date,
+						 &rc->after_as_of, &day))
 		return true;
-	}
-	if (isnull[1])
-	{
-		rc->null_date++;
-		return true;
-	}
-	day = DatumGetDateADT(v[1]);
-	if (DATE_NOT_FINITE(day))
-		ereport(ERROR,
-				(errcode(ERRCODE_DATETIME_VALUE_OUT_OF_RANGE),
-				 errmsg("date column holds an infinite date"),
-				 errhint("Filter infinite dates out in a query source.")));
-	if (rc->has_as_of && day > rc->as_of_day)
-	{
-		rc->after_as_of++;
-		return true;
-	}
 
 	have_amt = !isnull[2];
 	if (!have_amt && !rc->grouped)
