@@ -436,9 +436,9 @@ COMMENT ON VIEW mktdb.rfm_segments IS 'Customers, share (0..1) and mean recency 
 COMMENT ON VIEW mktdb.rfm_thresholds IS 'The score thresholds of every RFM model: recency in days, frequency in rows, monetary exact';
 
 -- ARIMA forecasting
-COMMENT ON FUNCTION mktdb.forecasts_of(text) IS 'Forecasts of one ARIMA model (or all visible ones for NULL): the rows behind mktdb.forecasts';
+COMMENT ON FUNCTION mktdb.forecasts_of(text) IS 'Forecasts of one arima_forecast or forecast model (or all visible ones for NULL): the rows behind mktdb.forecasts';
 COMMENT ON FUNCTION mktdb.arima_models_of(text) IS 'Fitted orders and statistics of one ARIMA model (or all visible ones for NULL): the rows behind mktdb.arima_models';
-COMMENT ON VIEW mktdb.forecasts IS 'Stored forecasts of every ARIMA model: step, timestamp, point forecast and 80 % / 95 % interval bounds (units of the series)';
+COMMENT ON VIEW mktdb.forecasts IS 'Stored forecasts of every arima_forecast and forecast model (newest version): step, timestamp, point forecast and 80 % / 95 % interval bounds (units of the series)';
 COMMENT ON VIEW mktdb.arima_models IS 'Per series of every ARIMA model: orders, period, coefficients (R''s names), sigma2, loglik, AICc, observations, fallback';
 
 -- recommendations
