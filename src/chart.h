@@ -1,7 +1,7 @@
 /*
  * chart.h -- what the chart functions (chart_sql.c) read from the models of other files.
  *
- * A forecasting kind (arima today; forecast next) gives forecast_chart one series through a
+ * A forecasting kind (arima, forecast) gives forecast_chart one series through a
  * MkForecastView; its *_forecast_view function lives next to its decoder.
  */
 #ifndef MKTDB_CHART_H
@@ -13,7 +13,7 @@
 typedef struct MkForecastView
 {
 	const char *series;			/* the series' JSON text; NULL when no series matched */
-	char		description[128];	/* the fitted model, e.g. "ARIMA(0,1,1)(0,1,1)[12]" */
+	char		description[128];	/* the fitted model, e.g. "ARIMA(0,1,1)(0,1,1)[12]", "ETS(M,Ad,M)" */
 	const char *fallback;		/* why a simpler model was used, or NULL */
 	int			horizon;
 	bool		time_axis;		/* x are timestamptz; else integer steps */
@@ -30,6 +30,9 @@ typedef struct MkForecastView
  */
 int64		mk_arima_forecast_view(const char *name, const char *series_json, MkForecastView *v,
 								   const char **example);
+/* forecast_sql.c: the same for a model of kind forecast (mktdb.forecast) */
+int64		mk_forecast_forecast_view(const char *name, const char *series_json, MkForecastView *v,
+									  const char **example);
 
 /* clv_sql.c: what clv_chart draws of the clv model `name` (P(alive) comes from core/clv.h) */
 typedef struct MkClvView

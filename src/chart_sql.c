@@ -145,17 +145,20 @@ mktdb_forecast_chart(PG_FUNCTION_ARGS)
 	/* each forecasting kind gives its series through a MkForecastView (chart.h) */
 	if (strcmp(info.kind, "arima") == 0)
 		nseries = mk_arima_forecast_view(text_to_cstring(PG_GETARG_TEXT_PP(0)), series, &v, &example);
+	else if (strcmp(info.kind, "forecast") == 0)
+		nseries = mk_forecast_forecast_view(text_to_cstring(PG_GETARG_TEXT_PP(0)), series, &v, &example);
 	else
 		ereport(ERROR,
 				(errcode(ERRCODE_WRONG_OBJECT_TYPE),
 				 errmsg("model \"%s\" is a %s model, not a forecasting model", info.name, info.kind),
-				 errhint("forecast_chart draws models made by mktdb.arima_forecast.")));
+				 errhint("forecast_chart draws models made by mktdb.arima_forecast and mktdb.forecast.")));
 	if (v.series == NULL)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("model \"%s\" has no series %s", info.name, series),
 				 example ? errdetail("It has " INT64_FORMAT " series, e.g. %s.", nseries, example) : 0,
-				 errhint("List them with SELECT series FROM mktdb.arima_models WHERE model = %s;",
+				 errhint("List them with SELECT series FROM mktdb.%s WHERE model = %s;",
+						 strcmp(info.kind, "arima") == 0 ? "arima_models" : "forecast_models",
 						 quote_literal_cstr(info.name))));
 
 	hx = palloc(Max(v.hist.n, 1) * sizeof(double));
@@ -171,7 +174,7 @@ mktdb_forecast_chart(PG_FUNCTION_ARGS)
 	f.subtitle = v.fallback ? psprintf("%s (fallback: %s), %d steps ahead", v.description, v.fallback, v.horizon)
 		: psprintf("%s, %d steps ahead", v.description, v.horizon);
 	f.note = v.has_history ? NULL
-		: "History not stored: this model predates mktdb 0.3.0; mktdb.retrain() it to chart its history.";
+		: "History not stored in this model version: mktdb.retrain() it to chart its history.";
 	f.time_axis = v.time_axis;
 	f.nhist = v.hist.n;
 	f.hist_x = hx;

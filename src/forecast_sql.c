@@ -18,9 +18,11 @@
 
 #include "core/autoarima.h"
 #include "core/forecast.h"
+#include "chart.h"
 #include "forecast_series.h"
+#include "series_history.h"
 
-#define FC_BLOB_VERSION 1
+#define FC_BLOB_VERSION 2		/* 2: recent history (for charts); 1 still read */
 #define MAX_HORIZON 10000
 #define MAX_PERIOD 1000
 #define MAX_SERIES_PERIODS 1000000
@@ -38,10 +40,12 @@ typedef struct FcSeriesRec
 	int64	   *steps;
 	int64	   *ts;				/* NULL without timestamps */
 	double	   *fc;				/* mean, lo80, hi80, lo95, hi95 per step */
+	MkSeriesHistory hist;		/* format 2; n = 0 in format 1 */
 } FcSeriesRec;
 
 typedef struct FcModel
 {
+	int32		fmt;			/* format version the model was stored in */
 	int32		horizon;
 	int32		period;
 	char	   *method;			/* what was asked for */
@@ -132,6 +136,7 @@ put_series(MkWriter *w, const FcSeriesRec *r, int h)
 	mk_put_i64s(w, r->steps, h);
 	mk_put_i64s(w, r->ts, r->ts ? h : 0);
 	mk_put_f64s(w, r->fc, (int64) 5 * h);
+	mk_history_put(w, &r->hist);
 }
 
 static void *
@@ -150,7 +155,8 @@ forecast_decode(bytea *blob, MemoryContext cxt)
 	m->method = mk_get_text(&r);
 	m->nseries = mkf_get_i64(&r);
 	mk_reader_check(&r);
-	if (fmt != FC_BLOB_VERSION)
+	m->fmt = fmt;
+	if (fmt < 1 || fmt > FC_BLOB_VERSION)
 		mk_damaged(psprintf("unknown forecast model format %d", fmt));
 	if (m->horizon < 1 || m->horizon > MAX_HORIZON || m->nseries < 0 || m->method == NULL ||
 		m->nseries > (int64) (r.end - r.p) / 8)
@@ -185,6 +191,8 @@ forecast_decode(bytea *blob, MemoryContext cxt)
 		s->fc = mk_get_f64s(&r, &n);
 		if (n != (int64) 5 * m->horizon)
 			mk_damaged("bad forecast count");
+		if (fmt >= 2)
+			mk_history_get(&r, &s->hist);
 	}
 	mk_reader_finish(&r);
 	MemoryContextSwitchTo(old);
@@ -402,6 +410,14 @@ mktdb_forecast(PG_FUNCTION_ARGS)
 			r->fc[5 * k + 3] = o->lo95[k];
 			r->fc[5 * k + 4] = o->hi95[k];
 		}
+		/* the recent history, for charts: times of the period grid */
+		{
+			int			h0 = mk_history_keep(&r->hist, items[s].y, items[s].n, period);
+
+			for (int k = 0; k < r->hist.n; k++)
+				r->hist.t[k] = itime ? sd.t[first] + h0 + k
+					: DatumGetTimestampTz(time_after(sd.t[first], sd.time_type, &st, h0 + k));
+		}
 	}
 	train_ms = mk_ms_since(t0);
 
@@ -573,4 +589,69 @@ mktdb_forecast_model_rows(PG_FUNCTION_ARGS)
 		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
 	}
 	return (Datum) 0;
+}
+
+/* ---------- for forecast_chart (chart_sql.c) ---------- */
+
+/*
+ * The method and model of a series as a chart names them: the stored description with the
+ * methods' usual names ("ETS(M,Ad,M)", "Theta (seasonally adjusted)", "Croston"; 'auto' as
+ * "auto: mean of ETS, ARIMA, Theta").
+ */
+static void
+chart_description(const FcSeriesRec *r, char *buf, size_t size)
+{
+	static const char *const names[][2] = {
+		{"ets", "ETS"}, {"arima", "ARIMA"}, {"theta", "Theta"}, {"croston", "Croston"}, {"sba", "SBA"},
+		{"tsb", "TSB"}, {"naive", "Naive"}, {"snaive", "Seasonal naive"}};
+	StringInfoData s;
+	const char *p = r->description ? r->description : "no forecast";
+
+	initStringInfo(&s);
+	if (r->method && strcmp(r->method, "combination") == 0)
+		appendStringInfoString(&s, "auto: ");
+	while (*p)
+	{
+		size_t		len = strspn(p, "abcdefghijklmnopqrstuvwxyz");
+		int			i = 0;
+
+		for (; len > 0 && i < (int) lengthof(names); i++)
+			if (strlen(names[i][0]) == len && strncmp(p, names[i][0], len) == 0)
+				break;
+		if (len > 0 && i < (int) lengthof(names))
+			appendStringInfoString(&s, names[i][1]);
+		else
+			appendBinaryStringInfo(&s, p, Max(len, 1));
+		p += Max(len, 1);
+	}
+	strlcpy(buf, s.data, size);
+	pfree(s.data);
+}
+
+int64
+mk_forecast_forecast_view(const char *name, const char *series_json, MkForecastView *v, const char **example)
+{
+	MkModelInfo info;
+	FcModel    *m = mk_model_get(name, "forecast", forecast_decode, &info);
+
+	memset(v, 0, sizeof(*v));
+	*example = m->nseries > 0 ? m->s[0].series : NULL;
+	for (int64 s = 0; s < m->nseries; s++)
+	{
+		FcSeriesRec *r = &m->s[s];
+
+		if (strcmp(r->series, series_json) != 0 && !(m->nseries == 1 && strcmp(series_json, "{}") == 0))
+			continue;
+		v->series = r->series;
+		chart_description(r, v->description, sizeof v->description);
+		v->fallback = r->fallback;
+		v->horizon = m->horizon;
+		v->time_axis = r->ts != NULL;
+		v->x = r->ts ? r->ts : r->steps;
+		v->fc = r->fc;
+		v->has_history = m->fmt >= 2;
+		v->hist = r->hist;
+		break;
+	}
+	return m->nseries;
 }
