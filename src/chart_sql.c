@@ -121,6 +121,27 @@ local_seconds(TimestampTz t)
 
 /* ---------- forecast_chart ---------- */
 
+bool
+mk_forecast_view_match(const char *series, const char *asked, int64 nseries)
+{
+	return strcmp(series, asked) == 0 || (nseries == 1 && strcmp(asked, "{}") == 0);
+}
+
+void
+mk_forecast_view_set(MkForecastView *v, const char *series, const char *fallback, int horizon,
+					 const int64 *steps, const int64 *ts, const double *fc, bool has_history,
+					 const MkSeriesHistory *hist)
+{
+	v->series = series;
+	v->fallback = fallback;
+	v->horizon = horizon;
+	v->time_axis = ts != NULL;
+	v->x = ts ? ts : steps;
+	v->fc = fc;
+	v->has_history = has_history;
+	v->hist = *hist;
+}
+
 PG_FUNCTION_INFO_V1(mktdb_forecast_chart);
 Datum
 mktdb_forecast_chart(PG_FUNCTION_ARGS)
@@ -143,6 +164,7 @@ mktdb_forecast_chart(PG_FUNCTION_ARGS)
 	chart_model(fcinfo, NULL, &info);
 
 	/* each forecasting kind gives its series through a MkForecastView (chart.h) */
+	memset(&v, 0, sizeof(v));
 	if (strcmp(info.kind, "arima") == 0)
 		nseries = mk_arima_forecast_view(text_to_cstring(PG_GETARG_TEXT_PP(0)), series, &v, &example);
 	else if (strcmp(info.kind, "forecast") == 0)
