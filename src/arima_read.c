@@ -131,15 +131,9 @@ mktdb_arima_model_rows(PG_FUNCTION_ARGS)
 			for (int c = 0; c < 7; c++)
 				values[3 + c] = Int32GetDatum(r->ord[c]);
 			values[10] = jsonb_from_text(coef_json(r));
-			for (int c = 0; c < 3; c++)
-			{
-				double		v = r->stats[c == 0 ? 0 : c == 1 ? 1 : 3];	/* sigma2, loglik, aicc */
-
-				if (isfinite(v))
-					values[11 + c] = Float8GetDatum(v);
-				else
-					nulls[11 + c] = true;
-			}
+			fc_put_float(values, nulls, 11, r->stats[0]);	/* sigma2 */
+			fc_put_float(values, nulls, 12, r->stats[1]);	/* loglik */
+			fc_put_float(values, nulls, 13, r->stats[3]);	/* aicc */
 			values[14] = Int32GetDatum(r->ints[0]);
 			if (r->fallback)
 				values[15] = CStringGetTextDatum(r->fallback);
@@ -150,10 +144,7 @@ mktdb_arima_model_rows(PG_FUNCTION_ARGS)
 				values[16] = BoolGetDatum(r->ints[3] == 0);
 			else
 				nulls[16] = true;
-			if (isfinite(r->stats[4]))
-				values[17] = Float8GetDatum(r->stats[4]);
-			else
-				nulls[17] = true;
+			fc_put_float(values, nulls, 17, r->stats[4]);	/* MASE scale */
 			tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
 		}
 	}

@@ -136,6 +136,13 @@ fc_put_rows(ReturnSetInfo *rsinfo, const Datum *lead, int nlead, const char *ser
 }
 
 void
+fc_put_float(Datum *values, bool *nulls, int i, double v)
+{
+	values[i] = Float8GetDatum(v);
+	nulls[i] = !isfinite(v);
+}
+
+void
 fc_store_nothing(MemoryContext caller, MemoryContext train_cxt)
 {
 	ereport(NOTICE, (errmsg("no series has a value: no model version stored")));

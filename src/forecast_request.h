@@ -55,6 +55,9 @@ void		fc_run_batch(ArimaBatchItem *items, int n, ArimaSeriesFn fn, const void *a
 void		fc_put_rows(ReturnSetInfo *rsinfo, const Datum *lead, int nlead, const char *series,
 						const int64 *steps, const int64 *ts, const double *fc, int horizon);
 
+/* a float8 column of a view's row: NULL where v is not finite */
+void		fc_put_float(Datum *values, bool *nulls, int i, double v);
+
 /*
  * No series had a value: NOTICE that nothing is stored (an empty version would replace the last
  * good one), back to the caller's context, the training context deleted.

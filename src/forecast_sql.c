@@ -343,13 +343,6 @@ forecast_put_rows(const char *ref, ReturnSetInfo *rsinfo)
 	}
 }
 
-static void
-put_float_or_null(Datum *values, bool *nulls, int i, double v)
-{
-	values[i] = Float8GetDatum(v);
-	nulls[i] = !isfinite(v);
-}
-
 PG_FUNCTION_INFO_V1(mktdb_forecast_model_rows);
 Datum
 mktdb_forecast_model_rows(PG_FUNCTION_ARGS)
@@ -378,12 +371,12 @@ mktdb_forecast_model_rows(PG_FUNCTION_ARGS)
 		nulls[3] = r->method == NULL;
 		values[4] = r->description ? CStringGetTextDatum(r->description) : (Datum) 0;
 		nulls[4] = r->description == NULL;
-		put_float_or_null(values, nulls, 5, r->stats[0]);
-		put_float_or_null(values, nulls, 6, r->stats[1]);
+		fc_put_float(values, nulls, 5, r->stats[0]);
+		fc_put_float(values, nulls, 6, r->stats[1]);
 		values[7] = Int32GetDatum(r->n_obs);
 		values[8] = r->fallback ? CStringGetTextDatum(r->fallback) : (Datum) 0;
 		nulls[8] = r->fallback == NULL;
-		put_float_or_null(values, nulls, 9, r->stats[2]);
+		fc_put_float(values, nulls, 9, r->stats[2]);
 		values[10] = CStringGetTextDatum(m->method);
 		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
 	}
