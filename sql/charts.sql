@@ -48,7 +48,8 @@ SELECT length(mktdb.forecast_chart('sales <&"''>', '{"store": "north"}', 200, 20
 -- the stored history: what the chart draws before the forecast
 SELECT (SELECT count(*) FROM regexp_matches(mktdb.forecast_chart('sales <&"''>', '{"store": "north"}'), 'stroke="#000000" stroke-width="1.5"', 'g')) AS history_paths;
 
--- kind forecast: the same bytes twice, escaping, its history, and each method named in the title
+-- kind forecast: the same bytes twice, escaping, its history, each method named in the title, and the
+-- intervals in the legend only where the method gives them
 SELECT mktdb.forecast_chart('fc <&"''>', '{"store": "A<&\"''>"}') = mktdb.forecast_chart('fc <&"''>', '{"store": "A<&\"''>"}') AS same_bytes,
        position('fc &lt;&amp;&quot;&#39;&gt;' IN mktdb.forecast_chart('fc <&"''>', '{"store": "A<&\"''>"}')) > 0 AS name_escaped,
        position('A&lt;&amp;' IN mktdb.forecast_chart('fc <&"''>', '{"store": "A<&\"''>"}')) > 0 AS group_escaped,
@@ -58,7 +59,9 @@ SELECT count(*) FROM unnest(ARRAY['auto', 'ets', 'theta', 'croston', 'sba', 'tsb
        LATERAL mktdb.forecast('fc_' || m, 'sales', 'month', 'units', ARRAY['store'], horizon => 6, method => m) f;
 SELECT m AS method,
        regexp_replace(substring(mktdb.forecast_chart('fc_' || m, '{"store": "north"}') FROM '<title>[^<]* — ([^<]*)</title>'),
-                      'ETS\([ANM],[ANM]d?,[ANM]\)', 'ETS(...)') AS chart_says
+                      'ETS\([ANM],[ANM]d?,[ANM]\)', 'ETS(...)') AS chart_says,
+       position('80 % interval' IN mktdb.forecast_chart('fc_' || m, '{"store": "north"}')) > 0 AS interval_in_legend,
+       (SELECT bool_and(lo_80 IS NOT NULL) FROM mktdb.forecasts WHERE model = 'fc_' || m) AS model_has_intervals
   FROM unnest(ARRAY['auto', 'ets', 'theta', 'croston', 'sba', 'tsb', 'naive']) m ORDER BY m;
 
 -- models stored before 0.3.0 still chart.  An ARIMA model of format 2 is made from a format-3 one
