@@ -30,6 +30,7 @@ charts=${MKTDB_DEMO_CHARTS:-$MKTDB_ROOT/demo/charts}
 mkdir -p "$charts"
 # file|SQL|width|height (the README shows these pictures, from doc/charts/)
 for c in "forecast_produce|SELECT mktdb.forecast_chart('department_units', '{\"department\": \"PRODUCE\"}')|800|400" \
+         "forecast_auto_produce|SELECT mktdb.forecast_chart('department_backtest_auto', '{\"department\": \"PRODUCE\"}')|800|400" \
          "segments_households|SELECT mktdb.segment_chart('households', 900, 420)|900|420" \
          "rfm_grid|SELECT mktdb.rfm_chart('rfm', 900, 480)|900|480" \
          "clv_palive|SELECT mktdb.clv_chart('household_value', 900, 480)|900|480"; do

@@ -1,14 +1,18 @@
--- charts: mktdb.forecast_chart, mktdb.segment_chart, mktdb.rfm_chart (src/chart_sql.c, src/core/svg.c).
+-- charts: mktdb.forecast_chart (kinds arima and forecast), mktdb.segment_chart, mktdb.rfm_chart
+-- (src/chart_sql.c, src/core/svg.c).
 -- A golden SVG for a tiny model of each kind, escaping of names and group values, errors and SQLSTATEs.
 -- test/suite_charts.sh renders the same charts in headless Chromium and checks them with xmllint.
 \set VERBOSITY default
--- tiny models: a monthly random walk (ARIMA(0,1,0): exact arithmetic), 12 points in two clusters, 8 customers
+-- tiny models: a monthly random walk (ARIMA(0,1,0): exact arithmetic), the same series by mktdb.forecast's
+-- seasonal naive method (exact too), 12 points in two clusters, 8 customers
 CREATE TABLE sales AS
 SELECT s.store, (date '2022-01-01' + make_interval(months => g))::date AS month,
        100 + 3 * g + (g % 4) * 5 - (g % 3) * 4 + s.k * 50 AS units
   FROM generate_series(0, 23) g, (VALUES ('north', 0), ('A<&"''>', 1)) s(store, k);
 SELECT count(*) FROM mktdb.arima_forecast('sales <&"''>', 'sales', 'month', 'units', ARRAY['store'], horizon => 6,
                                           pdq => ARRAY[0, 1, 0]);
+SELECT count(*) FROM mktdb.forecast('fc <&"''>', 'sales', 'month', 'units', ARRAY['store'], horizon => 6,
+                                    method => 'snaive');
 CREATE TABLE pts AS
 SELECT i AS id, CASE WHEN i <= 6 THEN 10 + i ELSE 40 + i END::float8 AS spend,
        CASE WHEN i <= 6 THEN 2 + i % 2 ELSE 9 + i % 3 END::float8 AS "visits<&>"
@@ -23,6 +27,7 @@ SELECT count(*) FROM mktdb.rfm_score('rfm', 'orders', 'customer', 'day', 'amount
 \pset format unaligned
 -- the golden charts
 SELECT mktdb.forecast_chart('sales <&"''>', '{"store": "north"}');
+SELECT mktdb.forecast_chart('fc <&"''>', '{"store": "north"}', 600, 300);
 SELECT mktdb.segment_chart('seg', 600, 300);
 SELECT mktdb.rfm_chart('rfm');
 \pset tuples_only off
@@ -43,6 +48,22 @@ SELECT length(mktdb.forecast_chart('sales <&"''>', '{"store": "north"}', 200, 20
 -- the stored history: what the chart draws before the forecast
 SELECT (SELECT count(*) FROM regexp_matches(mktdb.forecast_chart('sales <&"''>', '{"store": "north"}'), 'stroke="#000000" stroke-width="1.5"', 'g')) AS history_paths;
 
+-- kind forecast: the same bytes twice, escaping, its history, each method named in the title, and the
+-- intervals in the legend only where the method gives them
+SELECT mktdb.forecast_chart('fc <&"''>', '{"store": "A<&\"''>"}') = mktdb.forecast_chart('fc <&"''>', '{"store": "A<&\"''>"}') AS same_bytes,
+       position('fc &lt;&amp;&quot;&#39;&gt;' IN mktdb.forecast_chart('fc <&"''>', '{"store": "A<&\"''>"}')) > 0 AS name_escaped,
+       position('A&lt;&amp;' IN mktdb.forecast_chart('fc <&"''>', '{"store": "A<&\"''>"}')) > 0 AS group_escaped,
+       position('<&' IN mktdb.forecast_chart('fc <&"''>', '{"store": "A<&\"''>"}')) = 0 AS nothing_raw,
+       (SELECT count(*) FROM regexp_matches(mktdb.forecast_chart('fc <&"''>', '{"store": "north"}'), 'stroke="#000000" stroke-width="1.5"', 'g')) AS history_paths;
+SELECT count(*) FROM unnest(ARRAY['auto', 'ets', 'theta', 'croston', 'sba', 'tsb', 'naive']) m,
+       LATERAL mktdb.forecast('fc_' || m, 'sales', 'month', 'units', ARRAY['store'], horizon => 6, method => m) f;
+SELECT m AS method,
+       regexp_replace(substring(mktdb.forecast_chart('fc_' || m, '{"store": "north"}') FROM '<title>[^<]* — ([^<]*)</title>'),
+                      'ETS\([ANM],[ANM]d?,[ANM]\)', 'ETS(...)') AS chart_says,
+       position('80 % interval' IN mktdb.forecast_chart('fc_' || m, '{"store": "north"}')) > 0 AS interval_in_legend,
+       (SELECT bool_and(lo_80 IS NOT NULL) FROM mktdb.forecasts WHERE model = 'fc_' || m) AS model_has_intervals
+  FROM unnest(ARRAY['auto', 'ets', 'theta', 'croston', 'sba', 'tsb', 'naive']) m ORDER BY m;
+
 -- models stored before 0.3.0 still chart.  An ARIMA model of format 2 is made from a format-3 one
 -- by dropping each series' history and re-sealing the blob (header: "MKDB", u16 version, u16 kind,
 -- u64 payload length, u32 CRC-32C, u32 0; little-endian); an RFM model of 0.2.0 had no grid counts.
@@ -62,20 +83,24 @@ BEGIN
     END LOOP;
     RETURN crc # 4294967295;
 END $$;
-CREATE FUNCTION arima_v2(data bytea) RETURNS bytea LANGUAGE plpgsql IMMUTABLE AS $$
+-- a model of an older format: each series record (field element sizes in `sizes`, 0 for one
+-- int32) without the history at its end; `head` bytes of header, the series count in its last 8
+CREATE FUNCTION drop_history(data bytea, fmt int, head int, sizes int[]) RETURNS bytea LANGUAGE plpgsql IMMUTABLE AS $$
 DECLARE
     p bytea := substring(data FROM 25);
-    o int := 24;                                  -- fmt, horizon, time kind, period (i32), nseries (i64)
-    res bytea := '\x02000000'::bytea || substring(p FROM 5 FOR 20);
-    sizes int[] := '{1,4,8,8,8,4,1,8,8,8}';       -- element sizes of a series record's fields
+    o int := head;
+    res bytea := le_bytes(fmt, 4) || substring(p FROM 5 FOR head - 4);
     start int;
     c bigint;
     sz int;
 BEGIN
-    ASSERT le(p, 0, 4) = 3, 'a format-3 ARIMA model';
-    FOR s IN 1 .. le(p, 16, 8) LOOP
+    FOR s IN 1 .. le(p, head - 8, 8) LOOP
         start := o;
         FOREACH sz IN ARRAY sizes LOOP
+            IF sz = 0 THEN
+                o := o + 4;
+                CONTINUE;
+            END IF;
             c := le(p, o, 8);
             o := o + 8 + greatest(c, 0)::int * sz;
         END LOOP;
@@ -87,6 +112,13 @@ BEGIN
     ASSERT o = length(p), 'the whole payload parsed';
     RETURN substring(data FROM 1 FOR 8) || le_bytes(length(res), 8) || le_bytes(crc32c(res), 4) || le_bytes(0, 4) || res;
 END $$;
+-- ARIMA format 3 -> 2: header fmt, horizon, time kind, period (i32), nseries (i64)
+CREATE FUNCTION arima_v2(data bytea) RETURNS bytea LANGUAGE sql IMMUTABLE AS $$
+    SELECT drop_history(data, 2, 24, '{1,4,8,8,8,4,1,8,8,8}') $$;
+-- forecast format 2 -> 1: header fmt, horizon, period (i32), method (text), nseries (i64);
+-- a series: series, method, description, fallback (texts), statistics, n_obs (i32), steps, times, forecasts
+CREATE FUNCTION forecast_v1(data bytea) RETURNS bytea LANGUAGE sql IMMUTABLE AS $$
+    SELECT drop_history(data, 1, 28 + greatest(le(substring(data FROM 25), 12, 8), 0)::int, '{1,1,1,1,8,0,8,8,8}') $$;
 SELECT count(*) FROM mktdb.arima_forecast('old', 'sales', 'month', 'units', ARRAY['store'], horizon => 6,
                                           pdq => ARRAY[0, 1, 0]);
 UPDATE mktdb.model SET data = arima_v2(data) WHERE name = 'old';
@@ -102,6 +134,16 @@ SELECT length(data) < (SELECT length(data) FROM mktdb.model WHERE name = 'sales 
        position('not stored in this model version' IN mktdb.rfm_chart('rfm_old')) > 0 AS rfm_says_counts_missing,
        position('Champions' IN mktdb.rfm_chart('rfm_old')) > 0 AS rfm_names_cells
   FROM mktdb.model WHERE name = 'old';
+-- the same for a forecast model of format 1 (mktdb.forecast before its history was kept)
+SELECT count(*) FROM mktdb.forecast('fc_old', 'sales', 'month', 'units', ARRAY['store'], horizon => 6, method => 'snaive');
+UPDATE mktdb.model SET data = forecast_v1(data) WHERE name = 'fc_old';
+SELECT length(data) < (SELECT length(data) FROM mktdb.model WHERE name = 'fc <&"''>') AS smaller,
+       (SELECT array_agg(forecast ORDER BY series::text, step) FROM mktdb.forecasts WHERE model = 'fc_old')
+     = (SELECT array_agg(forecast ORDER BY series::text, step) FROM mktdb.forecasts WHERE model = 'fc <&"''>') AS same_forecasts,
+       position('History not stored' IN mktdb.forecast_chart('fc_old', '{"store": "north"}')) > 0 AS says_history_missing,
+       position('stroke="#000000" stroke-width="1.5"' IN mktdb.forecast_chart('fc_old', '{"store": "north"}')) = 0 AS no_history_line,
+       position('stroke="#0072B2" stroke-width="2" stroke-linejoin' IN mktdb.forecast_chart('fc_old', '{"store": "north"}')) > 0 AS forecast_line
+  FROM mktdb.model WHERE name = 'fc_old';
 
 -- errors: SQLSTATE and message
 CREATE FUNCTION err(q text) RETURNS text LANGUAGE plpgsql AS $$
@@ -118,6 +160,8 @@ SELECT q, err(q) FROM (VALUES
     ($$SELECT mktdb.rfm_chart('sales <&"''>')$$),
     ($$SELECT mktdb.forecast_chart('sales <&"''>', '{"store": "south"}')$$),
     ($$SELECT mktdb.forecast_chart('sales <&"''>')$$),
+    ($$SELECT mktdb.forecast_chart('fc <&"''>', '{"store": "south"}')$$),
+    ($$SELECT mktdb.forecast_chart('fc <&"''>', '{}')$$),
     ($$SELECT mktdb.forecast_chart('sales <&"''>', '{"store": "north"}', 10, 400)$$),
     ($$SELECT mktdb.segment_chart('seg', 800, 100000)$$),
     ($$SELECT mktdb.rfm_chart('rfm', 199, 400)$$),
@@ -126,3 +170,4 @@ SELECT q, err(q) FROM (VALUES
     ($$SELECT mktdb.rfm_chart('rfm@9')$$)) t(q);
 -- the hint of a missing series says how to list them
 SELECT mktdb.forecast_chart('sales <&"''>', '{"store": "south"}');
+SELECT mktdb.forecast_chart('fc <&"''>', '{"store": "south"}');

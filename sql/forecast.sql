@@ -124,6 +124,9 @@ SELECT count(*) AS rows FROM mktdb.forecast('nothing', $$SELECT * FROM skus WHER
 SELECT count(*) AS rows FROM mktdb.arima_forecast('nothing_arima', $$SELECT * FROM skus WHERE sku = 'empty'$$, 'day', 'units');
 SELECT count(*) AS rows FROM mktdb.forecast('nothing', $$SELECT * FROM skus WHERE false$$, 'day', 'units');
 SELECT count(*) AS versions_stored FROM mktdb.model WHERE name IN ('nothing', 'nothing_arima');
+-- a Citus shard whose series have no value gives NULL (the coordinator skips it), not a model
+SELECT mktdb._arima_forecast_shard('nothing_arima', $$SELECT * FROM skus WHERE sku = 'empty'$$, 'day', 'units',
+                                   ARRAY['sku'], 12, NULL, NULL, NULL) IS NULL AS shard_gives_null;
 
 -- ---- retrain replays the spec ----
 SELECT r->>'model' AS model, r->'version' AS version, r->'n_rows' AS n_rows

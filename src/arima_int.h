@@ -1,6 +1,7 @@
 /*
- * arima_int.h -- what arima_sql.c (the trainer and the readers) shares with
- * arima_dist.c (grouped forecasts fitted on the Citus workers that hold the series).
+ * arima_int.h -- what the parts of arima_forecast share: the trainer (arima_train.c), the
+ * binary model (arima_model.c), the readers (arima_read.c) and arima_dist.c (grouped forecasts
+ * fitted on the Citus workers that hold the series).
  */
 #ifndef MKTDB_ARIMA_INT_H
 #define MKTDB_ARIMA_INT_H
@@ -8,11 +9,11 @@
 #include "mktdb.h"
 #include "fmgr.h"
 #include "funcapi.h"
+#include "core/arima.h"
 #include "series_history.h"
-#include "forecast_series.h"
+#include "forecast_request.h"
 
 #define ARIMA_BLOB_VERSION 3		/* 3: recent history; 2: per-series MASE scale; 1, 2 still read */
-#define MAX_HORIZON 10000
 
 
 /* one stored series (also the decoded form) */
@@ -41,9 +42,13 @@ typedef struct ArimaModel
 	int64		nseries;
 	ArimaSeriesRec *s;
 } ArimaModel;
-/* arima_sql.c */
+/* arima_model.c */
 void	   *arima_decode(bytea *blob, MemoryContext cxt);	/* an ArimaModel */
 void		put_series(MkWriter *w, const ArimaSeriesRec *r, int h);
+void		arima_order_label(char *buf, size_t size, const ArimaSpec *sp);	/* R's, "ARIMA(0,1,1) with drift" */
+ArimaSpec	arima_rec_spec(const int32 *ord);
+
+/* arima_train.c */
 void		arima_spec_json(MkJson *js, FunctionCallInfo fcinfo);	/* begins the object */
 void		arima_fallbacks_json(MkJson *js, const int *nfb);
 void		arima_put_rows(ReturnSetInfo *rsinfo, const ArimaSeriesRec *recs, int64 n, int horizon);

@@ -121,6 +121,27 @@ local_seconds(TimestampTz t)
 
 /* ---------- forecast_chart ---------- */
 
+bool
+mk_forecast_view_match(const char *series, const char *asked, int64 nseries)
+{
+	return strcmp(series, asked) == 0 || (nseries == 1 && strcmp(asked, "{}") == 0);
+}
+
+void
+mk_forecast_view_set(MkForecastView *v, const char *series, const char *fallback, int horizon,
+					 const int64 *steps, const int64 *ts, const double *fc, bool has_history,
+					 const MkSeriesHistory *hist)
+{
+	v->series = series;
+	v->fallback = fallback;
+	v->horizon = horizon;
+	v->time_axis = ts != NULL;
+	v->x = ts ? ts : steps;
+	v->fc = fc;
+	v->has_history = has_history;
+	v->hist = *hist;
+}
+
 PG_FUNCTION_INFO_V1(mktdb_forecast_chart);
 Datum
 mktdb_forecast_chart(PG_FUNCTION_ARGS)
@@ -143,19 +164,23 @@ mktdb_forecast_chart(PG_FUNCTION_ARGS)
 	chart_model(fcinfo, NULL, &info);
 
 	/* each forecasting kind gives its series through a MkForecastView (chart.h) */
+	memset(&v, 0, sizeof(v));
 	if (strcmp(info.kind, "arima") == 0)
 		nseries = mk_arima_forecast_view(text_to_cstring(PG_GETARG_TEXT_PP(0)), series, &v, &example);
+	else if (strcmp(info.kind, "forecast") == 0)
+		nseries = mk_forecast_forecast_view(text_to_cstring(PG_GETARG_TEXT_PP(0)), series, &v, &example);
 	else
 		ereport(ERROR,
 				(errcode(ERRCODE_WRONG_OBJECT_TYPE),
 				 errmsg("model \"%s\" is a %s model, not a forecasting model", info.name, info.kind),
-				 errhint("forecast_chart draws models made by mktdb.arima_forecast.")));
+				 errhint("forecast_chart draws models made by mktdb.arima_forecast and mktdb.forecast.")));
 	if (v.series == NULL)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("model \"%s\" has no series %s", info.name, series),
 				 example ? errdetail("It has " INT64_FORMAT " series, e.g. %s.", nseries, example) : 0,
-				 errhint("List them with SELECT series FROM mktdb.arima_models WHERE model = %s;",
+				 errhint("List them with SELECT series FROM mktdb.%s WHERE model = %s;",
+						 strcmp(info.kind, "arima") == 0 ? "arima_models" : "forecast_models",
 						 quote_literal_cstr(info.name))));
 
 	hx = palloc(Max(v.hist.n, 1) * sizeof(double));
@@ -171,7 +196,7 @@ mktdb_forecast_chart(PG_FUNCTION_ARGS)
 	f.subtitle = v.fallback ? psprintf("%s (fallback: %s), %d steps ahead", v.description, v.fallback, v.horizon)
 		: psprintf("%s, %d steps ahead", v.description, v.horizon);
 	f.note = v.has_history ? NULL
-		: "History not stored: this model predates mktdb 0.3.0; mktdb.retrain() it to chart its history.";
+		: "History not stored in this model version: mktdb.retrain() it to chart its history.";
 	f.time_axis = v.time_axis;
 	f.nhist = v.hist.n;
 	f.hist_x = hx;

@@ -1,7 +1,8 @@
 /*
- * forecast_series.h -- reading series for the forecasting trainers (arima_sql.c, shared with
- * forecast_sql.c): one cursor over the source, the time axis (step and seasonal period from the
- * spacing), forecast timestamps.
+ * forecast_series.h -- reading series for the forecasting trainers (forecast_series.c, shared by
+ * arima_train.c and forecast_sql.c): one cursor over the source, the time axis (step and
+ * seasonal period from the spacing), the series on their period grid, forecast timestamps and
+ * the recent history kept for charts.
  */
 #ifndef MKTDB_FORECAST_SERIES_H
 #define MKTDB_FORECAST_SERIES_H
@@ -9,6 +10,7 @@
 #include "mktdb.h"
 
 #include "funcapi.h"
+#include "series_history.h"
 
 typedef enum TimeKind
 {
@@ -41,6 +43,31 @@ typedef struct SeriesData
 	Oid			time_type;
 } SeriesData;
 
+/* the series of one call on their period grid (gaps and NULL values NaN) */
+typedef struct SeriesGrid
+{
+	SeriesData	sd;
+	TimeStep	st;
+	int			period;			/* the one asked for, or the inferred one (1 for an integer index) */
+	bool		itime;			/* an integer time index */
+	int64	   *off;			/* nseries + 1: series s is y[off[s] .. off[s + 1]) */
+	double	   *y;
+	int64		longest;		/* the longest series' periods (at least 1) */
+	int64		missing;		/* NaN on the grid */
+} SeriesGrid;
+
+/*
+ * Reads and grids the series (req_period 0: infer).  Two rows of a series in one period are an
+ * ERROR 21000; index_wording: say "at index N" for an integer index (arima_forecast's message).
+ */
+void		series_grid_read(SeriesGrid *g, const char *source, const char *time_col, const char *value_col,
+							 char **groups, int ngroups, int req_period, bool index_wording, MemoryContext cxt);
+/* forecast steps and timestamps (*ts NULL without a time axis) of series s, palloc'd */
+void		series_grid_steps(const SeriesGrid *g, int s, int horizon, int64 **steps, int64 **ts);
+/* the recent history of series s, for charts (series_history.h) */
+void		series_grid_history(const SeriesGrid *g, int s, MkSeriesHistory *h);
+
+bool		integer_time(Oid t);
 void		read_series(const char *source, const char *time_col, const char *value_col, char **groups,
 						int ngroups, SeriesData *sd, MemoryContext cxt);
 TimeStep	infer_step(const SeriesData *sd, MemoryContext cxt);
@@ -48,8 +75,5 @@ int64		period_index(const SeriesData *sd, const TimeStep *st, int64 first, int64
 Datum		time_after(int64 t, Oid ttype, const TimeStep *st, int h);
 char	   *time_text(int64 t, Oid ttype);
 Datum		jsonb_from_text(const char *s);
-
-/* rows of a stored forecast-kind model for mktdb.forecasts_of (forecast_sql.c) */
-void		forecast_put_rows(const char *name, ReturnSetInfo *rsinfo);
 
 #endif

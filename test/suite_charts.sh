@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# suite_charts.sh -- every chart in a real browser: renders forecast_chart, segment_chart,
-# rfm_chart and clv_chart of tiny models with headless Chromium (Debian chromium) to PNG and checks the picture's
+# suite_charts.sh -- every chart in a real browser: renders forecast_chart (of arima_forecast and
+# mktdb.forecast models), segment_chart, rfm_chart and clv_chart of tiny models with headless Chromium (Debian chromium) to PNG and checks the picture's
 # size and that it is not blank (test/png_check.py); checks each SVG with xmllint --noout, that it
 # has no script and no external reference, that a second call gives the same bytes, and that a
 # model name and group values with < & and quotes come back as text.
@@ -22,6 +22,8 @@ SELECT count(*) FROM mktdb.arima_forecast('sales <&"''>', 'sales', 'month', 'uni
 CREATE TABLE daily AS
 SELECT date '2024-01-01' + g AS day, 50 + 10 * sin(g * 2 * pi() / 7) + (g % 5) AS units FROM generate_series(0, 90) g;
 SELECT count(*) FROM mktdb.arima_forecast('daily', 'daily', 'day', 'units', horizon => 14);
+SELECT count(*) FROM mktdb.forecast('fc <&"''>', 'sales', 'month', 'units', ARRAY['store'], horizon => 6);
+SELECT count(*) FROM mktdb.forecast('fc_daily', 'daily', 'day', 'units', horizon => 14, method => 'ets');
 CREATE TABLE indexed AS SELECT g AS t, 20 + (g % 6) * 2.5 + g * 0.1 AS v FROM generate_series(1, 40) g;
 SELECT count(*) FROM mktdb.arima_forecast('indexed', 'indexed', 't', 'v', horizon => 8, pdq => ARRAY[1, 0, 0]);
 CREATE TABLE pts AS
@@ -41,6 +43,8 @@ charts=(
   "forecast_escaped|SELECT mktdb.forecast_chart('sales <&\"''>', '{\"store\": \"A<&\\\"''>\"}', 640, 480)|640|480"
   "forecast_daily|SELECT mktdb.forecast_chart('daily')|800|400"
   "forecast_index|SELECT mktdb.forecast_chart('indexed', width => 500, height => 300)|500|300"
+  "forecast_kind_auto|SELECT mktdb.forecast_chart('fc <&\"''>', '{\"store\": \"A<&\\\"''>\"}', 640, 480)|640|480"
+  "forecast_kind_ets|SELECT mktdb.forecast_chart('fc_daily')|800|400"
   "segment|SELECT mktdb.segment_chart('seg <&>')|800|400"
   "rfm|SELECT mktdb.rfm_chart('rfm', 900, 500)|900|500"
   "clv|SELECT mktdb.clv_chart('clv <&>')|800|400"
@@ -66,6 +70,9 @@ title=$(xmllint --xpath 'string(//*[local-name()="title"])' "$out/forecast_escap
 ok "$(case $title in *"sales <&\"'>"*'"A<&\"'"'"'>"'*) echo both ;; esac)" both "model name and group value with < & \" ' round-trip through XML escaping"
 ok "$(xmllint --xpath 'count(//*[local-name()="text"][.="visits<&>"])' "$out/segment.svg" 2>/dev/null)" 1 "feature names are escaped text"
 ok "$(grep -c 'History not stored' "$out/forecast_north.svg")" 0 "a model of format 3 charts its history"
+title=$(xmllint --xpath 'string(//*[local-name()="title"])' "$out/forecast_kind_auto.svg" 2>/dev/null)
+ok "$(case $title in *"fc <&\"'>"*'"A<&\"'"'"'>"'*"auto: mean of"*) echo all ;; esac)" all "kind forecast: model name and group value escaped, the method in the title"
+ok "$(grep -c 'stroke="#000000" stroke-width="1.5"' "$out/forecast_kind_ets.svg")" 1 "kind forecast charts its stored history"
 
 dropdb $db
 if [ -n "${MKTDB_CHARTS_KEEP:-}" ]; then echo "# charts kept in $out"; else rm -rf "$out"; fi

@@ -1,4 +1,4 @@
--- Part 30: demand forecasting with seasonal ARIMA (src/arima_sql.c over src/core/arima.c).
+-- Part 30: demand forecasting with seasonal ARIMA (src/arima_train.c, arima_read.c, arima_model.c over src/core/arima.c).
 -- One call fits one model per series and stores every series' fit and forecasts as one
 -- model version of kind 'arima'; the views unpack the newest version of each model.
 

@@ -705,11 +705,19 @@ svg_forecast(SvgBuf *b, int width, int height, const SvgForecast *f)
 		double		x = 16,
 					y = top - 10;
 
+		int			bands = 0;
+
+		/* the bands only where there are any (Croston's method has no interval) */
+		for (int k = 0; k < f->nfc; k++)
+			bands |= isfinite(f->fc[5 * k + 1]) && isfinite(f->fc[5 * k + 2]);
 		if (f->nhist > 0)
 			legend_item(b, &x, y, "line", SVG_BLACK, NULL, "history");
 		legend_item(b, &x, y, "line", SVG_BLUE, NULL, "forecast");
-		legend_item(b, &x, y, "rect", SVG_SKY, "0.55", "80 % interval");
-		legend_item(b, &x, y, "rect", SVG_SKY, "0.25", "95 % interval");
+		if (bands)
+		{
+			legend_item(b, &x, y, "rect", SVG_SKY, "0.55", "80 % interval");
+			legend_item(b, &x, y, "rect", SVG_SKY, "0.25", "95 % interval");
+		}
 	}
 
 	/* y axis: grid lines and labels */
