@@ -16,7 +16,7 @@
  * Spirakis): the rows with the smallest -log(u)/w, u from the row hash.
  *
  * The phases live in kmeans_scale.c, kmeans_seed.c, kmeans_lloyd.c and
- * kmeans_silhouette.c (kmeans_int.h lists them); this file has the entry points
+ * kmeans_silhouette.c (kmeans_impl.h lists them); this file has the entry points
  * (km_fit, km_train, km_predict), the PRNG and row hashes, huge-page memory, the
  * slot threads and the numbering of segments.
  *
@@ -24,7 +24,7 @@
  * centring happen inside the first Lloyd pass, and per-row arrays are mapped
  * with huge pages (km_big_alloc): page faults are a visible cost at 10^6 rows.
  */
-#include "core/kmeans_int.h"
+#include "core/kmeans_impl.h"
 
 #include <cblas.h>
 #include <float.h>

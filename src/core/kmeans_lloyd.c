@@ -3,7 +3,7 @@
  * row blocks, the pending scaling applied on the way), the update with empty-cluster
  * relocation, convergence, and the n_init restarts keeping the lowest inertia.
  */
-#include "core/kmeans_int.h"
+#include "core/kmeans_impl.h"
 
 #include <cblas.h>
 #include <float.h>

@@ -3,7 +3,7 @@
  * al.'s pairwise update) and range in slot order, row hashes on the way; and the shift and
  * scale of each scaling (zscore, minmax, none).
  */
-#include "core/kmeans_int.h"
+#include "core/kmeans_impl.h"
 
 #include <cblas.h>
 #include <float.h>

@@ -3,7 +3,7 @@
  * 2 + ln k local trials): candidates drawn by exponential keys on row hashes, their
  * potentials from GEMM over row slots; on large inputs on a hashed sample of the rows.
  */
-#include "core/kmeans_int.h"
+#include "core/kmeans_impl.h"
 
 #include <cblas.h>
 #include <float.h>

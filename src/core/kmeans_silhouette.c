@@ -2,7 +2,7 @@
  * kmeans_silhouette.c -- the mean silhouette on a sample of rows chosen by row hash (exact
  * below the sample size), distances by GEMM over row slots.
  */
-#include "core/kmeans_int.h"
+#include "core/kmeans_impl.h"
 
 #include <cblas.h>
 #include <float.h>

@@ -1,5 +1,5 @@
 /*
- * kmeans_int.h -- what the k-means files share, not part of kmeans.h's API: the row slots
+ * kmeans_impl.h -- what the k-means files share, not part of kmeans.h's API: the row slots
  * and their threads, sampled candidates, the state of one restart (Fit), huge-page buffers,
  * and what each phase offers the others.  The files, by phase:
  *   kmeans.c             entry points (km_fit, km_train, km_predict), PRNG, row hashes,
@@ -10,8 +10,8 @@
  *   kmeans_silhouette.c  the sampled silhouette
  * Determinism and row-order independence are explained at the top of kmeans.c.
  */
-#ifndef MKTDB_KMEANS_INT_H
-#define MKTDB_KMEANS_INT_H
+#ifndef MKTDB_CORE_KMEANS_IMPL_H
+#define MKTDB_CORE_KMEANS_IMPL_H
 
 #include "core/kmeans.h"
 #include "core/rng.h"
