@@ -107,7 +107,6 @@ mk_numeric_to_fixed(Datum d, __int128 *out)
 
 /* ---------- aggregation: a DestReceiver fed by the executor ---------- */
 
-
 static void *
 rfm_alloc(void *ctx, size_t size)
 {
