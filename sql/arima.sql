@@ -210,6 +210,24 @@ SELECT try(q) FROM (VALUES
 ) AS x(q);
 SELECT count(*) AS models_after FROM mktdb.model;
 
+-- ---- non-finite numbers: a forecast interval that overflows float8 is an error (22003) naming
+-- the series and the step, never a row with infinite bounds; nothing is stored ----
+CREATE TABLE huge(sku text, t int, y float8);
+-- near 1e300 no model can be optimised (squares overflow); the mean's spread (~2e300) is
+-- computed without overflow, so every bound is finite (sigma2 itself is not representable: NULL)
+INSERT INTO huge SELECT 'e300', i, 1e300 * (i % 7) + 1e299 * sin(i) FROM generate_series(1, 60) i;
+SELECT count(*) AS steps,
+       bool_and(lo_95 > '-Infinity' AND hi_95 < 'Infinity' AND lo_95 < forecast AND forecast < hi_95) AS finite_bounds
+  FROM mktdb.arima_forecast('huge', 'huge', 't', 'y', ARRAY['sku'], horizon => 3, pdq => '{0,1,1}');
+SELECT series->>'sku' AS sku, p, d, q, fallback, sigma2 IS NULL AS no_sigma2 FROM mktdb.arima_models WHERE model = 'huge';
+-- +-1.5e308: even the mean's 95 % bounds overflow, with fixed orders and with the automatic search
+INSERT INTO huge SELECT 'e308', i, CASE WHEN i % 2 = 0 THEN 1.5e308 ELSE -1.5e308 END + i FROM generate_series(1, 40) i;
+SELECT try(q) FROM (VALUES
+  ($$SELECT * FROM mktdb.arima_forecast('huge2', 'huge', 't', 'y', ARRAY['sku'], horizon => 3, pdq => '{1,0,0}')$$),
+  ($$SELECT * FROM mktdb.arima_forecast('huge2', 'huge', 't', 'y', ARRAY['sku'], horizon => 3)$$)
+) AS x(q);
+SELECT count(*) AS huge2_models FROM mktdb.model WHERE name = 'huge2';
+
 -- a cancel (here a statement timeout) stops the fitting threads; nothing is stored
 SET statement_timeout = '50ms';
 SELECT count(*) FROM mktdb.arima_forecast('cancelled', $$SELECT series, t_date, value FROM arima_data WHERE series LIKE 'retail%'$$,

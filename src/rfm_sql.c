@@ -1,17 +1,10 @@
 /*
- * rfm_sql.c -- SQL glue of RFM scoring: mktdb.rfm_score, mktdb._rfm_train (the
- * retrain entry point's worker), mktdb.rfm_of and the model's binary format.
- *
- * Orders are read by the executor (any source, parallel scans where the planner
- * picks them) and handed row by row to a DestReceiver that aggregates them in a
- * C hash table: one cache miss per row instead of the several of a 1M-group
- * HashAggregate, which is what makes rfm_score cheaper than the GROUP BY it
- * replaces (README "RFM scoring" has the figures).  Monetary sums are exact: integers and
- * numerics are summed as 128-bit fixed point (units of 1e-16); a value that does
- * not fit switches the whole sum to PostgreSQL numeric arithmetic.  Ranking,
- * thresholds and the segment grid are in core/rfm.c.
+ * rfm_sql.c -- SQL glue of RFM scoring, training: mktdb.rfm_score and mktdb._rfm_train (the
+ * retrain entry point's worker): arguments, reading the source through rfm_input.c's
+ * DestReceiver (or, on Citus, per-customer summaries grouped on the workers), ranking and
+ * thresholds (core/rfm.c), metrics, and storing the model (its bytes: rfm_model.c).
  */
-#include "mktdb.h"
+#include "rfm_int.h"
 
 #include <math.h>
 
@@ -34,7 +27,6 @@
 
 PG_FUNCTION_INFO_V1(mktdb_rfm_score);
 PG_FUNCTION_INFO_V1(mktdb_rfm_train);
-PG_FUNCTION_INFO_V1(mktdb_rfm_of);
 
 /* ---------- arguments ---------- */
 
@@ -79,347 +71,6 @@ rfm_get_args(FunctionCallInfo fcinfo, RfmArgs *a)
 	(void) mk_column(a->customer_column, "customer_column");
 	(void) mk_column(a->date_column, "date_column");
 	(void) mk_column(a->amount_column, "amount_column");
-}
-
-/* ---------- exact amounts ---------- */
-
-static const __int128 pow10000[] = {
-	1, 10000, 100000000, (__int128) 1000000000000LL, (__int128) 10000000000000000LL,
-	(__int128) 10000000000000000LL * 10000, (__int128) 10000000000000000LL * 100000000,
-	(__int128) 10000000000000000LL * 1000000000000LL,
-	(__int128) 10000000000000000LL * 10000000000000000LL,
-};
-
-/*
- * A numeric datum as fixed point (units of 1e-16).  Returns 1 when it fits, 0
- * when it has more than 16 decimals or 20 integer digits, -1 for NaN and
- * infinities.  Reads the numeric on-disk format (which pg_upgrade keeps stable):
- * a uint16 header, for the long form an int16 weight, then base-10000 int16
- * digits, the first one weighing 10000^weight.
- */
-int
-mk_numeric_to_fixed(Datum d, __int128 *out)
-{
-	struct varlena *v = PG_DETOAST_DATUM_PACKED(d);
-	const char *p = VARDATA_ANY(v);
-	int			len = VARSIZE_ANY_EXHDR(v);
-	uint16		h;
-	int			weight;
-	bool		neg;
-	const char *digits;
-	int			ndig;
-	__int128	acc = 0;
-	int			shift;
-	int			result = 1;
-
-	memcpy(&h, p, sizeof(h));
-	if ((h & 0xC000) == 0xC000)
-		result = -1;			/* NaN, +Infinity, -Infinity */
-	else
-	{
-		if ((h & 0xC000) == 0x8000)
-		{
-			/* short form: sign 0x2000, dscale 0x1F80, 7-bit signed weight */
-			neg = (h & 0x2000) != 0;
-			weight = (h & 0x0040) ? (int) (h | ~0x003F) : (int) (h & 0x003F);
-			digits = p + 2;
-			ndig = (len - 2) / 2;
-		}
-		else
-		{
-			int16		w;
-
-			neg = (h & 0xC000) == 0x4000;
-			memcpy(&w, p + 2, sizeof(w));
-			weight = w;
-			digits = p + 4;
-			ndig = (len - 4) / 2;
-		}
-		/* value = sum d_i 10000^(weight - i); in 1e-16 units the exponent is weight - i + 4 */
-		shift = weight - (ndig - 1) + 4;
-		if (ndig > 0 && (weight > 4 || shift < 0))
-			result = 0;
-		else
-		{
-			for (int i = 0; i < ndig; i++)
-			{
-				int16		dg;
-
-				memcpy(&dg, digits + 2 * i, sizeof(dg));
-				acc = acc * 10000 + dg;
-			}
-			if (ndig > 0)
-				acc *= pow10000[shift];
-			*out = neg ? -acc : acc;
-		}
-	}
-	if ((Pointer) v != DatumGetPointer(d))
-		pfree(v);
-	return result;
-}
-
-/* ---------- aggregation: a DestReceiver fed by the executor ---------- */
-
-typedef enum
-{
-	AMT_INT2, AMT_INT4, AMT_INT8, AMT_NUMERIC
-} AmountKind;
-
-/* a parsed row waiting for its customer's slot (integer ids, fixed-point amounts) */
-typedef struct RfmPending
-{
-	rfm_i128	amt;
-	int64		key;
-	DateADT		day;
-	bool		have_amt;
-} RfmPending;
-
-#define RFM_BATCH 32
-
-typedef struct RfmReceiver
-{
-	DestReceiver pub;
-	RfmTable	table;
-	MemoryContext cxt;			/* table, arena and numeric sums */
-	bool		int_keys;
-	AmountKind	amount_kind;
-	bool		numeric_mode;	/* slots hold Numeric sums (ptr) */
-	bool		has_as_of;
-	DateADT		as_of_day;
-	bool		grouped;		/* rows are per-customer summaries (last day, sum, count) from the shards */
-	uint64		seen;
-	int64		rows_used;
-	int64		null_customer;
-	int64		null_date;
-	int64		after_as_of;
-	int64		null_amount;
-	int			npending;
-	RfmPending	pending[RFM_BATCH];
-} RfmReceiver;
-
-static void *
-rfm_alloc(void *ctx, size_t size)
-{
-	return MemoryContextAllocExtended((MemoryContext) ctx, size, MCXT_ALLOC_HUGE | MCXT_ALLOC_ZERO);
-}
-
-static void
-rfm_free(void *ctx, void *p)
-{
-	pfree(p);
-}
-
-static Numeric
-fixed_to_numeric(__int128 fixed)
-{
-	char		buf[64];
-
-	return DatumGetNumeric(DirectFunctionCall3(numeric_in, CStringGetDatum(rfm_fixed_to_text(fixed, buf)),
-											   ObjectIdGetDatum(InvalidOid), Int32GetDatum(-1)));
-}
-
-/* From now on every sum is a Numeric: converts the fixed-point sums so far. */
-static void
-switch_to_numeric(RfmReceiver *rc)
-{
-	MemoryContext old = MemoryContextSwitchTo(rc->cxt);
-
-	for (uint64 i = 0; i < rc->table.cap; i++)
-	{
-		RfmSlot    *s = &rc->table.slots[i];
-
-		if (s->count > 0)
-			s->sum.ptr = fixed_to_numeric(s->sum.fixed);
-	}
-	rc->numeric_mode = true;
-	MemoryContextSwitchTo(old);
-}
-
-/* The amount as a Numeric in rc->cxt: from its fixed-point value when it has one, else from the datum. */
-static Numeric
-amount_numeric(RfmReceiver *rc, bool fits, __int128 amt, Datum d)
-{
-	if (fits)
-		return fixed_to_numeric(amt);
-	switch (rc->amount_kind)
-	{
-		case AMT_INT2:
-			return int64_to_numeric(DatumGetInt16(d));
-		case AMT_INT4:
-			return int64_to_numeric(DatumGetInt32(d));
-		case AMT_INT8:
-			return int64_to_numeric(DatumGetInt64(d));
-		default:
-			return DatumGetNumeric(d);
-	}
-}
-
-/*
- * Adds one row to its customer.  amt is the amount in fixed point when fits;
- * otherwise d is the amount datum and the sums switch to numeric arithmetic
- * (also when a fixed-point sum would overflow).
- */
-static void
-add_row(RfmReceiver *rc, RfmSlot *s, DateADT day, bool have_amt, bool fits, __int128 amt, Datum d)
-{
-	MemoryContext old;
-	Numeric		a;
-	Numeric		prev;
-	__int128	sum;
-
-	if (s->count == 0 || day > s->last_day)
-		s->last_day = day;
-	s->count++;
-	rc->rows_used++;
-	if (!rc->numeric_mode)
-	{
-		if (!have_amt)
-			return;
-		if (fits && !__builtin_add_overflow(s->sum.fixed, amt, &sum))
-		{
-			s->sum.fixed = sum;
-			return;
-		}
-		switch_to_numeric(rc);
-	}
-	old = MemoryContextSwitchTo(rc->cxt);
-	prev = s->sum.ptr;
-	if (!have_amt)
-	{
-		if (prev == NULL)
-			s->sum.ptr = int64_to_numeric(0);
-	}
-	else
-	{
-		a = amount_numeric(rc, fits, amt, d);
-		s->sum.ptr = prev ? numeric_add_opt_error(prev, a, NULL) : DatumGetNumericCopy(NumericGetDatum(a));
-		if (prev)
-			pfree(prev);
-		/* a conversion or a detoasted copy: the sum never points into it */
-		if ((Pointer) a != DatumGetPointer(d))
-			pfree(a);
-	}
-	MemoryContextSwitchTo(old);
-}
-
-/* Processes the pending rows: all their slots are prefetched first. */
-static void
-flush_pending(RfmReceiver *rc)
-{
-	for (int i = 0; i < rc->npending; i++)
-		rfm_table_prefetch_int(&rc->table, rc->pending[i].key);
-	for (int i = 0; i < rc->npending; i++)
-	{
-		RfmPending *p = &rc->pending[i];
-
-		add_row(rc, rfm_table_int(&rc->table, p->key), p->day, p->have_amt, true, p->amt, (Datum) 0);
-	}
-	rc->npending = 0;
-}
-
-static bool
-rfm_receive(TupleTableSlot *slot, DestReceiver *self)
-{
-	RfmReceiver *rc = (RfmReceiver *) self;
-	Datum	   *v;
-	bool	   *isnull;
-	DateADT		day;
-	RfmSlot    *s;
-	__int128	amt = 0;
-	bool		have_amt;
-	bool		fits = true;
-
-	if ((++rc->seen & 0x3FFF) == 0)
-		CHECK_FOR_INTERRUPTS();
-	slot_getsomeattrs(slot, rc->grouped ? 4 : 3);
-	v = slot->tts_values;
-	isnull = slot->tts_isnull;
-	if (!mk_purchase_day(v, isnull, rc->has_as_of, rc->as_of_day, &rc->null_customer, &rc->null_date,
-						 &rc->after_as_of, &day))
-		return true;
-
-	have_amt = !isnull[2];
-	if (!have_amt && !rc->grouped)
-		rc->null_amount++;
-	else
-	{
-		switch (rc->amount_kind)
-		{
-			case AMT_INT2:
-				amt = (__int128) DatumGetInt16(v[2]) * pow10000[4];
-				break;
-			case AMT_INT4:
-				amt = (__int128) DatumGetInt32(v[2]) * pow10000[4];
-				break;
-			case AMT_INT8:
-				amt = (__int128) DatumGetInt64(v[2]) * pow10000[4];
-				break;
-			case AMT_NUMERIC:
-				{
-					int			r = mk_numeric_to_fixed(v[2], &amt);
-
-					if (r < 0)
-						ereport(ERROR,
-								(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-								 errmsg("amount column holds NaN or infinity"),
-								 errhint("Filter such rows out in a query source.")));
-					fits = r > 0;
-				}
-				break;
-		}
-	}
-
-	if (rc->int_keys)
-	{
-		/* the common case waits in a batch whose cache misses overlap */
-		if (fits && !rc->grouped)
-		{
-			RfmPending *p = &rc->pending[rc->npending++];
-
-			p->key = DatumGetInt64(v[0]);
-			p->day = day;
-			p->have_amt = have_amt;
-			p->amt = amt;
-			if (rc->npending == RFM_BATCH)
-				flush_pending(rc);
-			return true;
-		}
-		s = rfm_table_int(&rc->table, DatumGetInt64(v[0]));
-	}
-	else
-	{
-		struct varlena *t = PG_DETOAST_DATUM_PACKED(v[0]);
-
-		if (VARSIZE_ANY_EXHDR(t) > PG_INT32_MAX / 2)
-			ereport(ERROR, (errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED), errmsg("customer id is too long")));
-		s = rfm_table_bytes(&rc->table, VARDATA_ANY(t), (int32) VARSIZE_ANY_EXHDR(t));
-	}
-	add_row(rc, s, day, have_amt, fits, amt, v[2]);
-	if (rc->grouped)
-	{
-		/* one customer's summary: it stands for count rows */
-		int64		extra = DatumGetInt64(v[3]) - 1;
-
-		s->count += extra;
-		rc->rows_used += extra;
-	}
-	return true;
-}
-
-static void
-rfm_rstartup(DestReceiver *self, int operation, TupleDesc typeinfo)
-{
-}
-
-static void
-rfm_rshutdown(DestReceiver *self)
-{
-	flush_pending((RfmReceiver *) self);
-}
-
-static void
-rfm_rdestroy(DestReceiver *self)
-{
 }
 
 /* ---------- training ---------- */
@@ -522,23 +173,6 @@ exact_text(RfmFit *fit, int64 i)
 	if (fit->numeric_mode)
 		return DatumGetCString(DirectFunctionCall1(numeric_out, PointerGetDatum(fit->cust[i]->sum.ptr)));
 	return pstrdup(rfm_fixed_to_text(fit->cust[i]->sum.fixed, buf));
-}
-
-static bytea *
-rfm_serialize(RfmFit *fit)
-{
-	MkWriter	w;
-
-	mk_writer_init(&w);
-	mk_put_i32(&w, fit->bins);
-	mk_put_i64(&w, fit->n);
-	mk_put_i32(&w, fit->as_of_day);
-	mk_put_i64s(&w, fit->r_thr, fit->bins - 1);
-	mk_put_i64s(&w, fit->f_thr, fit->bins - 1);
-	mk_put_f64s(&w, fit->m_thr, fit->bins - 1);
-	for (int s = 0; s < fit->bins - 1; s++)
-		mk_put_text(&w, fit->m_thr_text[s]);
-	return mk_writer_finish(&w, MKF_KIND_RFM);
 }
 
 static char *
@@ -747,20 +381,14 @@ rfm_train(RfmArgs *a, RfmFit *fit)
 						 acol, (atype == FLOAT4OID || atype == FLOAT8OID) ? "::numeric" : "",
 						 from);
 
-	rc->pub.receiveSlot = rfm_receive;
-	rc->pub.rStartup = rfm_rstartup;
-	rc->pub.rShutdown = rfm_rshutdown;
-	rc->pub.rDestroy = rfm_rdestroy;
-	rc->pub.mydest = DestNone;
-	rc->cxt = cxt;
-	rfm_table_init(&rc->table, !rc->int_keys, rfm_alloc, rfm_free, cxt);
+	rfm_receiver_init(rc, cxt);
 
 	memset(&opts, 0, sizeof(opts));
 	opts.read_only = true;
 	opts.dest = (DestReceiver *) rc;
 	if (SPI_execute_extended(query, &opts) < 0)
 		elog(ERROR, "reading the source failed");
-	flush_pending(rc);
+	rfm_receiver_flush(rc);
 	SPI_finish();
 
 	n = (int64) rc->table.used;
@@ -855,25 +483,13 @@ rfm_train(RfmArgs *a, RfmFit *fit)
 
 	spec = rfm_spec_json(a);
 	metrics = rfm_metrics_json(fit, rc);
-	blob = rfm_serialize(fit);
+	blob = rfm_serialize(fit->bins, fit->n, fit->as_of_day, fit->r_thr, fit->f_thr, fit->m_thr,
+						 fit->m_thr_text);
 	fit->train_ms = mk_ms_since(t0);
 	mk_store_model(a->model, "rfm", spec, metrics, rc->rows_used, fit->train_ms, blob, &fit->version);
 }
 
 /* ---------- SQL functions ---------- */
-
-static Datum
-cell_text(int r, int f, int m, int bins)
-{
-	if (bins <= 9)
-	{
-		char		c[4] = {(char) ('0' + r), (char) ('0' + f), (char) ('0' + m), '\0'};
-
-		return CStringGetTextDatum(c);
-	}
-	/* two-digit scores would be ambiguous without a separator */
-	return CStringGetTextDatum(psprintf("%d-%d-%d", r, f, m));
-}
 
 /*
  * mktdb.rfm_score(model, source, customer_column, date_column, amount_column,
@@ -930,7 +546,7 @@ mktdb_rfm_score(PG_FUNCTION_ARGS)
 		values[4] = Int32GetDatum(r);
 		values[5] = Int32GetDatum(f);
 		values[6] = Int32GetDatum(m);
-		values[7] = cell_text(r, f, m, fit.bins);
+		values[7] = rfm_cell_text(r, f, m, fit.bins);
 		values[8] = seg_text[rfm_grid(rfm_to5(r, fit.bins), rfm_fm(rfm_to5(f, fit.bins), rfm_to5(m, fit.bins)))];
 		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
 	}
@@ -969,108 +585,3 @@ mktdb_rfm_train(PG_FUNCTION_ARGS)
 	return (Datum) 0;
 }
 
-/* ---------- reading a model ---------- */
-
-typedef struct RfmModel
-{
-	int			bins;
-	int64		n;
-	int32		as_of_day;
-	int64	   *r_thr;
-	int64	   *f_thr;
-	double	   *m_thr;
-} RfmModel;
-
-static bool
-nondecreasing_i64(const int64 *v, int n)
-{
-	for (int i = 1; i < n; i++)
-		if (v[i] < v[i - 1])
-			return false;
-	return true;
-}
-
-static void *
-rfm_decode(bytea *blob, MemoryContext cxt)
-{
-	MemoryContext old = MemoryContextSwitchTo(cxt);
-	RfmModel   *mdl = palloc0(sizeof(RfmModel));
-	MkfReader	r;
-	int64		nr,
-				nf,
-				nm;
-
-	mk_reader_open(&r, blob, MKF_KIND_RFM);
-	mdl->bins = mkf_get_i32(&r);
-	mdl->n = mkf_get_i64(&r);
-	mdl->as_of_day = mkf_get_i32(&r);
-	mk_reader_check(&r);
-	if (mdl->bins < RFM_MIN_BINS || mdl->bins > RFM_MAX_BINS || mdl->n < 1)
-		mk_damaged("RFM model with an impossible number of bins or customers");
-	mdl->r_thr = mk_get_i64s(&r, &nr);
-	mdl->f_thr = mk_get_i64s(&r, &nf);
-	mdl->m_thr = mk_get_f64s(&r, &nm);
-	if (nr != mdl->bins - 1 || nf != mdl->bins - 1 || nm != mdl->bins - 1)
-		mk_damaged("RFM thresholds do not match the number of bins");
-	for (int s = 0; s < mdl->bins - 1; s++)
-	{
-		(void) mk_get_text(&r);	/* exact monetary thresholds: for metrics only */
-		if (isnan(mdl->m_thr[s]) || (s > 0 && mdl->m_thr[s] < mdl->m_thr[s - 1]))
-			mk_damaged("RFM monetary thresholds are not ordered");
-	}
-	if (!nondecreasing_i64(mdl->r_thr, mdl->bins - 1) || !nondecreasing_i64(mdl->f_thr, mdl->bins - 1))
-		mk_damaged("RFM thresholds are not ordered");
-	mk_reader_finish(&r);
-	MemoryContextSwitchTo(old);
-	return mdl;
-}
-
-/*
- * mktdb.rfm_of(model, recency_days, frequency, monetary) -> (r, f, m, rfm_cell,
- * segment), scored against the model's thresholds.  A NULL measure gives a NULL
- * score, cell and segment.
- */
-Datum
-mktdb_rfm_of(PG_FUNCTION_ARGS)
-{
-	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
-	char	   *name;
-	MkModelInfo info;
-	RfmModel   *mdl;
-	Datum		values[5];
-	bool		nulls[5] = {false};
-	int			sc[3] = {0, 0, 0};
-
-	if (PG_ARGISNULL(0))
-		ereport(ERROR,
-				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
-				 errmsg("model must not be NULL")));
-	if (!PG_ARGISNULL(3) && isnan(PG_GETARG_FLOAT8(3)))
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("monetary must not be NaN")));
-	name = text_to_cstring(PG_GETARG_TEXT_PP(0));
-	InitMaterializedSRF(fcinfo, 0);
-	mdl = mk_model_get(name, "rfm", rfm_decode, &info);
-
-	if (!PG_ARGISNULL(1))
-		sc[0] = rfm_score_int(-(int64) PG_GETARG_INT32(1), mdl->r_thr, mdl->bins);
-	if (!PG_ARGISNULL(2))
-		sc[1] = rfm_score_int(PG_GETARG_INT64(2), mdl->f_thr, mdl->bins);
-	if (!PG_ARGISNULL(3))
-		sc[2] = rfm_score_f64(PG_GETARG_FLOAT8(3), mdl->m_thr, mdl->bins);
-	for (int k = 0; k < 3; k++)
-	{
-		values[k] = Int32GetDatum(sc[k]);
-		nulls[k] = sc[k] == 0;
-	}
-	if (sc[0] && sc[1] && sc[2])
-	{
-		values[3] = cell_text(sc[0], sc[1], sc[2], mdl->bins);
-		values[4] = CStringGetTextDatum(rfm_segment(sc[0], sc[1], sc[2], mdl->bins));
-	}
-	else
-		nulls[3] = nulls[4] = true;
-	tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
-	return (Datum) 0;
-}

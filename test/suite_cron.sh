@@ -6,6 +6,7 @@ set -uo pipefail
 source "$(dirname "$0")/lib.sh"
 ok() { if [ "$1" = "$2" ]; then echo "ok - cron: $3"; else echo "not ok - cron: $3 (got '$1', want '$2')"; fi; }
 q() { psql -X -At -d postgres -c "$1" 2>&1 | tail -1; }
+echo "1..7"   # the plan: a suite that dies early prints fewer results and fails (test/tap.sh)
 
 mk_psql -d postgres <<'SQL' >/dev/null 2>&1
 CREATE EXTENSION IF NOT EXISTS pg_cron;

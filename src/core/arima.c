@@ -985,11 +985,24 @@ arima_fit(const double *y, int n, const ArimaSpec *spec, int h, double *fc_mean,
 			/* predict.Arima: + newxreg %*% beta, drift's newxreg is n + 1 .. n + h */
 			fc_mean[i] += spec->include_drift ? mu * (double) (n + i + 1) : mu;
 			fc_se[i] = sqrt(fc_se[i] * res->sigma2);
-			if (!isfinite(fc_mean[i]) || !isfinite(fc_se[i]))
-				return ARIMA_EFAIL;
 		}
+		if (!arima_forecast_finite(h, fc_mean, fc_se))
+			return ARIMA_EFAIL;
 	}
 	return ARIMA_OK;
+}
+
+int
+arima_forecast_finite(int h, const double *fc_mean, const double *fc_se)
+{
+	/* the widest interval reported is the 95 % one; its bounds overflow before the se does */
+	const double z95 = 1.959963984540054;
+
+	for (int i = 0; i < h; i++)
+		if (!isfinite(fc_mean[i]) || !isfinite(fc_se[i]) || fc_se[i] < 0.0 ||
+			!isfinite(fc_mean[i] - z95 * fc_se[i]) || !isfinite(fc_mean[i] + z95 * fc_se[i]))
+			return 0;
+	return 1;
 }
 
 /* ---------- per-series entry point with fallbacks ---------- */
@@ -1000,7 +1013,8 @@ arima_fit_mean(const double *y, int n, const ArimaSpec *spec, int h, double *fc_
 		 ArimaResult *res, ArimaFallback fb)
 {
 	double		mean = 0.0,
-				ss = 0.0;
+				ss = 0.0,
+				sd;
 	int			m = 0;
 
 	for (int i = 0; i < n; i++)
@@ -1010,16 +1024,44 @@ arima_fit_mean(const double *y, int n, const ArimaSpec *spec, int h, double *fc_
 			m++;
 		}
 	mean /= m;
+	if (!isfinite(mean))
+	{
+		/* the sum overflowed: a running mean does not */
+		mean = 0.0;
+		for (int i = 0, k = 0; i < n; i++)
+			if (!isnan(y[i]))
+				mean += (y[i] - mean) / ++k;
+	}
 	for (int i = 0; i < n; i++)
 		if (!isnan(y[i]))
 			ss += (y[i] - mean) * (y[i] - mean);
+	sd = sqrt(ss / m);
+	if (!isfinite(ss))
+	{
+		/* squares overflow (values beyond ~1e154) while the spread itself may not: scaled */
+		double		scale = 0.0,
+					t;
+
+		for (int i = 0; i < n; i++)
+			if (!isnan(y[i]))
+				scale = fmax(scale, fabs(y[i] - mean));
+		ss = 0.0;
+		for (int i = 0; i < n; i++)
+			if (!isnan(y[i]))
+			{
+				t = (y[i] - mean) / scale;
+				ss += t * t;
+			}
+		sd = scale * sqrt(ss / m);
+		ss = INFINITY;			/* sigma2 itself is not representable */
+	}
 	memset(res, 0, sizeof(*res));
 	res->spec = (ArimaSpec) {0, 0, 0, 0, 0, 0, spec->s, 1, spec->method, 0, 0, 0, 0};
 	res->fallback = fb;
 	res->ncoef = 1;
 	res->coef[0] = mean;
 	res->sigma2 = ss / m;
-	res->se[0] = sqrt(res->sigma2 / m);
+	res->se[0] = isfinite(ss) ? sqrt(res->sigma2 / m) : sd / sqrt(m);
 	res->n = n;
 	res->n_used = m;
 	if (res->sigma2 > 0.0)
@@ -1033,8 +1075,13 @@ arima_fit_mean(const double *y, int n, const ArimaSpec *spec, int h, double *fc_
 	for (int i = 0; i < h; i++)
 	{
 		fc_mean[i] = mean;
-		fc_se[i] = sqrt(res->sigma2);
+		fc_se[i] = sd;
 	}
+	/* the last fallback: nothing simpler is left, so a mean or spread that overflows float8
+	 * (values near 1e308) becomes a NaN standard error, which the caller turns into an error */
+	if (!arima_forecast_finite(h, fc_mean, fc_se))
+		for (int i = 0; i < h; i++)
+			fc_se[i] = NAN;
 }
 
 int

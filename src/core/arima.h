@@ -106,6 +106,12 @@ int			arima_fit(const double *y, int n, const ArimaSpec *spec, int h, double *fc
 					  double *fc_se, double *work, ArimaResult *res, const volatile int *cancel);
 
 /*
+ * 1 when every forecast, standard error and 95 % interval bound (mean +- 1.96 se) of h steps
+ * is finite.  A fit whose forecasts fail it is a failed fit (the fallbacks take over).
+ */
+int			arima_forecast_finite(int h, const double *fc_mean, const double *fc_se);
+
+/*
  * The per-series entry point: checks the data (no data, too short, constant), fits, and falls
  * back to a simpler model when the fit fails, so that every series with data gets a forecast.
  * Returns ARIMA_OK (res->fallback says what was done) or ARIMA_ECANCEL.  work: as arima_fit,
@@ -114,7 +120,9 @@ int			arima_fit(const double *y, int n, const ArimaSpec *spec, int h, double *fc
 int			arima_fit_series(const double *y, int n, const ArimaSpec *spec, int h, double *fc_mean,
 							 double *fc_se, double *work, ArimaResult *res, const volatile int *cancel);
 
-/* The mean model computed directly (sigma2 the ML variance), marked with fallback fb. */
+/* The mean model computed directly (sigma2 the ML variance), marked with fallback fb.  Where
+ * even the mean's forecast, standard error or 95 % bounds are not finite (values near the float8
+ * limit) it writes NaN standard errors: the caller reports that as an error, never as a row. */
 void		arima_fit_mean(const double *y, int n, const ArimaSpec *spec, int h, double *fc_mean,
 						   double *fc_se, ArimaResult *res, ArimaFallback fb);
 

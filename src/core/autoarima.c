@@ -948,9 +948,13 @@ resort:
 
 				for (int i = 0; i < h; i++)
 					fc_se[i] *= f;
-				res->n = n0;
-				I->constant = e->constant ? (d + D == 0 ? AUTO_CONST_MEAN : AUTO_CONST_DRIFT) : AUTO_CONST_NONE;
-				return ARIMA_OK;
+				/* rescaled intervals that overflow: no suitable model, as below */
+				if (arima_forecast_finite(h, fc_mean, fc_se))
+				{
+					res->n = n0;
+					I->constant = e->constant ? (d + D == 0 ? AUTO_CONST_MEAN : AUTO_CONST_DRIFT) : AUTO_CONST_NONE;
+					return ARIMA_OK;
+				}
 			}
 		}
 	}

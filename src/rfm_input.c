@@ -1,0 +1,353 @@
+/*
+ * rfm_input.c -- reading the orders of mktdb.rfm_score.  The executor (any source, parallel
+ * scans where the planner picks them) hands rows to a DestReceiver that aggregates them in a
+ * C hash table: one cache miss per row instead of the several of a 1M-group HashAggregate,
+ * which is what makes rfm_score cheaper than the GROUP BY it replaces (README "RFM scoring"
+ * has the figures).  Monetary sums are exact: integers and numerics are summed as 128-bit
+ * fixed point (units of 1e-16); a value that does not fit switches the whole sum to
+ * PostgreSQL numeric arithmetic.
+ */
+#include "rfm_int.h"
+
+#include <math.h>
+
+#include "catalog/pg_type.h"
+#include "core/rfm.h"
+#include "executor/tuptable.h"
+#include "fmgr.h"
+#include "funcapi.h"
+#include "miscadmin.h"
+#include "tcop/dest.h"
+#include "utils/builtins.h"
+#include "utils/date.h"
+#include "utils/datetime.h"
+#include "utils/fmgrprotos.h"
+#include "utils/json.h"
+#include "utils/lsyscache.h"
+#include "utils/numeric.h"
+#include "utils/timestamp.h"
+#include "utils/tuplestore.h"
+
+/* ---------- exact amounts ---------- */
+
+static const __int128 pow10000[] = {
+	1, 10000, 100000000, (__int128) 1000000000000LL, (__int128) 10000000000000000LL,
+	(__int128) 10000000000000000LL * 10000, (__int128) 10000000000000000LL * 100000000,
+	(__int128) 10000000000000000LL * 1000000000000LL,
+	(__int128) 10000000000000000LL * 10000000000000000LL,
+};
+
+/*
+ * A numeric datum as fixed point (units of 1e-16).  Returns 1 when it fits, 0
+ * when it has more than 16 decimals or 20 integer digits, -1 for NaN and
+ * infinities.  Reads the numeric on-disk format (which pg_upgrade keeps stable):
+ * a uint16 header, for the long form an int16 weight, then base-10000 int16
+ * digits, the first one weighing 10000^weight.
+ */
+int
+mk_numeric_to_fixed(Datum d, __int128 *out)
+{
+	struct varlena *v = PG_DETOAST_DATUM_PACKED(d);
+	const char *p = VARDATA_ANY(v);
+	int			len = VARSIZE_ANY_EXHDR(v);
+	uint16		h;
+	int			weight;
+	bool		neg;
+	const char *digits;
+	int			ndig;
+	__int128	acc = 0;
+	int			shift;
+	int			result = 1;
+
+	memcpy(&h, p, sizeof(h));
+	if ((h & 0xC000) == 0xC000)
+		result = -1;			/* NaN, +Infinity, -Infinity */
+	else
+	{
+		if ((h & 0xC000) == 0x8000)
+		{
+			/* short form: sign 0x2000, dscale 0x1F80, 7-bit signed weight */
+			neg = (h & 0x2000) != 0;
+			weight = (h & 0x0040) ? (int) (h | ~0x003F) : (int) (h & 0x003F);
+			digits = p + 2;
+			ndig = (len - 2) / 2;
+		}
+		else
+		{
+			int16		w;
+
+			neg = (h & 0xC000) == 0x4000;
+			memcpy(&w, p + 2, sizeof(w));
+			weight = w;
+			digits = p + 4;
+			ndig = (len - 4) / 2;
+		}
+		/* value = sum d_i 10000^(weight - i); in 1e-16 units the exponent is weight - i + 4 */
+		shift = weight - (ndig - 1) + 4;
+		if (ndig > 0 && (weight > 4 || shift < 0))
+			result = 0;
+		else
+		{
+			for (int i = 0; i < ndig; i++)
+			{
+				int16		dg;
+
+				memcpy(&dg, digits + 2 * i, sizeof(dg));
+				acc = acc * 10000 + dg;
+			}
+			if (ndig > 0)
+				acc *= pow10000[shift];
+			*out = neg ? -acc : acc;
+		}
+	}
+	if ((Pointer) v != DatumGetPointer(d))
+		pfree(v);
+	return result;
+}
+
+/* ---------- aggregation: a DestReceiver fed by the executor ---------- */
+
+static void *
+rfm_alloc(void *ctx, size_t size)
+{
+	return MemoryContextAllocExtended((MemoryContext) ctx, size, MCXT_ALLOC_HUGE | MCXT_ALLOC_ZERO);
+}
+
+static void
+rfm_free(void *ctx, void *p)
+{
+	pfree(p);
+}
+
+static Numeric
+fixed_to_numeric(__int128 fixed)
+{
+	char		buf[64];
+
+	return DatumGetNumeric(DirectFunctionCall3(numeric_in, CStringGetDatum(rfm_fixed_to_text(fixed, buf)),
+											   ObjectIdGetDatum(InvalidOid), Int32GetDatum(-1)));
+}
+
+/* From now on every sum is a Numeric: converts the fixed-point sums so far. */
+static void
+switch_to_numeric(RfmReceiver *rc)
+{
+	MemoryContext old = MemoryContextSwitchTo(rc->cxt);
+
+	for (uint64 i = 0; i < rc->table.cap; i++)
+	{
+		RfmSlot    *s = &rc->table.slots[i];
+
+		if (s->count > 0)
+			s->sum.ptr = fixed_to_numeric(s->sum.fixed);
+	}
+	rc->numeric_mode = true;
+	MemoryContextSwitchTo(old);
+}
+
+/* The amount as a Numeric in rc->cxt: from its fixed-point value when it has one, else from the datum. */
+static Numeric
+amount_numeric(RfmReceiver *rc, bool fits, __int128 amt, Datum d)
+{
+	if (fits)
+		return fixed_to_numeric(amt);
+	switch (rc->amount_kind)
+	{
+		case AMT_INT2:
+			return int64_to_numeric(DatumGetInt16(d));
+		case AMT_INT4:
+			return int64_to_numeric(DatumGetInt32(d));
+		case AMT_INT8:
+			return int64_to_numeric(DatumGetInt64(d));
+		default:
+			return DatumGetNumeric(d);
+	}
+}
+
+/*
+ * Adds one row to its customer.  amt is the amount in fixed point when fits;
+ * otherwise d is the amount datum and the sums switch to numeric arithmetic
+ * (also when a fixed-point sum would overflow).
+ */
+static void
+add_row(RfmReceiver *rc, RfmSlot *s, DateADT day, bool have_amt, bool fits, __int128 amt, Datum d)
+{
+	MemoryContext old;
+	Numeric		a;
+	Numeric		prev;
+	__int128	sum;
+
+	if (s->count == 0 || day > s->last_day)
+		s->last_day = day;
+	s->count++;
+	rc->rows_used++;
+	if (!rc->numeric_mode)
+	{
+		if (!have_amt)
+			return;
+		if (fits && !__builtin_add_overflow(s->sum.fixed, amt, &sum))
+		{
+			s->sum.fixed = sum;
+			return;
+		}
+		switch_to_numeric(rc);
+	}
+	old = MemoryContextSwitchTo(rc->cxt);
+	prev = s->sum.ptr;
+	if (!have_amt)
+	{
+		if (prev == NULL)
+			s->sum.ptr = int64_to_numeric(0);
+	}
+	else
+	{
+		a = amount_numeric(rc, fits, amt, d);
+		s->sum.ptr = prev ? numeric_add_opt_error(prev, a, NULL) : DatumGetNumericCopy(NumericGetDatum(a));
+		if (prev)
+			pfree(prev);
+		/* a conversion or a detoasted copy: the sum never points into it */
+		if ((Pointer) a != DatumGetPointer(d))
+			pfree(a);
+	}
+	MemoryContextSwitchTo(old);
+}
+
+/* Processes the pending rows: all their slots are prefetched first. */
+static void
+flush_pending(RfmReceiver *rc)
+{
+	for (int i = 0; i < rc->npending; i++)
+		rfm_table_prefetch_int(&rc->table, rc->pending[i].key);
+	for (int i = 0; i < rc->npending; i++)
+	{
+		RfmPending *p = &rc->pending[i];
+
+		add_row(rc, rfm_table_int(&rc->table, p->key), p->day, p->have_amt, true, p->amt, (Datum) 0);
+	}
+	rc->npending = 0;
+}
+
+static bool
+rfm_receive(TupleTableSlot *slot, DestReceiver *self)
+{
+	RfmReceiver *rc = (RfmReceiver *) self;
+	Datum	   *v;
+	bool	   *isnull;
+	DateADT		day;
+	RfmSlot    *s;
+	__int128	amt = 0;
+	bool		have_amt;
+	bool		fits = true;
+
+	if ((++rc->seen & 0x3FFF) == 0)
+		CHECK_FOR_INTERRUPTS();
+	slot_getsomeattrs(slot, rc->grouped ? 4 : 3);
+	v = slot->tts_values;
+	isnull = slot->tts_isnull;
+	if (!mk_purchase_day(v, isnull, rc->has_as_of, rc->as_of_day, &rc->null_customer, &rc->null_date,
+						 &rc->after_as_of, &day))
+		return true;
+
+	have_amt = !isnull[2];
+	if (!have_amt && !rc->grouped)
+		rc->null_amount++;
+	else
+	{
+		switch (rc->amount_kind)
+		{
+			case AMT_INT2:
+				amt = (__int128) DatumGetInt16(v[2]) * pow10000[4];
+				break;
+			case AMT_INT4:
+				amt = (__int128) DatumGetInt32(v[2]) * pow10000[4];
+				break;
+			case AMT_INT8:
+				amt = (__int128) DatumGetInt64(v[2]) * pow10000[4];
+				break;
+			case AMT_NUMERIC:
+				{
+					int			r = mk_numeric_to_fixed(v[2], &amt);
+
+					if (r < 0)
+						ereport(ERROR,
+								(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+								 errmsg("amount column holds NaN or infinity"),
+								 errhint("Filter such rows out in a query source.")));
+					fits = r > 0;
+				}
+				break;
+		}
+	}
+
+	if (rc->int_keys)
+	{
+		/* the common case waits in a batch whose cache misses overlap */
+		if (fits && !rc->grouped)
+		{
+			RfmPending *p = &rc->pending[rc->npending++];
+
+			p->key = DatumGetInt64(v[0]);
+			p->day = day;
+			p->have_amt = have_amt;
+			p->amt = amt;
+			if (rc->npending == RFM_BATCH)
+				flush_pending(rc);
+			return true;
+		}
+		s = rfm_table_int(&rc->table, DatumGetInt64(v[0]));
+	}
+	else
+	{
+		struct varlena *t = PG_DETOAST_DATUM_PACKED(v[0]);
+
+		if (VARSIZE_ANY_EXHDR(t) > PG_INT32_MAX / 2)
+			ereport(ERROR, (errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED), errmsg("customer id is too long")));
+		s = rfm_table_bytes(&rc->table, VARDATA_ANY(t), (int32) VARSIZE_ANY_EXHDR(t));
+	}
+	add_row(rc, s, day, have_amt, fits, amt, v[2]);
+	if (rc->grouped)
+	{
+		/* one customer's summary: it stands for count rows */
+		int64		extra = DatumGetInt64(v[3]) - 1;
+
+		s->count += extra;
+		rc->rows_used += extra;
+	}
+	return true;
+}
+
+static void
+rfm_rstartup(DestReceiver *self, int operation, TupleDesc typeinfo)
+{
+}
+
+static void
+rfm_rshutdown(DestReceiver *self)
+{
+	flush_pending((RfmReceiver *) self);
+}
+
+static void
+rfm_rdestroy(DestReceiver *self)
+{
+}
+
+/* the callbacks, the context and the customer table; int_keys must be set */
+void
+rfm_receiver_init(RfmReceiver *rc, MemoryContext cxt)
+{
+	rc->pub.receiveSlot = rfm_receive;
+	rc->pub.rStartup = rfm_rstartup;
+	rc->pub.rShutdown = rfm_rshutdown;
+	rc->pub.rDestroy = rfm_rdestroy;
+	rc->pub.mydest = DestNone;
+	rc->cxt = cxt;
+	rfm_table_init(&rc->table, !rc->int_keys, rfm_alloc, rfm_free, cxt);
+}
+
+/* adds the rows still waiting in the batch */
+void
+rfm_receiver_flush(RfmReceiver *rc)
+{
+	flush_pending(rc);
+}
