@@ -832,37 +832,49 @@ ets_free(EtsModel *fit)
 	fit->n_state = fit->n_resid = 0;
 }
 
-/* returns 0 (fitted), FIT_SKIP, or -1 (R would stop(): the model is not available) */
-static int
-etsmodel(const double *y, int n, int m, int error, int trend, int season, int damped,
-		 volatile const int *cancel, EtsModel *out, char *msg, size_t msglen)
+/* one model between its starting values and its fit: the target, the starting point, the optimiser */
+typedef struct ModelFit
 {
 	Target		t;
+	int			np;
+	double		par[4 + 26];	/* smoothing parameters, then initial states */
+	NmState		nm;
+	double		alpha,
+				beta,
+				gamma,
+				phi;			/* the point being evaluated (lanes) */
+	int			active;			/* the optimiser still asks for points */
+} ModelFit;
+
+static void
+model_release(ModelFit *f)
+{
+	Target	   *t = &f->t;
+
+	free(t->x0), free(t->ring), free(t->rw.a), free(t->rw.b), free(t->rw.H), free(t->rw.wr), free(t->rw.wi);
+	t->x0 = t->ring = t->rw.a = t->rw.b = t->rw.H = t->rw.wr = t->rw.wi = NULL;
+}
+
+/* etsmodel() up to the optimiser: initparam(), check.param(), initstate(), R's parameter count test.
+ * Returns 0 (ready), FIT_SKIP, or -1 (R would stop()); f is released by model_release in every case. */
+static int
+model_prepare(const double *y, int n, int m, int error, int trend, int season, int damped,
+			  volatile const int *cancel, ModelFit *f, char *msg, size_t msglen)
+{
+	Target	   *t = &f->t;
 	int			mm = season != NONE ? m : 1,
 				nsm,
 				nstate,
-				np,
-				j = 0,
-				rc,
-				fncount;
-	double		par[4 + 26],
-				best[4 + 26],
-				fmin,
-				lower[4] = {1e-4, 1e-4, 1e-4, 0.8},
+				j = 0;
+	double		lower[4] = {1e-4, 1e-4, 1e-4, 0.8},
 				upper[4] = {0.9999, 0.9999, 0.9999, 0.98},
 				alpha,
 				beta,
 				gamma,
 				phi,
-				lik,
-				amse[3],
-				sse = 0;
-	double	   *e = NULL,
-			   *xend = NULL,
-			   *x0 = NULL;
+			   *par = f->par;
 
-	model_clear(out);
-	memset(&t, 0, sizeof(t));
+	memset(f, 0, sizeof(*f));
 	/* initparam() */
 	{
 		double		up1 = upper[1],
@@ -903,72 +915,89 @@ etsmodel(const double *y, int n, int m, int error, int trend, int season, int da
 	}
 	nsm = j;
 	nstate = 1 + (trend != NONE) + (season != NONE ? mm - 1 : 0);
-	np = nsm + nstate;
+	f->np = nsm + nstate;
 
-	t.y = y;
-	t.n = n;
-	t.m = mm;
-	t.error = error;
-	t.trend = trend;
-	t.season = season;
-	t.damped = damped;
-	t.nsm = nsm;
-	t.nstate = nstate;
-	t.cancel = cancel;
-	memcpy(t.lower, lower, sizeof(lower));
-	memcpy(t.upper, upper, sizeof(upper));
-	t.x0 = malloc(sizeof(double) * (nstate + 1));
-	t.ring = malloc(sizeof(double) * (mm + 1));
-	t.rw.a = malloc(sizeof(double) * (mm + 2));
-	t.rw.b = malloc(sizeof(double) * (mm + 2));
-	t.rw.H = malloc(sizeof(double) * (mm + 1) * (mm + 1));
-	t.rw.wr = malloc(sizeof(double) * (mm + 1));
-	t.rw.wi = malloc(sizeof(double) * (mm + 1));
-	if (!t.x0 || !t.ring || !t.rw.a || !t.rw.b || !t.rw.H || !t.rw.wr || !t.rw.wi)
+	t->y = y;
+	t->n = n;
+	t->m = mm;
+	t->error = error;
+	t->trend = trend;
+	t->season = season;
+	t->damped = damped;
+	t->nsm = nsm;
+	t->nstate = nstate;
+	t->cancel = cancel;
+	memcpy(t->lower, lower, sizeof(lower));
+	memcpy(t->upper, upper, sizeof(upper));
+	t->x0 = malloc(sizeof(double) * (nstate + 1));
+	t->ring = malloc(sizeof(double) * (mm + 1));
+	t->rw.a = malloc(sizeof(double) * (mm + 2));
+	t->rw.b = malloc(sizeof(double) * (mm + 2));
+	t->rw.H = malloc(sizeof(double) * (mm + 1) * (mm + 1));
+	t->rw.wr = malloc(sizeof(double) * (mm + 1));
+	t->rw.wi = malloc(sizeof(double) * (mm + 1));
+	if (!t->x0 || !t->ring || !t->rw.a || !t->rw.b || !t->rw.H || !t->rw.wr || !t->rw.wi)
 	{
 		set_msg(msg, msglen, "out of memory");
-		rc = -1;
-		goto done;
+		return -1;
 	}
 	/* check.param() on the starting values */
-	if (!check_params(&t, alpha, beta, gamma, phi))
+	if (!check_params(t, alpha, beta, gamma, phi))
 	{
 		set_msg(msg, msglen, "parameters out of range");
-		rc = -1;
-		goto done;
+		return -1;
 	}
 	if (init_state(y, n, mm, trend, season, par + nsm, msg, msglen) < 0)
+		return -1;
+	if (f->np >= n - 1)
 	{
-		rc = -1;
-		goto done;
+		set_msg(msg, msglen, "not enough observations for %d parameters", f->np);
+		return FIT_SKIP;
 	}
-	if (np >= n - 1)
+	return 0;
+}
+
+/* etsmodel() after the optimiser (nm: its final state): pegelsresid.C at the optimum, the criteria */
+static int
+model_finish(ModelFit *f, EtsModel *out, char *msg, size_t msglen)
+{
+	Target	   *t = &f->t;
+	const double *y = t->y,
+			   *best = f->nm.Bvec;
+	int			n = t->n,
+				mm = t->m,
+				error = t->error,
+				trend = t->trend,
+				season = t->season,
+				nstate = t->nstate,
+				np = f->np;
+	double		alpha,
+				beta,
+				gamma,
+				phi,
+				lik,
+				amse[3],
+				sse = 0;
+	double	   *e,
+			   *xend,
+			   *x0;
+
+	if (f->nm.fail == -1 || (t->cancel && *t->cancel))
 	{
-		set_msg(msg, msglen, "not enough observations for %d parameters", np);
-		rc = FIT_SKIP;
-		goto done;
+		set_msg(msg, msglen, f->nm.fail == -1 ? "function cannot be evaluated at initial parameters" : "cancelled");
+		return -1;
 	}
-	memcpy(best, par, sizeof(double) * np);
-	rc = nm_minimize(np, best, &fmin, target_fn, &t, -INFINITY, 1.490116119384765625e-8, 1.0, 0.5, 2.0, 2000,
-					 &fncount);
-	if (rc == -1 || (cancel && *cancel))
-	{
-		set_msg(msg, msglen, rc == -1 ? "function cannot be evaluated at initial parameters" : "cancelled");
-		rc = -1;
-		goto done;
-	}
-	/* pegelsresid.C at the optimum */
-	unpack_par(&t, best, &alpha, &beta, &gamma, &phi);
+	unpack_par(t, best, &alpha, &beta, &gamma, &phi);
 	x0 = malloc(sizeof(double) * (nstate + 1));
 	xend = malloc(sizeof(double) * (nstate + 1));
 	e = malloc(sizeof(double) * n);
 	if (!x0 || !xend || !e)
 	{
+		free(e), free(xend), free(x0);
 		set_msg(msg, msglen, "out of memory");
-		rc = -1;
-		goto done;
+		return -1;
 	}
-	memcpy(x0, best + nsm, sizeof(double) * nstate);
+	memcpy(x0, best + t->nsm, sizeof(double) * nstate);
 	if (season != NONE)
 	{
 		double		sum = 0;
@@ -977,22 +1006,23 @@ etsmodel(const double *y, int n, int m, int error, int trend, int season, int da
 			sum += x0[i];
 		x0[nstate] = mm * (season == MULT ? 1 : 0) - sum;
 	}
-	if (etscalc(y, n, x0, mm, error, trend, season, alpha, beta, gamma, phi, t.ring, &lik, e, amse, xend) < 0
+	if (etscalc(y, n, x0, mm, error, trend, season, alpha, beta, gamma, phi, t->ring, &lik, e, amse, xend) < 0
 		|| isnan(lik))
 	{
+		free(e), free(xend), free(x0);
 		set_msg(msg, msglen, "the likelihood is not defined at the optimum");
-		rc = -1;
-		goto done;
+		return -1;
 	}
+	model_clear(out);
 	out->error = error == ADD ? 'A' : 'M';
 	out->trend = trend == NONE ? 'N' : trend == ADD ? 'A' : 'M';
 	out->season = season == NONE ? 'N' : season == ADD ? 'A' : 'M';
-	out->damped = damped;
+	out->damped = t->damped;
 	out->m = mm;
 	out->alpha = alpha;
 	out->beta = trend != NONE ? beta : NAN;
 	out->gamma = season != NONE ? gamma : NAN;
-	out->phi = damped ? phi : NAN;
+	out->phi = t->damped ? phi : NAN;
 	out->loglik = -0.5 * lik;
 	out->aic = lik + 2.0 * (np + 1);
 	out->bic = lik + log((double) n) * (np + 1);
@@ -1008,12 +1038,216 @@ etsmodel(const double *y, int n, int m, int error, int trend, int season, int da
 	out->init_state = x0;
 	out->residuals = e;
 	out->n_resid = n;
-	xend = x0 = e = NULL;
-	rc = 0;
-done:
-	free(t.x0), free(t.ring), free(t.rw.a), free(t.rw.b), free(t.rw.H), free(t.rw.wr), free(t.rw.wi);
-	free(e), free(xend), free(x0);
+	return 0;
+}
+
+static void
+nm_begin(ModelFit *f)
+{
+	nm_start(&f->nm, f->np, f->par, -INFINITY, 1.490116119384765625e-8, 1.0, 0.5, 2.0, 2000);
+	f->active = 1;
+}
+
+/* returns 0 (fitted), FIT_SKIP, or -1 (R would stop(): the model is not available) */
+static int
+etsmodel(const double *y, int n, int m, int error, int trend, int season, int damped,
+		 volatile const int *cancel, EtsModel *out, char *msg, size_t msglen)
+{
+	ModelFit	f;
+	int			rc = model_prepare(y, n, m, error, trend, season, damped, cancel, &f, msg, msglen);
+
+	model_clear(out);
+	if (rc == 0)
+	{
+		nm_begin(&f);
+		while (nm_feed(&f.nm, target_fn(f.np, f.nm.Bvec, &f.t)))
+			;
+		rc = model_finish(&f, out, msg, msglen);
+	}
+	model_release(&f);
 	return rc;
+}
+
+/* ---------------------------------------------------------------------------------------------------
+ * Lock step: the trend variants of one error/season class (N, A, Ad) optimised together
+ *
+ * Each likelihood pass is a chain of dependent floating-point operations (the level feeds the next
+ * forecast), so one pass leaves most of the core idle.  The Nelder-Mead runs of ETS(E,N,S), ETS(E,A,S)
+ * and ETS(E,Ad,S) are independent: they advance together (nmmin.c's reverse-communication form) and
+ * each round evaluates their points in one pass over the series, the chains interleaved.  A trendless
+ * lane runs the additive-trend recursion with b = 0, beta = 0, phi = 1, which computes the very same
+ * numbers (l + 1 * 0 = l, b stays 0), so every lane takes exactly the path it takes alone.
+ * ------------------------------------------------------------------------------------------------- */
+#define ETS_MAX_LANES 3
+
+static inline __attribute__((always_inline)) void
+lanes_body(const double *y, int n, int m, int error, int season, int L, ModelFit *const *lane, double *lik)
+{
+	double		l[ETS_MAX_LANES],
+				b[ETS_MAX_LANES],
+				phi[ETS_MAX_LANES],
+				alpha[ETS_MAX_LANES],
+				ba[ETS_MAX_LANES],
+				gamma[ETS_MAX_LANES],
+				sse[ETS_MAX_LANES],
+				prod[ETS_MAX_LANES];
+	double	   *ring[ETS_MAX_LANES];
+	int			ex2[ETS_MAX_LANES],
+				head = 0;
+
+	if (season == NONE)
+		m = 1;
+	for (int k = 0; k < L; k++)
+	{
+		const Target *t = &lane[k]->t;
+		int			tr = t->trend != NONE;
+
+		l[k] = t->x0[0];
+		b[k] = tr ? t->x0[1] : 0.0;
+		phi[k] = lane[k]->phi;
+		alpha[k] = lane[k]->alpha;
+		ba[k] = lane[k]->beta / lane[k]->alpha;	/* 0 without trend */
+		gamma[k] = lane[k]->gamma;
+		ring[k] = t->ring;
+		if (season != NONE)
+			for (int j = 0; j < m; j++)
+				ring[k][m - 1 - j] = t->x0[1 + tr + j];
+		sse[k] = 0;
+		prod[k] = 1;
+		ex2[k] = 0;
+	}
+	for (int i = 0; i < n; i++)
+	{
+		double		yi = y[i];
+
+		/* unrolled, so that each lane's level and trend stay in registers */
+#pragma GCC unroll 3
+		for (int k = 0; k < L; k++)
+		{
+			/* etscalc_body's one-step forecast and state_update with an additive trend */
+			double		phib = phi[k] * b[k],
+						q = l[k] + phib,
+						f = q,
+						sold = 0,
+						p,
+						ei,
+						oldl = l[k];
+
+			if (season != NONE)
+				sold = ring[k][head];
+			if (season == ADD)
+				f += sold;
+			else if (season == MULT)
+				f *= sold;
+			ei = error == ADD ? yi - f : (yi - f) / f;
+			if (season == NONE)
+				p = yi;
+			else if (season == ADD)
+				p = yi - sold;
+			else
+				p = fabs(sold) < TOL ? HUGEN : yi / sold;
+			l[k] = q + alpha[k] * (p - q);
+			b[k] = phib + ba[k] * ((l[k] - oldl) - phib);
+			if (season != NONE)
+			{
+				double		tt;
+
+				if (season == ADD)
+					tt = yi - q;
+				else
+					tt = fabs(q) < TOL ? HUGEN : yi / q;
+				ring[k][head] = sold + gamma[k] * (tt - sold);
+			}
+			sse[k] += ei * ei;
+			if (error == MULT)
+			{
+				prod[k] *= fabs(f);
+				if (prod[k] > 1e150 || prod[k] < 1e-150)
+				{
+					int			ex;
+
+					prod[k] = frexp(prod[k], &ex);
+					ex2[k] += ex;
+				}
+			}
+		}
+		if (season != NONE && ++head == m)
+			head = 0;
+	}
+	for (int k = 0; k < L; k++)
+	{
+		lik[k] = n * log(sse[k]);
+		if (error == MULT)
+			lik[k] += 2 * (log(prod[k]) + ex2[k] * M_LN2);
+	}
+}
+
+#define ETS_LANES(E, S, L) \
+static void lanes_##E##S##L(const double *y, int n, int m, ModelFit *const *lane, double *lik) \
+{ lanes_body(y, n, m, E, S, L, lane, lik); }
+#define ETS_LANES_S(E, S) ETS_LANES(E, S, 1) ETS_LANES(E, S, 2) ETS_LANES(E, S, 3)
+#define ETS_LANES_E(E) ETS_LANES_S(E, 0) ETS_LANES_S(E, 1) ETS_LANES_S(E, 2)
+ETS_LANES_E(1)
+ETS_LANES_E(2)
+
+typedef void (*EtsLanesFn) (const double *, int, int, ModelFit *const *, double *);
+
+static const EtsLanesFn lanes_fns[2][3][ETS_MAX_LANES] = {
+	{{lanes_101, lanes_102, lanes_103}, {lanes_111, lanes_112, lanes_113}, {lanes_121, lanes_122, lanes_123}},
+	{{lanes_201, lanes_202, lanes_203}, {lanes_211, lanes_212, lanes_213}, {lanes_221, lanes_222, lanes_223}},
+};
+
+/* target_fn() before the pass: 1 when the lane's point needs a pass (its parameters and initial state
+ * are set), 0 when its value is Inf without one */
+static int
+lane_ready(ModelFit *f)
+{
+	Target	   *t = &f->t;
+
+	if (t->cancel && *t->cancel)
+		return 0;
+	unpack_par(t, f->nm.Bvec, &f->alpha, &f->beta, &f->gamma, &f->phi);
+	return check_params(t, f->alpha, f->beta, f->gamma, f->phi) && full_state(t, f->nm.Bvec + t->nsm, t->x0);
+}
+
+/* runs the optimisers of lanes[0..nl-1] (prepared, no multiplicative trend, one error and season type)
+ * to their ends, as nl separate nm_minimize calls with target_fn would */
+static void
+optimise_lanes(ModelFit **lanes, int nl)
+{
+	ModelFit   *run[ETS_MAX_LANES];
+
+	for (int k = 0; k < nl; k++)
+		nm_begin(lanes[k]);
+	for (;;)
+	{
+		int			np = 0;
+		double		lik[ETS_MAX_LANES];
+
+		for (int k = 0; k < nl; k++)
+		{
+			ModelFit   *f = lanes[k];
+
+			/* feed Inf until the lane asks for a point worth a pass or finishes */
+			while (f->active && !lane_ready(f))
+				f->active = nm_feed(&f->nm, INFINITY);
+			if (f->active)
+				run[np++] = f;
+		}
+		if (np == 0)
+			break;
+		lanes_fns[run[0]->t.error - 1][run[0]->t.season][np - 1] (run[0]->t.y, run[0]->t.n, run[0]->t.m, run, lik);
+		for (int k = 0; k < np; k++)
+		{
+			double		v = lik[k];
+
+			if (v < -1e10)
+				v = -1e10;
+			if (isnan(v))
+				v = INFINITY;
+			run[k]->active = nm_feed(&run[k]->nm, v);
+		}
+	}
 }
 
 /* ---------------------------------------------------------------------------------------------------
@@ -1162,6 +1396,18 @@ ets_fit(const double *y, int n, int m, char error, char trend, char season, int 
 	return rc;
 }
 
+/* one candidate model of the automatic search */
+typedef struct Cand
+{
+	int			e,
+				t,
+				s,
+				d,
+				rc;				/* etsmodel()'s return; -2 not fitted (yet) */
+	EtsModel	fit;
+	char		msg[200];
+} Cand;
+
 int
 ets_auto_opts(const double *y, int n, int m, const EtsOptions *opt, EtsModel *out, char *msg, size_t msglen)
 {
@@ -1173,7 +1419,8 @@ ets_auto_opts(const double *y, int n, int m, const EtsOptions *opt, EtsModel *ou
 	int			trends[3] = {NONE, ADD, MULT},
 				seasons[3] = {NONE, ADD, MULT};
 	double		best_ic = INFINITY;
-	EtsModel	fit;
+	Cand		cand[36];
+	int			nc = 0;
 	char		lastmsg[200] = "";
 
 	if (!out)
@@ -1199,6 +1446,7 @@ ets_auto_opts(const double *y, int n, int m, const EtsOptions *opt, EtsModel *ou
 	for (int i = 0; i < n; i++)
 		if (y[i] <= 0)
 			positive = 0;
+	/* the candidates in R's order (error, trend, season, damped TRUE before FALSE) */
 	for (int ie = 0; ie < 2; ie++)
 	{
 		int			e = ie == 0 ? ADD : MULT;
@@ -1212,7 +1460,6 @@ ets_auto_opts(const double *y, int n, int m, const EtsOptions *opt, EtsModel *ou
 					int			t = trends[it],
 								s = seasons[is],
 								d = id == 0;
-					int			rc;
 
 					if (t == NONE && d)
 						continue;
@@ -1220,24 +1467,73 @@ ets_auto_opts(const double *y, int n, int m, const EtsOptions *opt, EtsModel *ou
 						continue;	/* as ets(damped = FALSE / TRUE): TRUE leaves out trendless models */
 					if (forbidden(e, t, s))
 						continue;
-					if (opt->cancel && *opt->cancel)
-						goto searched;
-					rc = etsmodel(y, n, m, e, t, s, d, opt->cancel, &fit, lastmsg, sizeof(lastmsg));
-					if (rc != 0)
-						continue;
-					if (!isnan(fit.aicc) && fit.aicc < best_ic)
-					{
-						if (found)
-							ets_free(out);
-						*out = fit;
-						best_ic = fit.aicc;
-						found = 1;
-					}
-					else
-						ets_free(&fit);
+					memset(&cand[nc], 0, sizeof(Cand));
+					cand[nc].e = e, cand[nc].t = t, cand[nc].s = s, cand[nc].d = d, cand[nc].rc = -2;
+					nc++;
 				}
 	}
-searched:
+	/* fit them: the non-multiplicative trend variants of one error/season class in lock step */
+	for (int i = 0; i < nc; i++)
+	{
+		ModelFit	mf[ETS_MAX_LANES],
+				   *lanes[ETS_MAX_LANES];
+		int			grp[ETS_MAX_LANES],
+					ng = 0,
+					nl = 0;
+
+		if (cand[i].rc != -2)
+			continue;
+		if (opt->cancel && *opt->cancel)
+			break;
+		if (cand[i].t == MULT)
+		{
+			cand[i].rc = etsmodel(y, n, m, cand[i].e, cand[i].t, cand[i].s, cand[i].d, opt->cancel, &cand[i].fit,
+								  cand[i].msg, sizeof cand[i].msg);
+			continue;
+		}
+		for (int j = i; j < nc && ng < ETS_MAX_LANES; j++)
+			if (cand[j].rc == -2 && cand[j].t != MULT && cand[j].e == cand[i].e && cand[j].s == cand[i].s)
+				grp[ng++] = j;
+		for (int g = 0; g < ng; g++)
+		{
+			Cand	   *c = &cand[grp[g]];
+
+			model_clear(&c->fit);
+			c->rc = model_prepare(y, n, m, c->e, c->t, c->s, c->d, opt->cancel, &mf[g], c->msg, sizeof c->msg);
+			if (c->rc == 0)
+				lanes[nl++] = &mf[g];
+		}
+		if (nl > 0)
+			optimise_lanes(lanes, nl);
+		for (int g = 0; g < ng; g++)
+		{
+			Cand	   *c = &cand[grp[g]];
+
+			if (c->rc == 0)
+				c->rc = model_finish(&mf[g], &c->fit, c->msg, sizeof c->msg);
+			model_release(&mf[g]);
+		}
+	}
+	/* the choice, in R's order: the first smallest AICc */
+	for (int i = 0; i < nc; i++)
+	{
+		if (cand[i].rc != 0)
+		{
+			if (cand[i].rc != -2)
+				snprintf(lastmsg, sizeof lastmsg, "%s", cand[i].msg);
+			continue;
+		}
+		if (!isnan(cand[i].fit.aicc) && cand[i].fit.aicc < best_ic)
+		{
+			if (found)
+				ets_free(out);
+			*out = cand[i].fit;
+			best_ic = cand[i].fit.aicc;
+			found = 1;
+		}
+		else
+			ets_free(&cand[i].fit);
+	}
 	if (opt->cancel && *opt->cancel)
 	{
 		if (found)
