@@ -1437,9 +1437,11 @@ ets_auto_opts(const double *y, int n, int m, const EtsOptions *opt, EtsModel *ou
 		return constant_model(y, n, out, msg, msglen);	/* seed irrelevant: no simulation */
 	if (n <= 6)
 	{
-		/* R fits Holt-Winters by least squares here (HoltWintersZZ); not implemented */
-		set_msg(msg, msglen, "too few observations (%d) for an ETS model (needs 7)", n);
-		return -1;
+		/* n <= npars + 4 with npars = 2 for "ZZZ": R fits Holt / SES by least squares (ets_hw.c) */
+		if (ets_hw_fit(y, n, m, out, msg, msglen) < 0)
+			return -1;
+		out->seed = opt->seed;
+		return 0;
 	}
 	nse = (m == 1 || n <= m || m > 24) ? 1 : 3;
 	ntr = opt->allow_multiplicative_trend ? 3 : 2;

@@ -35,7 +35,7 @@ double		r_mean(const double *x, int n);
 int			decompose_mult(const double *x, int n, int m, double *seasonal);
 
 /* exponential smoothing ANN fitted as ets(y, "ANN", opt.crit = "mse"); see theta.c */
-int			ses_fit_mse(const double *y, int n, double *alpha, double *level0, double *last_level,
+int			ses_fit_mse(const double *y, int n, int m, double *alpha, double *level0, double *last_level,
 						double *sigma2, double *mse, int *fail);
 
 #endif
