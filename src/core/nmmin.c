@@ -6,7 +6,7 @@
  *
  * Written "reverse communication" (NmState: the caller evaluates each point the optimiser asks for
  * and feeds the value back), so that a caller can run several minimisations in lock step and
- * evaluate their points together (ets.c fits the trend variants of one ETS class so, one pass over
+ * evaluate their points together (ets_fit.c fits the trend variants of one ETS class so, one pass over
  * the series for all of them).  nm_minimize() is the ordinary call-back form on top of it; both take
  * exactly R's path.  Pure C, no allocation.
  */
