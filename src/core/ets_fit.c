@@ -662,24 +662,11 @@ lanes_body(const double *y, int n, int m, int error, int season, int L, ModelFit
 			else if (season == MULT)
 				f *= sold;
 			ei = error == ADD ? yi - f : (yi - f) / f;
-			if (season == NONE)
-				p = yi;
-			else if (season == ADD)
-				p = yi - sold;
-			else
-				p = fabs(sold) < TOL ? HUGEN : yi / sold;
+			p = deseason(season, yi, sold);
 			l[k] = q + alpha[k] * (p - q);
 			b[k] = phib + ba[k] * ((l[k] - oldl) - phib);
 			if (season != NONE)
-			{
-				double		tt;
-
-				if (season == ADD)
-					tt = yi - q;
-				else
-					tt = fabs(q) < TOL ? HUGEN : yi / q;
-				ring[k][head] = sold + gamma[k] * (tt - sold);
-			}
+				ring[k][head] = season_next(season, yi, q, sold, gamma[k]);
 			sse[k] += ei * ei;
 			if (error == MULT)
 			{

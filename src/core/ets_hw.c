@@ -73,21 +73,19 @@ flat_at(const double *y, int n, int trend, const double *p)
 	return 1;
 }
 
-double
-ets_hw_ses_alpha(const double *y, int n, int m)
+/* the minimum of f over [0, 1] by golden section (to 1e-12) */
+static double
+golden01(double (*f) (double, const void *), const void *ctx)
 {
-	double		start[2] = {0.2 / (m > 0 ? m : 1), 0},
-				a = 0.0,
+	double		a = 0.0,
 				b = 1.0,
 				g = (sqrt(5.0) - 1) / 2,
 				c = b - g * (b - a),
 				d = a + g * (b - a);
 
-	if (flat_at(y, n, 0, start))
-		return start[0];
 	for (int it = 0; it < 200 && b - a > 1e-12; it++)
 	{
-		if (hw_sse(y, n, 0, c, 0, NULL, NULL, NULL) < hw_sse(y, n, 0, d, 0, NULL, NULL, NULL))
+		if (f(c, ctx) < f(d, ctx))
 			b = d;
 		else
 			a = c;
@@ -102,6 +100,33 @@ typedef struct
 	const double *y;
 	int			n;
 } HoltData;
+
+static double
+ses_of_alpha(double alpha, const void *ctx)
+{
+	const HoltData *d = ctx;
+
+	return hw_sse(d->y, d->n, 0, alpha, 0, NULL, NULL, NULL);
+}
+
+static double
+holt_of_beta(double beta, const void *ctx)		/* at alpha 1e-8 */
+{
+	const HoltData *d = ctx;
+
+	return hw_sse(d->y, d->n, 1, 1e-8, beta, NULL, NULL, NULL);
+}
+
+double
+ets_hw_ses_alpha(const double *y, int n, int m)
+{
+	double		start[2] = {0.2 / (m > 0 ? m : 1), 0};
+	HoltData	d = {y, n};
+
+	if (flat_at(y, n, 0, start))
+		return start[0];
+	return golden01(ses_of_alpha, &d);
+}
 
 static double
 holt_target(int np, const double *p, void *ex)
@@ -140,23 +165,8 @@ holt_params(const double *y, int n, int m, double *p)
 		 * (only the intervals).  Take the beta the fit tends to as alpha falls to 0 (golden section at
 		 * alpha 1e-8), as a path that reaches the bound would; R ends at beta 0 on such series.
 		 */
-		double		a = 0.0,
-					b = 1.0,
-					g = (sqrt(5.0) - 1) / 2,
-					c = b - g * (b - a),
-					dd = a + g * (b - a);
-
-		for (int it = 0; it < 200 && b - a > 1e-12; it++)
-		{
-			if (hw_sse(y, n, 1, 1e-8, c, NULL, NULL, NULL) < hw_sse(y, n, 1, 1e-8, dd, NULL, NULL, NULL))
-				b = dd;
-			else
-				a = c;
-			c = b - g * (b - a);
-			dd = a + g * (b - a);
-		}
 		p[0] = 0;
-		p[1] = (a + b) / 2;
+		p[1] = golden01(holt_of_beta, &d);
 	}
 }
 

@@ -110,6 +110,25 @@ state_forecast(const EtsState *st, int trend, int season, double phi, double *f,
 	return 0;
 }
 
+/* etscalc.c's update pieces, shared by state_update() and the lock-step passes (ets_fit.c) */
+static inline double
+deseason(int season, double y, double sold)		/* the level's target */
+{
+	if (season == NONE)
+		return y;
+	if (season == ADD)
+		return y - sold;
+	return fabs(sold) < TOL ? HUGEN : y / sold;
+}
+
+static inline double
+season_next(int season, double y, double q, double sold, double gamma)	/* the newest seasonal state */
+{
+	double		t = season == ADD ? y - q : (fabs(q) < TOL ? HUGEN : y / q);
+
+	return sold + gamma * (t - sold);
+}
+
 static inline void
 state_update(EtsState *st, int trend, int season, double alpha, double beta, double gamma, double phi, double y)
 {
@@ -141,12 +160,7 @@ state_update(EtsState *st, int trend, int season, double alpha, double beta, dou
 	}
 	if (season != NONE)
 		sold = st->ring[st->head];	/* s[m-1], the oldest */
-	if (season == NONE)
-		p = y;
-	else if (season == ADD)
-		p = y - sold;
-	else
-		p = fabs(sold) < TOL ? HUGEN : y / sold;
+	p = deseason(season, y, sold);
 	st->l = q + alpha * (p - q);
 	if (trend != NONE)
 	{
@@ -160,13 +174,7 @@ state_update(EtsState *st, int trend, int season, double alpha, double beta, dou
 	}
 	if (season != NONE)
 	{
-		double		t;
-
-		if (season == ADD)
-			t = y - q;
-		else
-			t = fabs(q) < TOL ? HUGEN : y / q;
-		st->ring[st->head] = sold + gamma * (t - sold);
+		st->ring[st->head] = season_next(season, y, q, sold, gamma);
 		if (++st->head == st->m)
 			st->head = 0;
 	}
