@@ -591,16 +591,18 @@ ets_model(const double *y, int n, int m, int error, int trend, int season, int d
 }
 
 /* ---------------------------------------------------------------------------------------------------
- * Lock step: the trend variants of one error/season class (N, A, Ad) optimised together
+ * Lock step: the trend variants (N, A, Ad) of both error types of one season type optimised together
  *
  * Each likelihood pass is a chain of dependent floating-point operations (the level feeds the next
- * forecast), so one pass leaves most of the core idle.  The Nelder-Mead runs of ETS(E,N,S), ETS(E,A,S)
- * and ETS(E,Ad,S) are independent: they advance together (nmmin.c's reverse-communication form) and
- * each round evaluates their points in one pass over the series, the chains interleaved.  A trendless
+ * forecast), so one pass leaves most of the core idle.  The Nelder-Mead runs of ETS(A|M, N|A|Ad, S) are
+ * independent: they advance together (nmmin.c's reverse-communication form) and each round evaluates
+ * their points in one pass over the series, the chains interleaved (up to 6; a run that has converged
+ * leaves the round, and a pass with one error type drops the other's code).  A trendless
  * lane runs the additive-trend recursion with b = 0, beta = 0, phi = 1, which computes the very same
  * numbers (l + 1 * 0 = l, b stays 0), so every lane takes exactly the path it takes alone.
  * ------------------------------------------------------------------------------------------------- */
-#define ETS_MAX_LANES 3
+#define ETS_MAX_LANES 6			/* (A, M) x (N, A, Ad) of one season type */
+#define LANES_MIXED 3			/* error type of lanes_body(): per lane */
 
 static inline __attribute__((always_inline)) void
 lanes_body(const double *y, int n, int m, int error, int season, int L, ModelFit *const *lane, double *lik)
@@ -615,6 +617,7 @@ lanes_body(const double *y, int n, int m, int error, int season, int L, ModelFit
 				prod[ETS_MAX_LANES];
 	double	   *ring[ETS_MAX_LANES];
 	int			ex2[ETS_MAX_LANES],
+				ek[ETS_MAX_LANES],
 				head = 0;
 
 	if (season == NONE)
@@ -637,16 +640,18 @@ lanes_body(const double *y, int n, int m, int error, int season, int L, ModelFit
 		sse[k] = 0;
 		prod[k] = 1;
 		ex2[k] = 0;
+		ek[k] = t->error;
 	}
 	for (int i = 0; i < n; i++)
 	{
 		double		yi = y[i];
 
 		/* unrolled, so that each lane's level and trend stay in registers */
-#pragma GCC unroll 3
+#pragma GCC unroll 6
 		for (int k = 0; k < L; k++)
 		{
 			/* etscalc_body's one-step forecast and state_update with an additive trend */
+			const int	e = error == LANES_MIXED ? ek[k] : error;
 			double		phib = phi[k] * b[k],
 						q = l[k] + phib,
 						f = q,
@@ -661,14 +666,14 @@ lanes_body(const double *y, int n, int m, int error, int season, int L, ModelFit
 				f += sold;
 			else if (season == MULT)
 				f *= sold;
-			ei = error == ADD ? yi - f : (yi - f) / f;
+			ei = e == ADD ? yi - f : (yi - f) / f;
 			p = deseason(season, yi, sold);
 			l[k] = q + alpha[k] * (p - q);
 			b[k] = phib + ba[k] * ((l[k] - oldl) - phib);
 			if (season != NONE)
 				ring[k][head] = season_next(season, yi, q, sold, gamma[k]);
 			sse[k] += ei * ei;
-			if (error == MULT)
+			if (e == MULT)
 			{
 				prod[k] *= fabs(f);
 				if (prod[k] > 1e150 || prod[k] < 1e-150)
@@ -686,7 +691,7 @@ lanes_body(const double *y, int n, int m, int error, int season, int L, ModelFit
 	for (int k = 0; k < L; k++)
 	{
 		lik[k] = n * log(sse[k]);
-		if (error == MULT)
+		if ((error == LANES_MIXED ? ek[k] : error) == MULT)
 			lik[k] += 2 * (log(prod[k]) + ex2[k] * M_LN2);
 	}
 }
@@ -696,14 +701,23 @@ static void lanes_##E##S##L(const double *y, int n, int m, ModelFit *const *lane
 { lanes_body(y, n, m, E, S, L, lane, lik); }
 #define ETS_LANES_S(E, S) ETS_LANES(E, S, 1) ETS_LANES(E, S, 2) ETS_LANES(E, S, 3)
 #define ETS_LANES_E(E) ETS_LANES_S(E, 0) ETS_LANES_S(E, 1) ETS_LANES_S(E, 2)
+#define ETS_LANES_MIXED(S) ETS_LANES(3, S, 2) ETS_LANES(3, S, 3) ETS_LANES(3, S, 4) ETS_LANES(3, S, 5) \
+	ETS_LANES(3, S, 6)
 ETS_LANES_E(1)
 ETS_LANES_E(2)
+ETS_LANES_MIXED(0)
+ETS_LANES_MIXED(1)
+ETS_LANES_MIXED(2)
 
 typedef void (*EtsLanesFn) (const double *, int, int, ModelFit *const *, double *);
 
-static const EtsLanesFn lanes_fns[2][3][ETS_MAX_LANES] = {
+/* [error type: A, M, mixed][season][lanes - 1]; one error type has at most 3 lanes, mixed at least 2 */
+static const EtsLanesFn lanes_fns[3][3][ETS_MAX_LANES] = {
 	{{lanes_101, lanes_102, lanes_103}, {lanes_111, lanes_112, lanes_113}, {lanes_121, lanes_122, lanes_123}},
 	{{lanes_201, lanes_202, lanes_203}, {lanes_211, lanes_212, lanes_213}, {lanes_221, lanes_222, lanes_223}},
+	{{NULL, lanes_302, lanes_303, lanes_304, lanes_305, lanes_306},
+	 {NULL, lanes_312, lanes_313, lanes_314, lanes_315, lanes_316},
+	 {NULL, lanes_322, lanes_323, lanes_324, lanes_325, lanes_326}},
 };
 
 /* target_fn() before the pass: 1 when the lane's point needs a pass (its parameters and initial state
@@ -719,7 +733,7 @@ lane_ready(ModelFit *f)
 	return check_params(t, f->alpha, f->beta, f->gamma, f->phi) && full_state(t, f->nm.Bvec + t->nsm, t->x0);
 }
 
-/* runs the optimisers of lanes[0..nl-1] (prepared, no multiplicative trend, one error and season type)
+/* runs the optimisers of lanes[0..nl-1] (prepared, no multiplicative trend, one season type)
  * to their ends, as nl separate nm_minimize calls with target_fn would */
 static void
 optimise_lanes(ModelFit **lanes, int nl)
@@ -745,7 +759,14 @@ optimise_lanes(ModelFit **lanes, int nl)
 		}
 		if (np == 0)
 			break;
-		lanes_fns[run[0]->t.error - 1][run[0]->t.season][np - 1] (run[0]->t.y, run[0]->t.n, run[0]->t.m, run, lik);
+		{
+			int			et = run[0]->t.error;
+
+			for (int k = 1; k < np; k++)
+				if (run[k]->t.error != et)
+					et = LANES_MIXED;
+			lanes_fns[et - 1][run[0]->t.season][np - 1] (run[0]->t.y, run[0]->t.n, run[0]->t.m, run, lik);
+		}
 		for (int k = 0; k < np; k++)
 		{
 			double		v = lik[k];
@@ -760,7 +781,7 @@ optimise_lanes(ModelFit **lanes, int nl)
 }
 
 /* fits the candidates (rc -2) of ets_auto_opts: a multiplicative trend alone, the other trend variants
- * of one error/season class in lock step; stops early when cancelled (the rest keep rc -2) */
+ * of one season type (both error types) in lock step; stops early when cancelled (the rest keep rc -2) */
 void
 ets_fit_candidates(const double *y, int n, int m, volatile const int *cancel, EtsCand *cand, int nc)
 {
@@ -783,7 +804,7 @@ ets_fit_candidates(const double *y, int n, int m, volatile const int *cancel, Et
 			continue;
 		}
 		for (int j = i; j < nc && ng < ETS_MAX_LANES; j++)
-			if (cand[j].rc == -2 && cand[j].t != MULT && cand[j].e == cand[i].e && cand[j].s == cand[i].s)
+			if (cand[j].rc == -2 && cand[j].t != MULT && cand[j].s == cand[i].s)
 				grp[ng++] = j;
 		for (int g = 0; g < ng; g++)
 		{
