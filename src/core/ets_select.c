@@ -9,6 +9,7 @@
  */
 #include "ets_int.h"
 #include "autoarima.h"
+#include "theta.h"
 
 #include <lapacke.h>
 #include <stdlib.h>
@@ -16,77 +17,6 @@
 /* ---------------------------------------------------------------------------------------------------
  * Starting values: initstate() and the decomposition / regression it uses
  * ------------------------------------------------------------------------------------------------- */
-static double
-mean_r(const double *x, int n)		/* R's mean(): a long double sum, then one correction pass */
-{
-	long double s = 0,
-				t = 0;
-
-	for (int i = 0; i < n; i++)
-		s += x[i];
-	s /= n;
-	for (int i = 0; i < n; i++)
-		t += x[i] - s;
-	return (double) (s + t / n);
-}
-
-/* stats::decompose(x)$seasonal for period f (n >= 2f) */
-static int
-decompose_seasonal(const double *x, int n, int f, int mult, double *seasonal)
-{
-	int			nf = f % 2 ? f : f + 1,
-				shift = nf / 2;
-	double	   *w = malloc(sizeof(double) * nf),
-			   *season = malloc(sizeof(double) * n),
-			   *figure = malloc(sizeof(double) * f),
-			   *tmp = malloc(sizeof(double) * (n / f + 1));
-	double		mf;
-
-	if (!w || !season || !figure || !tmp)
-	{
-		free(w), free(season), free(figure), free(tmp);
-		return -1;
-	}
-	if (f % 2)
-		for (int j = 0; j < nf; j++)
-			w[j] = 1.0 / f;
-	else
-	{
-		for (int j = 0; j < nf; j++)
-			w[j] = 1.0 / f;
-		w[0] = w[nf - 1] = 0.5 / f;
-	}
-	for (int i = 0; i < n; i++)
-	{
-		double		sum = 0;
-
-		if (i + shift - (nf - 1) < 0 || i + shift >= n)
-		{
-			season[i] = NAN;
-			continue;
-		}
-		for (int j = 0; j < nf; j++)
-			sum += x[i + shift - j] * w[j];
-		season[i] = mult ? x[i] / sum : x[i] - sum;
-	}
-	for (int i = 0; i < f; i++)
-	{
-		int			k = 0;
-
-		for (int j = i; j < n; j += f)
-			if (!isnan(season[j]))
-				tmp[k++] = season[j];
-		figure[i] = mean_r(tmp, k);
-	}
-	mf = mean_r(figure, f);
-	for (int i = 0; i < f; i++)
-		figure[i] = mult ? figure[i] / mf : figure[i] - mf;
-	for (int i = 0; i < n; i++)
-		seasonal[i] = figure[i % f];
-	free(w), free(season), free(figure), free(tmp);
-	return 0;
-}
-
 /* least squares of y on X (n x k, column-major); coef k; 0 or -1 */
 static int
 least_squares(const double *X, const double *y, int n, int k, double *coef)
@@ -221,12 +151,12 @@ ets_init_state(const double *y, int n, int m, int trend, int season, double *x, 
 	if (maxn > n)
 		maxn = n;
 	if (trend == NONE)
-		x[0] = mean_r(ysa, maxn);
+		x[0] = r_mean(ysa, maxn);
 	else
 	{
 		/* lsfit(1:maxn, y.sa[1:maxn]) */
 		double		mx = (maxn + 1) / 2.0,
-					my = mean_r(ysa, maxn),
+					my = r_mean(ysa, maxn),
 					sxy = 0,
 					sxx = 0,
 					a,

@@ -46,10 +46,10 @@ r_mean(const double *x, int n)
 	return (double) s;
 }
 
-/* ---------- decompose(x, "multiplicative") ---------- */
+/* ---------- decompose(x, type) ---------- */
 
 int
-decompose_mult(const double *x, int n, int m, double *seasonal)
+decompose_seasonal(const double *x, int n, int m, int mult, double *seasonal)
 {
 	int			nf = (m % 2 == 0) ? m + 1 : m,
 				nshift = nf / 2;
@@ -86,7 +86,7 @@ decompose_mult(const double *x, int n, int m, double *seasonal)
 		}
 		for (int j = 0; j < nf; j++)
 			z += filt[j] * x[i + nshift - j];
-		ratio[i] = x[i] / z;
+		ratio[i] = mult ? x[i] / z : x[i] - z;
 	}
 	/* figure[i] = mean(season[i, i + m, ...], na.rm = TRUE), then divided by its mean */
 	for (int i = 0; i < m; i++)
@@ -111,7 +111,7 @@ decompose_mult(const double *x, int n, int m, double *seasonal)
 	}
 	fm = r_mean(fig, m);
 	for (int i = 0; i < m; i++)
-		fig[i] /= fm;
+		fig[i] = mult ? fig[i] / fm : fig[i] - fm;
 	for (int t = 0; t < n; t++)
 		seasonal[t] = fig[t % m];
 	free(filt);
@@ -277,7 +277,7 @@ theta_forecast(const double *y, int n, int m, int h, double *mean, double *se, T
 		int			nearzero = 0;
 
 		seas = malloc(sizeof(double) * (size_t) n);
-		if (!seas || decompose_mult(y, n, m, seas) != 0)
+		if (!seas || decompose_seasonal(y, n, m, 1, seas) != 0)
 		{
 			free(x);
 			free(seas);
