@@ -110,10 +110,17 @@ SELECT abs(f.forecast - 0.95 * r.lz / r.lp) < 1e-12 AS sba_by_hand
 -- 'auto' never forecasts demand below zero when the series never was (bounds included)
 SELECT series->>'sku' AS sku, bool_and(lo_95 >= 0) AS bounds_not_negative, min(lo_95) = 0 AS clipped
   FROM mktdb.forecasts WHERE model = 'skus' AND series->>'sku' IN ('intermittent', 'smooth') GROUP BY 1 ORDER BY 1;
--- ets on a short series: Theta, and fallback says why
+-- ets on a short series (3 points): R's ets() fits Holt / SES by least squares there (no fallback);
+-- R: forecast(ets(ts(c(33, 34, 35), frequency = 7)), h = 2) -> ETS(A,A,N), 36 / 37, 80 %: 35.2600958586524 /
+-- 35.9536175284503, 95 % upper: 37.1315857340762 / 38.6003038921184 (R's optimiser tolerance: 1e-6 here)
 SELECT count(*) FROM mktdb.forecast('skus_ets', $$SELECT * FROM skus WHERE sku = 'short'$$, 'day', 'units', ARRAY['sku'],
                                     horizon => 2, method => 'ets');
 SELECT method, description, fallback FROM mktdb.forecast_models WHERE model = 'skus_ets';
+SELECT step, abs(forecast - r.f) < 1e-6 * r.f AS forecast_as_r, abs(lo_80 - r.lo) < 1e-6 * r.f AS lo_80_as_r,
+       abs(hi_95 - r.hi) < 1e-6 * r.f AS hi_95_as_r
+  FROM mktdb.forecasts JOIN (VALUES (1, 36, 35.2600958586524, 37.1315857340762), (2, 37, 35.9536175284503, 38.6003038921184)) r(s, f, lo, hi)
+    ON r.s = step
+ WHERE model = 'skus_ets' ORDER BY step;
 -- snaive without a full season: naive
 SELECT count(*) FROM mktdb.forecast('skus_sn', $$SELECT * FROM skus WHERE sku = 'short'$$, 'day', 'units',
                                    horizon => 2, method => 'snaive');

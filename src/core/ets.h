@@ -62,6 +62,13 @@ int			ets_fit(const double *y, int n, int m, char error, char trend, char season
  * memory.  h is not limited. */
 int			ets_forecast(const EtsModel *fit, int h, double *mean, double *lo80, double *hi80, double *lo95, double *hi95);
 
+/* what ets(y) fits on 2..6 points (ets_hw.c): Holt or SES by least squares (HoltWintersZZ), the one with
+ * the smaller mean squared error; no likelihood (loglik, aic, aicc, bic NaN).  0, or -1 with msg */
+int			ets_hw_fit(const double *y, int n, int m, EtsModel *out, char *msg, size_t msglen);
+
+/* HoltWintersZZ(y, beta = FALSE, gamma = FALSE)'s alpha (also thetaf's SES on n <= 6) */
+double		ets_hw_ses_alpha(const double *y, int n, int m);
+
 void		ets_describe(const EtsModel *fit, char *buf, size_t len);	/* "ETS(M,Ad,M)" */
 void		ets_free(EtsModel *fit);
 

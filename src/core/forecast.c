@@ -1,6 +1,6 @@
 /*
  * forecast.c -- mktdb.forecast's per-series work (see forecast.h): trims and fills the series,
- * runs the method (ARIMA through autoarima.c, ETS through ets.c, Theta through theta.c, the
+ * runs the method (ARIMA through autoarima.c, ETS through ets_*.c, Theta through theta.c, the
  * intermittent-demand methods and naive/snaive through intermittent.c), falls back when a method
  * cannot fit, and implements 'auto':
  *

@@ -12,7 +12,7 @@
  * errors), and the optimiser is R's nmmin (nmmin.c) from R's starting values, so that the
  * optimiser takes R's path.  For n <= 6 R's ets() falls back to HoltWintersZZ with L-BFGS-B on
  * the sum of squares from l0 = y[1]; here the same sum of squares is minimised by golden section
- * (close to R, not bit-exact).
+ * (ets_hw.c: close to R, not bit-exact; a flat sum of squares, as on 2 points, keeps R's start).
  */
 #include "theta.h"
 
@@ -21,6 +21,7 @@
 #include <string.h>
 
 #include "autoarima.h"
+#include "ets.h"
 #include "nmmin.h"
 
 #define QNORM95 1.6448536269514722
@@ -45,10 +46,10 @@ r_mean(const double *x, int n)
 	return (double) s;
 }
 
-/* ---------- decompose(x, "multiplicative") ---------- */
+/* ---------- decompose(x, type) ---------- */
 
 int
-decompose_mult(const double *x, int n, int m, double *seasonal)
+decompose_seasonal(const double *x, int n, int m, int mult, double *seasonal)
 {
 	int			nf = (m % 2 == 0) ? m + 1 : m,
 				nshift = nf / 2;
@@ -85,7 +86,7 @@ decompose_mult(const double *x, int n, int m, double *seasonal)
 		}
 		for (int j = 0; j < nf; j++)
 			z += filt[j] * x[i + nshift - j];
-		ratio[i] = x[i] / z;
+		ratio[i] = mult ? x[i] / z : x[i] - z;
 	}
 	/* figure[i] = mean(season[i, i + m, ...], na.rm = TRUE), then divided by its mean */
 	for (int i = 0; i < m; i++)
@@ -110,7 +111,7 @@ decompose_mult(const double *x, int n, int m, double *seasonal)
 	}
 	fm = r_mean(fig, m);
 	for (int i = 0; i < m; i++)
-		fig[i] /= fm;
+		fig[i] = mult ? fig[i] / fm : fig[i] - fm;
 	for (int t = 0; t < n; t++)
 		seasonal[t] = fig[t % m];
 	free(filt);
@@ -161,27 +162,8 @@ ses_target(int np, const double *par, void *ex)
 	return amse[0];
 }
 
-/* sum of squares of SES from l0 = y[0] (HoltWintersZZ's error function) */
-static double
-ses_sse(const double *y, int n, double alpha, double *last)
-{
-	double		l = y[0],
-				sse = 0.0;
-
-	for (int i = 0; i < n; i++)
-	{
-		double		e = y[i] - l;
-
-		sse += e * e;
-		l = alpha * y[i] + (1 - alpha) * l;
-	}
-	if (last)
-		*last = l;
-	return sse;
-}
-
 int
-ses_fit_mse(const double *y, int n, double *alpha, double *level0, double *last_level,
+ses_fit_mse(const double *y, int n, int m, double *alpha, double *level0, double *last_level,
 			double *sigma2, double *mse, int *fail)
 {
 	double		sse = 0.0,
@@ -190,25 +172,17 @@ ses_fit_mse(const double *y, int n, double *alpha, double *level0, double *last_
 	*fail = 0;
 	if (n <= 6)
 	{
-		/* R: HoltWintersZZ(x, beta = FALSE, gamma = FALSE), alpha in [0, 1] minimising the SSE */
-		double		a = 0.0,
-					b = 1.0,
-					g = (sqrt(5.0) - 1) / 2,
-					c = b - g * (b - a),
-					d = a + g * (b - a);
-
-		for (int it = 0; it < 200 && b - a > 1e-12; it++)
+		/* R: HoltWintersZZ(x, beta = FALSE, gamma = FALSE), alpha in [0, 1] minimising the SSE (ets_hw.c) */
+		*alpha = ets_hw_ses_alpha(y, n, m);
+		*level0 = l = y[0];
+		for (int i = 0; i < n; i++)
 		{
-			if (ses_sse(y, n, c, NULL) < ses_sse(y, n, d, NULL))
-				b = d;
-			else
-				a = c;
-			c = b - g * (b - a);
-			d = a + g * (b - a);
+			double		e = y[i] - l;
+
+			sse += e * e;
+			l = *alpha * y[i] + (1 - *alpha) * l;
 		}
-		*alpha = (a + b) / 2;
-		*level0 = y[0];
-		sse = ses_sse(y, n, *alpha, last_level);
+		*last_level = l;
 		*mse = sse / n;
 		*sigma2 = sse / n;		/* HoltWintersZZ: mean of the squared residuals */
 		return 1;
@@ -303,7 +277,7 @@ theta_forecast(const double *y, int n, int m, int h, double *mean, double *se, T
 		int			nearzero = 0;
 
 		seas = malloc(sizeof(double) * (size_t) n);
-		if (!seas || decompose_mult(y, n, m, seas) != 0)
+		if (!seas || decompose_seasonal(y, n, m, 1, seas) != 0)
 		{
 			free(x);
 			free(seas);
@@ -321,7 +295,7 @@ theta_forecast(const double *y, int n, int m, int h, double *mean, double *se, T
 			for (int t = 0; t < n; t++)
 				x[t] = y[t] / seas[t];
 	}
-	rc = ses_fit_mse(x, n, &alpha, &l0, &last, &sigma2, &mse, &fail);
+	rc = ses_fit_mse(x, n, m, &alpha, &l0, &last, &sigma2, &mse, &fail);
 	if (rc < 0)
 	{
 		free(x);

@@ -31,11 +31,12 @@ int			theta_forecast(const double *y, int n, int m, int h, double *mean, double 
 /* R's mean(): long double sum, then one correction pass */
 double		r_mean(const double *x, int n);
 
-/* stats::decompose(x, "multiplicative")$seasonal (period m, n >= 2m) into seasonal[0..n-1]; 0 or -1 */
-int			decompose_mult(const double *x, int n, int m, double *seasonal);
+/* stats::decompose(x, mult ? "multiplicative" : "additive")$seasonal (period m, n >= 2m) into
+ * seasonal[0..n-1] (also ETS's initial seasonal states); 0 or -1 */
+int			decompose_seasonal(const double *x, int n, int m, int mult, double *seasonal);
 
 /* exponential smoothing ANN fitted as ets(y, "ANN", opt.crit = "mse"); see theta.c */
-int			ses_fit_mse(const double *y, int n, double *alpha, double *level0, double *last_level,
+int			ses_fit_mse(const double *y, int n, int m, double *alpha, double *level0, double *last_level,
 						double *sigma2, double *mse, int *fail);
 
 #endif

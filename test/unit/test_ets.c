@@ -1,5 +1,5 @@
 /*
- * test_ets.c -- the ETS engine (src/core/ets.c) against R's forecast::ets / forecast.ets (forecast 8.20):
+ * test_ets.c -- the ETS engine (src/core/ets_*.c) against R's forecast::ets / forecast.ets (forecast 8.20):
  * the references of test/ref/ets_ref.R on the series of test/ref/autoarima_series.csv.
  *   automatic fits ("full" and "holdout" of every series): the same model as R, or a lower AICc than R's
  *     choice (R's optimiser stopped short); the share of identical choices >= 95 %;
@@ -390,13 +390,6 @@ main(void)
 		}
 		if (isauto)
 			cpu_auto += (double) (clock() - t0) / CLOCKS_PER_SEC;
-		if (rc != 0 && isauto && n <= 6)
-		{
-			/* R fits Holt-Winters by least squares (HoltWintersZZ) to n <= 6 points: not implemented */
-			for (int k = 0; k < 4; k++)
-				SKIP("ets n <= 6", "R's least-squares Holt-Winters fallback is not implemented (counted as a miss)");
-			continue;
-		}
 		if (rc != 0)
 		{
 			for (int k = 0; k < (isauto ? 4 : 3); k++)
@@ -427,7 +420,7 @@ main(void)
 			}
 		}
 		if (isnan(r->loglik))
-			CHECK(isnan(fit.loglik), "ets %s: no likelihood (constant series) as R", label);
+			CHECK(isnan(fit.loglik), "ets %s: no likelihood (constant series, or <= 6 points: least squares) as R", label);
 		else
 			CHECK(fit.loglik >= r->loglik - 0.05, "ets %s %s: loglik %.6f vs R %.6f", label, desc, fit.loglik,
 				  r->loglik);
@@ -533,7 +526,9 @@ main(void)
 		CHECK(ets_auto(y, 40, 4, &fit, msg, sizeof(msg)) == -1 && strstr(msg, "missing"),
 			  "ets: a missing value is an error (%s)", msg);
 		y[3] = 13;
-		CHECK(ets_auto(y, 5, 1, &fit, msg, sizeof(msg)) == -1, "ets: 5 observations are too few (%s)", msg);
+		CHECK(ets_auto(y, 5, 1, &fit, msg, sizeof(msg)) == 0 && fit.season == 'N' && isnan(fit.aicc),
+			  "ets: 5 observations get R's least-squares Holt / SES fit, without a likelihood (test_ets_short.c)");
+		ets_free(&fit);
 		ets_options_default(&o);
 		o.cancel = &cancel;
 		CHECK(ets_auto_opts(y, 40, 4, &o, &fit, msg, sizeof(msg)) == -1 && strstr(msg, "cancel"),

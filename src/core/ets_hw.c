@@ -1,0 +1,243 @@
+/*
+ * ets_hw.c -- what forecast::ets(y) fits on a series of 6 points or fewer (forecast 8.20).  With the
+ * default model "ZZZ" ets() counts npars = 2 and, when n <= npars + 4, fits no state-space model but
+ * HoltWintersZZ() twice, without season:
+ *   fit1: Holt's linear trend, l0 = y[1], b0 = y[2] - y[1], (alpha, beta) in [0, 1]^2;
+ *   fit2: simple exponential smoothing, l0 = y[1], alpha in [0, 1];
+ * each minimising the sum of squared one-step errors (zzhw()) by L-BFGS-B from initparam()'s start
+ * (alpha 0.2 / m, beta alpha / 10), and keeps fit1 when its mean squared error is smaller.  forecast.ets
+ * then forecasts it as an ETS(A,A,N) / ETS(A,N,N) with sigma2 = that mean squared error (no likelihood,
+ * no AICc).  The minima are found here precisely (golden section in 1-D, Nelder-Mead restarted in 2-D),
+ * where R's L-BFGS-B stops at a relative reduction of 1e7 * eps: parameters agree with R's to about
+ * 1e-5 (R's own answers move that much with its starting point), and where the sum of squares is flat
+ * at the start (n = 2, or repeated first values) both stay at the start, as L-BFGS-B's zero gradient does.
+ * Pure C, no global state.
+ */
+#include "ets.h"
+#include "nmmin.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* zzhw() with seasonal "none" (the multiplicative branch with a season of 1) and phi 1: the sum of
+ * squares, the final level and trend, the residuals (any output may be NULL) */
+static double
+hw_sse(const double *y, int n, int trend, double alpha, double beta, double *l_end, double *b_end, double *res)
+{
+	double		l = y[0],
+				b = trend && n > 1 ? y[1] - y[0] : 0.0,
+				sse = 0;
+
+	if (!trend)
+		beta = 0;
+	for (int i = 0; i < n; i++)
+	{
+		double		xhat = l + b,
+					e = y[i] - xhat,
+					ln = alpha * y[i] + (1 - alpha) * (l + b);
+
+		if (res)
+			res[i] = e;
+		sse += e * e;
+		b = beta * (ln - l) + (1 - beta) * b;
+		l = ln;
+	}
+	if (l_end)
+		*l_end = l;
+	if (b_end)
+		*b_end = b;
+	return sse;
+}
+
+/* R's optim() differences with ndeps 1e-3 (one-sided at a bound): when they show no change beyond
+ * rounding, L-BFGS-B stays at its start (R returns alpha 0.2 / m on 2 points, where l1 = y[1] whatever
+ * alpha is) */
+static int
+flat_at(const double *y, int n, int trend, const double *p)
+{
+	double		f0 = hw_sse(y, n, trend, p[0], p[1], NULL, NULL, NULL);
+
+	for (int k = 0; k < 1 + trend; k++)
+	{
+		double		lo[2] = {p[0], p[1]},
+					hi[2] = {p[0], p[1]};
+
+		lo[k] = fmax(p[k] - 1e-3, 0);
+		hi[k] = fmin(p[k] + 1e-3, 1);
+		if (fabs(hw_sse(y, n, trend, hi[0], hi[1], NULL, NULL, NULL) - hw_sse(y, n, trend, lo[0], lo[1], NULL, NULL, NULL))
+			> 1e-10 * f0)
+			return 0;
+	}
+	return 1;
+}
+
+/* the minimum of f over [0, 1] by golden section (to 1e-12) */
+static double
+golden01(double (*f) (double, const void *), const void *ctx)
+{
+	double		a = 0.0,
+				b = 1.0,
+				g = (sqrt(5.0) - 1) / 2,
+				c = b - g * (b - a),
+				d = a + g * (b - a);
+
+	for (int it = 0; it < 200 && b - a > 1e-12; it++)
+	{
+		if (f(c, ctx) < f(d, ctx))
+			b = d;
+		else
+			a = c;
+		c = b - g * (b - a);
+		d = a + g * (b - a);
+	}
+	return (a + b) / 2;
+}
+
+typedef struct
+{
+	const double *y;
+	int			n;
+} HoltData;
+
+static double
+ses_of_alpha(double alpha, const void *ctx)
+{
+	const HoltData *d = ctx;
+
+	return hw_sse(d->y, d->n, 0, alpha, 0, NULL, NULL, NULL);
+}
+
+static double
+holt_of_beta(double beta, const void *ctx)		/* at alpha 1e-8 */
+{
+	const HoltData *d = ctx;
+
+	return hw_sse(d->y, d->n, 1, 1e-8, beta, NULL, NULL, NULL);
+}
+
+double
+ets_hw_ses_alpha(const double *y, int n, int m)
+{
+	double		start[2] = {0.2 / (m > 0 ? m : 1), 0};
+	HoltData	d = {y, n};
+
+	if (flat_at(y, n, 0, start))
+		return start[0];
+	return golden01(ses_of_alpha, &d);
+}
+
+static double
+holt_target(int np, const double *p, void *ex)
+{
+	const HoltData *d = ex;
+
+	(void) np;
+	if (p[0] < 0 || p[0] > 1 || p[1] < 0 || p[1] > 1)
+		return INFINITY;
+	return hw_sse(d->y, d->n, 1, p[0], p[1], NULL, NULL, NULL);
+}
+
+/* Holt's (alpha, beta) in [0, 1]^2 from R's start */
+static void
+holt_params(const double *y, int n, int m, double *p)
+{
+	HoltData	d = {y, n};
+	double		f,
+				prev = INFINITY;
+
+	p[0] = 0.2 / (m > 0 ? m : 1);
+	p[1] = 0.1 * p[0];			/* initparam: lower + 0.1 (min(upper, alpha) - lower) */
+	if (flat_at(y, n, 1, p))
+		return;
+	/* restarted until a restart gains nothing (Nelder-Mead can stall on a bound) */
+	for (int r = 0; r < 20; r++)
+	{
+		if (nm_minimize(2, p, &f, holt_target, &d, -INFINITY, 1e-15, 1.0, 0.5, 2.0, 5000, NULL) < 0 || !(f < prev))
+			break;
+		prev = f;
+	}
+	if (p[0] < 1e-10)
+	{
+		/*
+		 * alpha 0: the level follows the trend, which never changes, so beta no longer affects the fit
+		 * (only the intervals).  Take the beta the fit tends to as alpha falls to 0 (golden section at
+		 * alpha 1e-8), as a path that reaches the bound would; R ends at beta 0 on such series.
+		 */
+		p[0] = 0;
+		p[1] = golden01(holt_of_beta, &d);
+	}
+}
+
+static int
+hw_model(const double *y, int n, int trend, double alpha, double beta, EtsModel *out)
+{
+	double		sse;
+
+	memset(out, 0, sizeof(*out));
+	out->state = malloc(sizeof(double) * 2);
+	out->init_state = malloc(sizeof(double) * 2);
+	out->residuals = malloc(sizeof(double) * n);
+	if (!out->state || !out->init_state || !out->residuals)
+	{
+		ets_free(out);
+		return -1;
+	}
+	sse = hw_sse(y, n, trend, alpha, beta, &out->state[0], &out->state[1], out->residuals);
+	out->init_state[0] = y[0];
+	out->init_state[1] = trend ? y[1] - y[0] : 0;
+	out->error = 'A';
+	out->trend = trend ? 'A' : 'N';
+	out->season = 'N';
+	out->m = 1;
+	out->alpha = alpha;
+	out->beta = trend ? beta : NAN;
+	out->gamma = out->phi = NAN;
+	out->loglik = out->aic = out->aicc = out->bic = NAN;
+	out->sigma2 = out->mse = sse / n;
+	out->n_obs = out->n_resid = n;
+	out->n_params = trend ? 4 : 2;	/* R's par: alpha, [beta,] l, [b] */
+	out->n_state = 1 + trend;
+	return 0;
+}
+
+int
+ets_hw_fit(const double *y, int n, int m, EtsModel *out, char *msg, size_t msglen)
+{
+	EtsModel	holt,
+				ses;
+	double		p[2];
+
+	if (n < 2)
+	{
+		if (msg && msglen)
+			snprintf(msg, msglen, "too few observations (%d)", n);
+		return -1;
+	}
+	holt_params(y, n, m, p);
+	if (hw_model(y, n, 1, p[0], p[1], &holt) < 0)
+		goto oom;
+	if (hw_model(y, n, 0, ets_hw_ses_alpha(y, n, m), 0, &ses) < 0)
+	{
+		ets_free(&holt);
+		goto oom;
+	}
+	/* R keeps Holt when its mean squared error is smaller; on 2 points it can only equal SES's (R's
+	 * choice then rests on rounding): a difference within rounding keeps the simpler SES */
+	if (holt.sigma2 < ses.sigma2 - 1e-12 * ses.sigma2)
+	{
+		*out = holt;
+		ets_free(&ses);
+	}
+	else
+	{
+		*out = ses;
+		ets_free(&holt);
+	}
+	return 0;
+oom:
+	if (msg && msglen)
+		snprintf(msg, msglen, "out of memory");
+	return -1;
+}
