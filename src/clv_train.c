@@ -406,38 +406,25 @@ clv_read(ClvArgs *a, ClvReceiver *rc)
 		elog(ERROR, "reading the source failed");
 }
 
-static void
-clv_train(ClvArgs *a, ClvTrained *tr)
+/* what training keeps between its phases */
+typedef struct ClvTrainState
 {
-	MkTime		t0 = mk_now();
-	ClvReceiver *rc = palloc0(sizeof(ClvReceiver));
-	ClvModel   *md = &tr->md;
-	int64		n;
-	int64		ngg = 0;
-	int64		days_without_amount = 0;
-	int32	   *ggx;
+	ClvReceiver *rc;
+	int32	   *ggx;			/* the Gamma-Gamma customers: x >= 1 and a positive m_x */
 	double	   *ggm;
-	char		msg[256];
-	int			rc_fit;
-	ClvCustomers cu;
+	int64		ngg;
+	int64		days_without_amount;
 	ClvFitInfo	fi;
-	MkJson		j;
-	char		buf[MAXDATELEN + 1];
-	char	   *metrics;
-	double		read_ms,
-				fit_ms;
-	MkTime		tf;
+	double		read_ms;
+	double		fit_ms;
+} ClvTrainState;
 
-	memset(tr, 0, sizeof(*tr));
-	rc->cxt = CurrentMemoryContext;
-	rc->has_cal = a->has_cal;
-	rc->cal = a->cal;
-	if (SPI_connect() != SPI_OK_CONNECT)
-		elog(ERROR, "SPI_connect failed");
-	clv_read(a, rc);
-	SPI_finish();
+/* the read customers' summaries into md (every customer) and st (the spend model's) */
+static void
+clv_summarise(ClvArgs *a, ClvReceiver *rc, ClvModel *md, ClvTrained *tr, ClvTrainState *st)
+{
+	int64		n = rc->ncust;
 
-	n = rc->ncust;
 	if (n == 0)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
@@ -461,8 +448,8 @@ clv_train(ClvArgs *a, ClvTrained *tr)
 	md->tx = palloc_extended(n * sizeof(int32), MCXT_ALLOC_HUGE);
 	md->T = palloc_extended(n * sizeof(int32), MCXT_ALLOC_HUGE);
 	md->m = palloc_extended(n * sizeof(double), MCXT_ALLOC_HUGE);
-	ggx = palloc_extended(n * sizeof(int32), MCXT_ALLOC_HUGE);
-	ggm = palloc_extended(n * sizeof(double), MCXT_ALLOC_HUGE);
+	st->ggx = palloc_extended(n * sizeof(int32), MCXT_ALLOC_HUGE);
+	st->ggm = palloc_extended(n * sizeof(double), MCXT_ALLOC_HUGE);
 	if (rc->int_keys)
 		md->ikeys = palloc_extended(n * sizeof(int64), MCXT_ALLOC_HUGE);
 	else
@@ -497,7 +484,7 @@ clv_train(ClvArgs *a, ClvTrained *tr)
 				npos++;
 			}
 			else if (c->days[k].has_amt == 0 && rc->has_amount)
-				days_without_amount++;
+				st->days_without_amount++;
 		if (rc->int_keys)
 			md->ikeys[i] = c->key;
 		else
@@ -511,9 +498,9 @@ clv_train(ClvArgs *a, ClvTrained *tr)
 		if (md->has_amount && md->x[i] > 0 && npos > 0)
 		{
 			md->m[i] = rfm_fixed_to_double(sum) / npos;
-			ggx[ngg] = md->x[i];
-			ggm[ngg] = md->m[i];
-			ngg++;
+			st->ggx[st->ngg] = md->x[i];
+			st->ggm[st->ngg] = md->m[i];
+			st->ngg++;
 		}
 	}
 	if (tr->repeaters == 0)
@@ -521,22 +508,29 @@ clv_train(ClvArgs *a, ClvTrained *tr)
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("no customer made a repeat purchase before calibration_end"),
 				 errhint("The purchase models need customers with purchases on at least two days; use a later calibration_end or more data.")));
-	if (md->has_amount && ngg == 0)
+	if (md->has_amount && st->ngg == 0)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("no repeat customer has a positive spend"),
 				 errhint("Give amount_column => NULL to fit the purchase model only.")));
+}
 
-	read_ms = mk_ms_since(t0);
-	tf = mk_now();
-	cu.n = n;
+/* the purchase model and (with an amount column) Gamma-Gamma into md; ERROR when one does not converge */
+static void
+clv_fit_models(ClvModel *md, ClvTrainState *st)
+{
+	char		msg[256];
+	int			rc_fit;
+	ClvCustomers cu;
+
+	cu.n = md->n;
 	cu.x = md->x;
 	cu.tx = md->tx;
 	cu.T = md->T;
 	cu.unit = md->unit;
 	cu.threads = mk_thread_count();
 	cu.w = NULL;
-	rc_fit = clv_fit(md->purchase_model, &cu, md->par, &md->loglik, &fi, mk_cancel_poll, NULL, msg, sizeof(msg));
+	rc_fit = clv_fit(md->purchase_model, &cu, md->par, &md->loglik, &st->fi, mk_cancel_poll, NULL, msg, sizeof(msg));
 	if (rc_fit == -3)
 		CHECK_FOR_INTERRUPTS();
 	if (rc_fit != 0)
@@ -546,7 +540,7 @@ clv_train(ClvArgs *a, ClvTrained *tr)
 				 errhint("The data may not fit the model (e.g. nobody stops buying); try the other purchase_model.")));
 	if (md->has_amount)
 	{
-		rc_fit = clv_gg_fit(ngg, ggx, ggm, mk_thread_count(), md->gg, &md->gg_loglik, mk_cancel_poll, NULL,
+		rc_fit = clv_gg_fit(st->ngg, st->ggx, st->ggm, mk_thread_count(), md->gg, &md->gg_loglik, mk_cancel_poll, NULL,
 							msg, sizeof(msg));
 		if (rc_fit == -3)
 			CHECK_FOR_INTERRUPTS();
@@ -557,7 +551,14 @@ clv_train(ClvArgs *a, ClvTrained *tr)
 	}
 	else
 		md->gg[0] = md->gg[1] = md->gg[2] = md->gg_loglik = NAN;
-	fit_ms = mk_ms_since(tf);
+}
+
+static char *
+clv_metrics_json(ClvArgs *a, ClvModel *md, ClvTrained *tr, ClvTrainState *st)
+{
+	ClvReceiver *rc = st->rc;
+	MkJson		j;
+	char		buf[MAXDATELEN + 1];
 
 	tr->params = clv_params_json(md);
 	mk_json_begin(&j);
@@ -568,7 +569,7 @@ clv_train(ClvArgs *a, ClvTrained *tr)
 	mk_json_key(&j, "time_unit");
 	mk_json_str(&j, a->time_unit);
 	mk_json_key(&j, "n_customers");
-	mk_json_int(&j, n);
+	mk_json_int(&j, md->n);
 	mk_json_key(&j, "repeaters");
 	mk_json_int(&j, tr->repeaters);
 	mk_json_key(&j, "params");
@@ -578,19 +579,19 @@ clv_train(ClvArgs *a, ClvTrained *tr)
 	mk_json_key(&j, "spend_loglik");
 	mk_json_num(&j, md->gg_loglik);
 	mk_json_key(&j, "dropout_limit");
-	mk_json_bool(&j, fi.limit);
+	mk_json_bool(&j, st->fi.limit);
 	mk_json_key(&j, "fit_rows");
-	mk_json_int(&j, fi.rows);
+	mk_json_int(&j, st->fi.rows);
 	mk_json_key(&j, "fit_gradient");
-	mk_json_num(&j, fi.grad_max);
+	mk_json_num(&j, st->fi.grad_max);
 	mk_json_key(&j, "spend_customers");
-	mk_json_int(&j, ngg);
+	mk_json_int(&j, st->ngg);
 	mk_json_key(&j, "rows_used");
 	mk_json_int(&j, rc->rows_used);
 	mk_json_key(&j, "read_ms");
-	mk_json_num(&j, read_ms);
+	mk_json_num(&j, st->read_ms);
 	mk_json_key(&j, "fit_ms");
-	mk_json_num(&j, fit_ms);
+	mk_json_num(&j, st->fit_ms);
 	mk_json_key(&j, "skipped_null_customer");
 	mk_json_int(&j, rc->null_customer);
 	mk_json_key(&j, "skipped_null_date");
@@ -600,12 +601,40 @@ clv_train(ClvArgs *a, ClvTrained *tr)
 	mk_json_key(&j, "null_amounts");
 	mk_json_int(&j, rc->null_amount);
 	mk_json_key(&j, "days_without_amount");
-	mk_json_int(&j, days_without_amount);
-	metrics = mk_json_end(&j);
+	mk_json_int(&j, st->days_without_amount);
+	return mk_json_end(&j);
+}
 
-	tr->train_ms = mk_ms_since(t0);
-	mk_store_model(a->model, "clv", clv_spec_json(a), metrics, rc->rows_used, tr->train_ms,
-				   clv_serialize(md), &tr->version);
+/* read -> summarise -> fit -> store */
+static void
+clv_train(ClvArgs *a, ClvTrained *tr)
+{
+	MkTime		t0 = mk_now();
+	MkTime		tf;
+	ClvTrainState st;
+
+	memset(tr, 0, sizeof(*tr));
+	memset(&st, 0, sizeof(st));
+	st.rc = palloc0(sizeof(ClvReceiver));
+	st.rc->cxt = CurrentMemoryContext;
+	st.rc->has_cal = a->has_cal;
+	st.rc->cal = a->cal;
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	clv_read(a, st.rc);
+	SPI_finish();
+	clv_summarise(a, st.rc, &tr->md, tr, &st);
+	st.read_ms = mk_ms_since(t0);
+	tf = mk_now();
+	clv_fit_models(&tr->md, &st);
+	st.fit_ms = mk_ms_since(tf);
+	{
+		char	   *metrics = clv_metrics_json(a, &tr->md, tr, &st);
+
+		tr->train_ms = mk_ms_since(t0);
+		mk_store_model(a->model, "clv", clv_spec_json(a), metrics, st.rc->rows_used, tr->train_ms,
+					   clv_serialize(&tr->md), &tr->version);
+	}
 }
 
 /*
