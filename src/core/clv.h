@@ -3,8 +3,9 @@
  * Pareto/NBD (Schmittlein, Morrison & Colombo 1987, in Fader & Hardie's formulation) and
  * the Gamma-Gamma spend model (Fader, Hardie & Lee 2005; Fader & Hardie 2013):
  * log-likelihoods and their gradients, maximum likelihood, P(alive), conditional
- * expectations and conditional mean spend.  Reading purchases and storing models live
- * in src/clv_sql.c.
+ * expectations and conditional mean spend.  Likelihoods live in clv_lik.c, the maximiser
+ * in clv_fit.c, scoring in clv_score.c (shared internals: clv_int.h).  Reading purchases
+ * and storing models live in src/clv_train.c, clv_read.c and clv_model.c.
  */
 #ifndef MKTDB_CORE_CLV_H
 #define MKTDB_CORE_CLV_H
@@ -14,6 +15,16 @@
 
 #define CLV_BGNBD 0				/* params r, alpha, a, b */
 #define CLV_PARETO 1			/* params r, alpha, s, beta */
+
+/*
+ * BG/NBD with a + b >= CLV_AB_LIMIT stands for the limit a + b -> infinity (every customer
+ * drops out after a purchase with the same probability p = a / (a + b)): where the
+ * likelihood's supremum lies there (no heterogeneity in dropout), clv_fit reports
+ * a = p * CLV_AB_REPORT, b = (1 - p) * CLV_AB_REPORT, and the likelihood and scores
+ * use the limit's closed forms.
+ */
+#define CLV_AB_LIMIT 1e11
+#define CLV_AB_REPORT 1e12
 
 /*
  * Calibration customers: x repeat purchase days, recency t_x and age T in whole days
@@ -27,7 +38,18 @@ typedef struct ClvCustomers
 	const int32_t *T;
 	double		unit;
 	int			threads;		/* for the likelihood's sums over customers (1: none) */
+	const double *w;			/* weight (count) of each row; NULL: 1 each */
 } ClvCustomers;
+
+/* what clv_fit did (for metrics and tests) */
+typedef struct ClvFitInfo
+{
+	int			limit;			/* 1: BG/NBD's supremum is at a + b -> infinity (see CLV_AB_LIMIT) */
+	int64_t		rows;			/* distinct (x, t_x, T) rows the likelihood summed over */
+	int			starts;			/* starting points run */
+	int			evals_full;		/* likelihood evaluations on all customers */
+	double		grad_max;		/* max |d mean loglik / d log parameter| at the optimum */
+} ClvFitInfo;
 
 typedef int (*ClvCancelFn) (void *arg);
 
@@ -42,18 +64,31 @@ double		clv_loglik_one(int model, const double *par, double x, double tx, double
 double		clv_loglik(int model, const double *par, const ClvCustomers *c, double *grad);
 
 /*
- * Maximum likelihood: BFGS with a backtracking line search over the log-parameters
- * from several starts (on a sample of 20,000 when there are more customers), then on
- * all customers Newton steps (finite-difference Hessian of the gradient) from the best,
- * BFGS when they do not finish, until the relative change of the log-likelihood is below
- * 1e-12 and the mean gradient below 1e-11.  par (out) 4 parameters, *loglik the maximum.
- * Returns 0; -1 no convergence (msg says why), -3 cancelled.
+ * The same with the Hessian (row-major 4 x 4) with respect to the log-parameters when hess
+ * is not NULL: analytic for BG/NBD, central differences of the gradient for Pareto/NBD.
  */
-int			clv_fit(int model, const ClvCustomers *c, double *par, double *loglik,
+double		clv_loglik2(int model, const double *par, const ClvCustomers *c, double *grad, double *hess);
+
+/*
+ * Maximum likelihood over the log-parameters: customers with the same (x, t_x, T) are
+ * summed once with a weight; BFGS with a backtracking line search from up to four starts
+ * (on a sample of 20,000 when there are more customers; the rest skipped once two agree),
+ * then on all customers Newton steps on the Hessian (analytic for BG/NBD) until the mean
+ * gradient stops falling (below 1e-10).  BG/NBD whose a + b runs away is compared with
+ * the limit a + b -> infinity (CLV_AB_LIMIT).  par (out) 4 parameters, *loglik the
+ * maximum, info (may be NULL) what was done.  Returns 0; -1 no convergence (msg says
+ * why), -3 cancelled.
+ */
+int			clv_fit(int model, const ClvCustomers *c, double *par, double *loglik, ClvFitInfo *info,
 					ClvCancelFn cancel, void *cancel_arg, char *msg, size_t msglen);
 
-/* Gamma-Gamma: n customers with x[i] >= 1 repeat purchases and mean spend m[i] > 0. */
+/*
+ * Gamma-Gamma: n customers with x[i] >= 1 repeat purchases and mean spend m[i] > 0;
+ * gradient and Hessian (row-major 3 x 3, may be NULL) with respect to log p, log q, log gamma.
+ */
 double		clv_gg_loglik(const double *par, int64_t n, const int32_t *x, const double *m, double *grad);
+double		clv_gg_loglik2(const double *par, int64_t n, const int32_t *x, const double *m, int threads,
+						   double *grad, double *hess);
 int			clv_gg_fit(int64_t n, const int32_t *x, const double *m, int threads, double *par, double *loglik,
 					   ClvCancelFn cancel, void *cancel_arg, char *msg, size_t msglen);
 
@@ -72,7 +107,8 @@ double		clv_spend(const double *gg, double x, double m);
  */
 double		clv_discounted(int model, const double *par, double x, double tx, double T, double h, double d);
 
-/* digamma, for the gradients (exposed for the unit tests) */
+/* digamma and trigamma, for the gradients and Hessians (exposed for the unit tests) */
 double		clv_digamma(double x);
+double		clv_trigamma(double x);
 
 #endif

@@ -1,7 +1,7 @@
 /*
  * hyp2f1.c -- Gauss's hypergeometric function 2F1(a, b; c; z) on -1 <= z < 1.
  *
- * The models of core/clv.c produce 0 <= z < 1 (Fader & Hardie choose the branch of the
+ * The models of core/clv_lik.c produce 0 <= z < 1 (Fader & Hardie choose the branch of the
  * Pareto/NBD expressions whose argument is below 1), so the work is the power series
  * sum (a)_n (b)_n / ((c)_n n!) z^n, summed until a bound on the tail is below 1e-17 of
  * the sum.  The series slows down as z approaches 1; above 0.9 the 1 - z connection

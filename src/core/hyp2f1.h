@@ -1,8 +1,8 @@
 /*
  * hyp2f1.h -- the Gauss hypergeometric function 2F1(a, b; c; z) for real arguments with
- * -1 <= z < 1, as the customer-lifetime-value models need it (core/clv.c): Pareto/NBD's
- * likelihood, P(alive) and conditional expectation, BG/NBD's conditional expectation.
- * Pure C.
+ * -1 <= z < 1, as the customer-lifetime-value models need it (core/clv_lik.c and
+ * clv_score.c): Pareto/NBD's likelihood, P(alive) and conditional expectation, BG/NBD's
+ * conditional expectation.  Pure C.
  */
 #ifndef MKTDB_CORE_HYP2F1_H
 #define MKTDB_CORE_HYP2F1_H

@@ -1,37 +1,74 @@
 #!/usr/bin/python3
 """clv_ref.py -- independent scipy reference for mktdb's customer-lifetime-value models
-(src/core/clv.c).  Writes test/ref/clv_synth.csv, clv_ref.h (unit test),
-clv_ref_params.csv and clv_ref_scores.csv (sql/clv.sql); run from the
-repository root:  /usr/bin/python3 test/ref/clv_ref.py
+(src/core/clv_lik.c, clv_fit.c, clv_score.c).  Writes test/ref/clv_synth.csv,
+clv_ref.h (unit test), clv_ref_params.csv and clv_ref_scores.csv (sql/clv.sql); run
+from the repository root:  /usr/bin/python3 test/ref/clv_ref.py
 
 1. The bundled Complete Journey sample (demo/data/transactions.csv.gz), baskets as
    purchases, summarised as the SPEC says: one purchase per household and calendar day,
    calibration to 2017-10-31 inclusive, weeks (7 days); x = purchase days - 1, t_x and T
    in weeks, m_x = mean of the positive repeat-day amounts.
 2. 100,000 synthetic customers drawn from BG/NBD (r, alpha, a, b) = (0.25, 4.0, 0.8, 2.5)
-   in weeks, first purchases uniform over 52 weeks before a calibration end, purchase
-   days whole (clv_synth.csv holds x, t_x and T in days).
-Each is fitted by maximum likelihood with scipy (Nelder-Mead, then BFGS polish on the
-log-parameters, tight tolerances); BG/NBD, Pareto/NBD (scipy.special.hyp2f1) and
-Gamma-Gamma written independently of the C code from the papers' formulas.
+   in weeks exactly as the model says (continuous time: Poisson purchases while alive,
+   dropout after each repeat purchase with probability p), first purchases uniform over
+   52 weeks before a calibration end; clv_synth.csv holds x, t_x and T in ticks of 1/1000
+   week (T drawn as whole ticks, t_x rounded to the nearest tick).
+Each is fitted by maximum likelihood with scipy: Nelder-Mead from several starts, BFGS,
+then Newton polish with scipy.optimize.minimize(method='trust-exact') on the exact
+gradient (complex-step derivatives of the log-likelihood: no formula shared with the C
+code) and a central-difference Hessian of it, to a gradient below 1e-12.  BG/NBD,
+Pareto/NBD (scipy.special.hyp2f1, Nelder-Mead + BFGS only: hyp2f1 takes no complex
+parameters) and Gamma-Gamma are written independently of the C code from the papers'
+formulas.
+
+BG/NBD's beta-function ratio B(a, b + x) / B(a, b) is taken as the product over j < x of
+(b + j) / (a + b + j) (scipy's betaln differences lose their digits for large a, b).
+On the Complete Journey sample its likelihood has no maximum at finite a, b: it rises
+monotonically towards the limit a + b -> infinity with p = a / (a + b) fixed (printed
+below: the profile over a + b), so the maximum is that limit's, (r, alpha, p) fitted
+directly, and a, b are reported as p * 1e12, (1 - p) * 1e12 as mktdb does (CLV_AB_REPORT).
 """
 import csv
 import gzip
 import datetime as dt
 import numpy as np
-from scipy.optimize import minimize
-from scipy.special import gammaln, betaln, hyp2f1
+from scipy.optimize import minimize, root
+from scipy.special import gammaln, hyp2f1, loggamma
 
 UNIT = 7.0
+AB_REPORT = 1e12
+TICKS = 1000.0                               # synthetic times: ticks per week
 
 
-def bgnbd_ll(p, x, tx, T):
-    r, al, a, b = p
-    c = gammaln(r + x) - gammaln(r) + r * np.log(al)
-    l1 = c + betaln(a, b + x) - betaln(a, b) - (r + x) * np.log(al + T)
+def lae(u, v):
+    """logaddexp that also takes complex arguments (for complex-step derivatives)"""
+    hi = np.where(np.real(u) >= np.real(v), u, v)
+    lo = np.where(np.real(u) >= np.real(v), v, u)
     with np.errstate(all='ignore'):
-        l2 = np.where(x > 0, c + betaln(a + 1, b + x - 1) - betaln(a, b) - (r + x) * np.log(al + tx), -np.inf)
-    return np.logaddexp(l1, l2).sum()
+        return hi + np.where(np.isneginf(np.real(lo)), 0, np.log1p(np.exp(lo - hi)))
+
+
+def beta_ratio_table(a, b, xmax, limit=False):
+    """log B(a, b + x) / B(a, b) for x = 0..xmax: cumulative sums of log((b + j) / (a + b + j));
+    in the limit a + b -> infinity (a = p): x log(1 - p)"""
+    j = np.arange(xmax)
+    if limit:
+        step = np.log1p(-a) * np.ones(xmax) + 0 * a
+    else:
+        step = np.log(b + j) - np.log(a + b + j)
+    return np.concatenate([[0 * a], np.cumsum(step)])
+
+
+def bgnbd_ll(p, x, tx, T, limit=False):
+    """BG/NBD log-likelihood (Fader, Hardie & Lee 2005, eq. 6); limit: p = (r, alpha, p)"""
+    r, al, a = p[0], p[1], p[2]
+    xi = x.astype(int)
+    S = beta_ratio_table(a, None if limit else p[3], int(xi.max()), limit)[xi]
+    lq = np.log(a / (1 - a)) if limit else np.log(a) - np.log(p[3] + np.maximum(x, 1) - 1)
+    c = loggamma(r + x) - loggamma(r) + r * np.log(al) + S
+    l1 = c - (r + x) * np.log(al + T)
+    l2 = np.where(x > 0, c + lq - (r + x) * np.log(al + tx), -np.inf)
+    return lae(l1, l2).sum()
 
 
 def pnbd_ll(p, x, tx, T):
@@ -49,34 +86,68 @@ def pnbd_ll(p, x, tx, T):
 
 
 def gg_ll(p, x, m):
-    pp, q, g = p
+    pp, q, g = p[0], p[1], p[2]
     px = pp * x
-    return (gammaln(px + q) - gammaln(px) - gammaln(q) + q * np.log(g) + (px - 1) * np.log(m)
+    return (loggamma(px + q) - loggamma(px) - loggamma(q) + q * np.log(g) + (px - 1) * np.log(m)
             + px * np.log(x) - (px + q) * np.log(g + m * x)).sum()
 
 
-def fit(ll, args, starts):
-    """Nelder-Mead on the log-parameters from each start, then BFGS from the best, then
-    Nelder-Mead again; non-finite values count as +inf."""
+def params_of(th, limit):
+    """theta -> parameters: logs; the BG/NBD limit's third is logit p"""
+    p = [np.exp(t) for t in th]
+    if limit:
+        p[2] = 1 / (1 + np.exp(-th[2]))
+    return p
+
+
+def fit(ll, args, starts, limit=False, newton=True):
+    """Nelder-Mead on theta from each start, BFGS from the best, then (newton) trust-exact
+    Newton on the complex-step gradient; non-finite values count as +inf.  Returns the
+    parameters, the maximum, theta and the Hessian of the mean log-likelihood in theta."""
     n = len(args[0])
 
     def f(th):
-        v = -ll(np.exp(th), *args) / n
+        v = -np.real(ll(params_of(th, limit), *args)) / n
         return v if np.isfinite(v) else np.inf
+
+    def grad(th):
+        g = np.zeros(len(th))
+        for k in range(len(th)):
+            t = np.array(th, complex)
+            t[k] += 1e-30j
+            g[k] = -np.imag(ll(params_of(t, limit), *args)) / n / 1e-30
+        return g
+
+    def hess(th, h=1e-5):
+        H = np.zeros((len(th), len(th)))
+        for k in range(len(th)):
+            e = np.zeros(len(th))
+            e[k] = h
+            H[:, k] = (grad(th + e) - grad(th - e)) / (2 * h)
+        return (H + H.T) / 2
     best = None
     for s in starts:
-        res = minimize(f, np.log(s), method='Nelder-Mead',
-                       options=dict(xatol=1e-10, fatol=1e-15, maxiter=4000, maxfev=4000))
+        th0 = np.log(s) if not limit else np.array([np.log(s[0]), np.log(s[1]), np.log(s[2] / (1 - s[2]))])
+        res = minimize(f, th0, method='Nelder-Mead', options=dict(xatol=1e-10, fatol=1e-15, maxiter=4000, maxfev=4000))
         if np.isfinite(res.fun) and (best is None or res.fun < best.fun):
             best = res
     res = minimize(f, best.x, method='BFGS', options=dict(gtol=1e-11, maxiter=2000))
     if res.fun < best.fun:
         best = res
-    res = minimize(f, best.x, method='Nelder-Mead',
-                   options=dict(xatol=1e-11, fatol=1e-16, maxiter=4000, maxfev=4000))
-    if res.fun < best.fun:
-        best = res
-    return np.exp(best.x), -best.fun * n
+    if not newton:
+        return params_of(best.x, limit), -best.fun * n, best.x, None
+    res = minimize(f, best.x, jac=grad, hess=hess, method='trust-exact', options=dict(gtol=1e-12, maxiter=200))
+    th = res.x if res.fun <= best.fun else best.x
+    # f no longer resolves steps once the gradient is ~1e-8 (f ~ 25 per customer, 1e-16
+    # relative): finish by solving gradient = 0 (MINPACK's hybrj on the exact gradient)
+    rt = root(grad, th, jac=hess, method='hybr', options=dict(xtol=1e-15))
+    g0, g1 = np.abs(grad(th)).max(), np.abs(grad(rt.x)).max()
+    if g1 < g0 and f(rt.x) <= f(th) + 1e-14 * abs(f(th)):
+        th = rt.x
+    H = hess(th)
+    assert np.all(np.linalg.eigvalsh(H) > 0), 'not a maximum'
+    print('    trust-exact + root: |gradient| %.1e (after BFGS %.1e)' % (np.abs(grad(th)).max(), np.abs(grad(best.x)).max()))
+    return params_of(th, limit), -f(th) * n, th, -H
 
 
 def demo_summary():
@@ -106,47 +177,87 @@ def demo_summary():
 
 
 def synth():
+    """BG/NBD exactly as the model: lambda ~ Gamma(r, alpha), p ~ Beta(a, b); Poisson
+    purchases at rate lambda; after each repeat purchase the customer drops out with
+    probability p; observed from the first purchase (time 0) to T"""
     rng = np.random.default_rng(20261130)
     n, (r, al, a, b) = 100000, (0.25, 4.0, 0.8, 2.5)
     lam = rng.gamma(r, 1.0 / al, n)          # purchases per week
     p = rng.beta(a, b, n)
-    Td = rng.integers(0, 365, n)             # days from first purchase to calibration end
+    Tt = rng.integers(1, int(52 * TICKS) + 1, n)   # ticks from first purchase to calibration end
+    T = Tt / TICKS
     x = np.zeros(n, int)
-    txd = np.zeros(n, int)
-    for i in range(n):
-        t, last, k = 0.0, 0, 0
-        while True:
-            if rng.random() < p[i] and k >= 0 and t > 0:
-                break                         # dies after a repeat purchase
-            t += rng.exponential(1.0 / lam[i]) * UNIT if lam[i] > 0 else np.inf
-            if t > Td[i]:
-                break
-            day = int(t)
-            if day > last:                    # one purchase per day
-                k += 1
-                last = day
-        x[i], txd[i] = k, last
-    return x, txd, Td
+    tx = np.zeros(n)
+    t = np.zeros(n)
+    active = lam > 0
+    while active.any():
+        i = np.nonzero(active)[0]
+        t[i] += rng.exponential(1.0, len(i)) / lam[i]
+        seen = t[i] <= T[i]
+        j = i[seen]
+        x[j] += 1
+        tx[j] = t[j]
+        dies = rng.random(len(j)) < p[j]
+        active[i[~seen]] = False
+        active[j[dies]] = False
+    return x, np.rint(tx * TICKS).astype(int), Tt
+
+
+def ridge_report(x, tx, T, p4, lim):
+    """numbers for doc/clv.md: the profile log-likelihood over a + b, and the conditioning
+    of the 4-parameter Hessian where BFGS stopped"""
+    r, al, q = lim
+    print('  BG/NBD profile over a + b (r, alpha, p re-fitted at each):')
+    for k in (1e2, 1e3, 1e4, 1e5, 1e6, 1e8):
+        f = lambda th: -bgnbd_ll([np.exp(th[0]), np.exp(th[1]), k / (1 + np.exp(-th[2])), k / (1 + np.exp(th[2]))],
+                                 x, tx, T).real
+        res = minimize(f, [np.log(r), np.log(al), np.log(q / (1 - q))], method='BFGS', options=dict(gtol=1e-9))
+        print('    a + b = %.0e: loglik %.6f (limit %.6f)' % (k, -res.fun, bgnbd_ll([r, al, q], x, tx, T, True).real))
+    n = len(x)
+
+    def g(th):
+        out = np.zeros(4)
+        for k in range(4):
+            t = np.array(th, complex)
+            t[k] += 1e-30j
+            out[k] = np.imag(bgnbd_ll(np.exp(t), x, tx, T)) / 1e-30 / n
+        return out
+    th = np.log(p4)
+    H = np.array([(g(th + e) - g(th - e)) / 2e-5 for e in np.eye(4) * 1e-5])
+    ev = np.linalg.eigvalsh(-(H + H.T) / 2)
+    print('  4-parameter fit stopped at a + b = %.3g; Hessian of the mean loglik in log-parameters:' % (p4[2] + p4[3]))
+    print('    eigenvalues %s, condition number %.2g' % (' '.join('%.3g' % v for v in ev), ev.max() / ev.min()))
 
 
 def main():
-    out = []
     ids, x, tx, T, m = demo_summary()
-    pb, lb = fit(bgnbd_ll, (x, tx, T), [(1, 1, 1, 1), (0.5, 5, 0.5, 2)])
-    pp, lp = fit(pnbd_ll, (x, tx, T), [(1, 1, 1, 1), (0.5, 5, 0.5, 5)])
-    sel = (x > 0) & np.isfinite(m)
-    pg, lg = fit(gg_ll, (x[sel], m[sel]), [(1, 1, 1), (5, 3, float(np.mean(m[sel])))])
     print('demo: %d households, %d repeaters' % (len(x), int((x > 0).sum())))
-    print('  bgnbd', pb, lb)
+    p4, l4, _, _ = fit(bgnbd_ll, (x, tx, T), [(1, 1, 1, 1), (0.5, 5, 0.5, 2)], newton=False)
+    print('  bgnbd, 4 parameters (Nelder-Mead + BFGS)', p4, l4)
+    pl, ll_, _, _ = fit(lambda p, *a: bgnbd_ll(p, *a, limit=True), (x, tx, T), [(p4[0], p4[1], p4[2] / (p4[2] + p4[3])), (1, 5, 0.1)], limit=True)
+    print('  bgnbd, limit a + b -> infinity: r, alpha, p', pl, ll_)
+    assert p4[2] + p4[3] > 1e3 and ll_ >= l4 - 1e-9 * abs(l4), 'the demo BG/NBD fit is expected on the ridge'
+    ridge_report(x, tx, T, p4, pl)
+    pb = [pl[0], pl[1], pl[2] * AB_REPORT, (1 - pl[2]) * AB_REPORT]
+    lb = ll_
+    pp, lp, _, _ = fit(pnbd_ll, (x, tx, T), [(1, 1, 1, 1), (0.5, 5, 0.5, 5)], newton=False)
+    sel = (x > 0) & np.isfinite(m)
+    pg, lg, _, _ = fit(gg_ll, (x[sel], m[sel]), [(1, 1, 1), (5, 3, float(np.mean(m[sel])))])
     print('  pareto_nbd', pp, lp)
     print('  gamma_gamma', pg, lg)
     sx, stx, sT = synth()
     with open('test/ref/clv_synth.csv', 'w') as fh:
-        fh.write('x,tx_days,T_days\n')
+        fh.write('x,tx_ticks,T_ticks\n')
         for i in range(len(sx)):
             fh.write('%d,%d,%d\n' % (sx[i], stx[i], sT[i]))
-    ps, ls = fit(bgnbd_ll, (sx.astype(float), stx / UNIT, sT / UNIT), [(1, 1, 1, 1), (0.5, 5, 0.5, 2)])
-    print('synthetic: true (0.25, 4, 0.8, 2.5), fitted', ps, ls)
+    truth = np.array([0.25, 4.0, 0.8, 2.5])
+    ps, ls, th, H = fit(bgnbd_ll, (sx.astype(float), stx / TICKS, sT / TICKS), [(1, 1, 1, 1), (0.5, 5, 0.5, 2)])
+    se = np.sqrt(np.diag(np.linalg.inv(-H * len(sx))))
+    print('synthetic: %d customers, %d repeaters; true %s' % (len(sx), int((sx > 0).sum()), truth))
+    for k, nm in enumerate(('r', 'alpha', 'a', 'b')):
+        print('  %-5s %.6f  se(log) %.4f  (log est - log true) / se = %+.2f'
+              % (nm, ps[k], se[k], (np.log(ps[k]) - np.log(truth[k])) / se[k]))
+    print('  loglik', ls)
 
     def arr(v):
         return '{' + ', '.join('%.17g' % t for t in v) + '}'
@@ -156,6 +267,7 @@ def main():
         fh.write('static const double REF_DEMO_PNBD[4] = %s;\nstatic const double REF_DEMO_PNBD_LL = %.17g;\n' % (arr(pp), lp))
         fh.write('static const double REF_DEMO_GG[3] = %s;\nstatic const double REF_DEMO_GG_LL = %.17g;\n' % (arr(pg), lg))
         fh.write('static const double REF_SYNTH_BGNBD[4] = %s;\nstatic const double REF_SYNTH_BGNBD_LL = %.17g;\n' % (arr(ps), ls))
+        fh.write('static const double REF_SYNTH_TICKS = %.17g;\n' % TICKS)
     with open('test/ref/clv_ref_params.csv', 'w') as fh:
         fh.write('model,param,value\n')
         for name, keys, vals, ll in (('bgnbd', ('r', 'alpha', 'a', 'b'), pb, lb),
@@ -163,23 +275,25 @@ def main():
                                      ('gamma_gamma', ('p', 'q', 'gamma'), pg, lg)):
             for k, v in zip(keys, vals):
                 fh.write('%s,%s,%.17g\n' % (name, k, v))
-            # on this sample the dropout mixing collapses (a, b or s, beta run to a ridge
-            # where only their ratio is identified): the ratio is what the test compares
+            # the identified combinations: a / (a + b) (on the ridge the limit's p); s / beta
+            # (Pareto/NBD's dropout rate on its ridge)
             if name == 'bgnbd':
                 fh.write('bgnbd,a/(a+b),%.17g\n' % (vals[2] / (vals[2] + vals[3])))
             if name == 'pareto_nbd':
                 fh.write('pareto_nbd,s/beta,%.17g\n' % (vals[2] / vals[3]))
             fh.write('%s,loglik,%.17g\n' % (name, ll))
-    # a few scores on the demo fit for the regression test
+    # a few scores on the demo fit for the regression test; BG/NBD in the limit a + b ->
+    # infinity: P(alive) = 1 / (1 + p / (1 - p) ((alpha + T) / (alpha + t_x))^(r + x)) and
+    # E[X(t)] = (1 - ((alpha + T) / (alpha + T + p t))^(r + x)) / p / (1 + ...), the limit of
+    # 2F1(r + x, b + x; a + b + x - 1; z) being (1 - (1 - p) z)^-(r + x)
     with open('test/ref/clv_ref_scores.csv', 'w') as fh:
         fh.write('household_id,x,tx,T,m,p_alive_bgnbd,exp13_bgnbd,p_alive_pnbd,spend\n')
+        r, al, q = pl
         for i in range(0, len(ids), 250):
-            r, al, a, b = pb
             xi, txi, Ti, t = x[i], tx[i], T[i], 13.0
-            pa = 1.0 if xi == 0 else 1 / (1 + a / (b + xi - 1) * ((al + Ti) / (al + txi)) ** (r + xi))
-            e = ((a + b + xi - 1) / (a - 1) * (1 - ((al + Ti) / (al + Ti + t)) ** (r + xi)
-                 * hyp2f1(r + xi, b + xi, a + b + xi - 1, t / (al + Ti + t))))
-            e /= 1 + (xi > 0) * a / (b + xi - 1) * ((al + Ti) / (al + txi)) ** (r + xi)
+            odds = 0.0 if xi == 0 else q / (1 - q) * ((al + Ti) / (al + txi)) ** (r + xi)
+            pa = 1 / (1 + odds)
+            e = (1 - ((al + Ti) / (al + Ti + q * t)) ** (r + xi)) / q / (1 + odds)
             r2, al2, s2, be2 = pp
             la = -(r2 + xi) * np.log(al2 + Ti) - s2 * np.log(be2 + Ti)
             ll1 = pnbd_ll(pp, np.array([xi]), np.array([txi]), np.array([Ti]))

@@ -1,14 +1,13 @@
 /*
- * clv_sql.c -- SQL glue of customer lifetime value: mktdb.clv_train (and _clv_train for
- * retrain), mktdb.customer_value, mktdb.clv_of, mktdb.clv_accuracy and the model's binary
- * format.  The numerics are in core/clv.c.
+ * clv_train.c -- mktdb.clv_train (and _clv_train for retrain): argument checks, one pass
+ * over the source into per-customer summaries, the fits (core/clv.h), the stored model.
  *
  * Reading: the executor hands the source's rows to a DestReceiver that keeps one
  * accumulator per customer (the RFM hash table of core/rfm.c keyed by the customer, its
  * slot pointing to the accumulator) with the customer's distinct purchase days and each
  * day's amount summed exactly as 128-bit fixed point (mk_numeric_to_fixed), so m_x is
- * the correctly rounded mean of exact sums.  The model stores every calibration customer's summary, so
- * customer_value scores without reading the source again.
+ * the correctly rounded mean of exact sums.  The model stores every calibration
+ * customer's summary, so customer_value scores without reading the source again.
  */
 #include "mktdb.h"
 #include "chart.h"
@@ -28,11 +27,7 @@
 #include "utils/json.h"
 #include "utils/lsyscache.h"
 #include "utils/numeric.h"
-
-PG_FUNCTION_INFO_V1(mktdb_clv_train);
-PG_FUNCTION_INFO_V1(mktdb_customer_value);
-PG_FUNCTION_INFO_V1(mktdb_clv_of);
-PG_FUNCTION_INFO_V1(mktdb_clv_accuracy);
+#include "clv_glue.h"
 
 /* ---------- arguments ---------- */
 
@@ -100,12 +95,6 @@ clv_get_args(FunctionCallInfo fcinfo, ClvArgs *a)
 	(void) mk_column(a->date_column, "date_column");
 	if (a->amount_column)
 		(void) mk_column(a->amount_column, "amount_column");
-}
-
-static const char *
-model_name(int m)
-{
-	return m == CLV_BGNBD ? "bgnbd" : "pareto_nbd";
 }
 
 /* ---------- reading: customer-days folded per customer ---------- */
@@ -320,133 +309,6 @@ clv_rnoop(DestReceiver *self)
 {
 }
 
-/* ---------- the fitted model ---------- */
-
-typedef struct ClvModel
-{
-	int			purchase_model;
-	double		unit;
-	DateADT		cal;
-	bool		has_amount;
-	double		par[4];
-	double		loglik;
-	double		gg[3];
-	double		gg_loglik;
-	int64		n;
-	bool		int_keys;
-	int64	   *ikeys;			/* int_keys */
-	char	  **tkeys;			/* otherwise */
-	int32	   *x;
-	int32	   *tx;				/* days */
-	int32	   *T;				/* days */
-	double	   *m;				/* NaN: none */
-	/* for clv_accuracy */
-	char	   *source;
-	char	   *customer_column;
-	char	   *date_column;
-} ClvModel;
-
-static bytea *
-clv_serialize(ClvModel *md)
-{
-	MkWriter	w;
-
-	mk_writer_init(&w);
-	mk_put_i32(&w, md->purchase_model);
-	mk_put_f64(&w, md->unit);
-	mk_put_i32(&w, md->cal);
-	mk_put_i32(&w, md->has_amount);
-	mk_put_f64s(&w, md->par, 4);
-	mk_put_f64(&w, md->loglik);
-	mk_put_f64s(&w, md->gg, 3);
-	mk_put_f64(&w, md->gg_loglik);
-	mk_put_text(&w, md->source);
-	mk_put_text(&w, md->customer_column);
-	mk_put_text(&w, md->date_column);
-	mk_put_i32(&w, md->int_keys);
-	if (md->int_keys)
-		mk_put_i64s(&w, md->ikeys, md->n);
-	else
-	{
-		mk_put_i64(&w, md->n);
-		for (int64 i = 0; i < md->n; i++)
-			mk_put_text(&w, md->tkeys[i]);
-	}
-	mk_put_i32s(&w, md->x, md->n);
-	mk_put_i32s(&w, md->tx, md->n);
-	mk_put_i32s(&w, md->T, md->n);
-	mk_put_f64s(&w, md->m, md->n);
-	return mk_writer_finish(&w, MKF_KIND_CLV);
-}
-
-static void *
-clv_decode(bytea *blob, MemoryContext cxt)
-{
-	MemoryContext old = MemoryContextSwitchTo(cxt);
-	ClvModel   *md = palloc0(sizeof(ClvModel));
-	MkfReader	r;
-	double	   *p;
-	int64		np,
-				n1,
-				n2,
-				n3,
-				n4;
-
-	mk_reader_open(&r, blob, MKF_KIND_CLV);
-	md->purchase_model = mkf_get_i32(&r);
-	md->unit = mkf_get_f64(&r);
-	md->cal = mkf_get_i32(&r);
-	md->has_amount = mkf_get_i32(&r) != 0;
-	mk_reader_check(&r);
-	if ((md->purchase_model != CLV_BGNBD && md->purchase_model != CLV_PARETO) || !(md->unit > 0))
-		mk_damaged("CLV model with an unknown purchase model or time unit");
-	p = mk_get_f64s(&r, &np);
-	if (np != 4)
-		mk_damaged("CLV model without four purchase parameters");
-	memcpy(md->par, p, sizeof(md->par));
-	md->loglik = mkf_get_f64(&r);
-	p = mk_get_f64s(&r, &np);
-	if (np != 3)
-		mk_damaged("CLV model without three spend parameters");
-	memcpy(md->gg, p, sizeof(md->gg));
-	md->gg_loglik = mkf_get_f64(&r);
-	md->source = mk_get_text(&r);
-	md->customer_column = mk_get_text(&r);
-	md->date_column = mk_get_text(&r);
-	md->int_keys = mkf_get_i32(&r) != 0;
-	mk_reader_check(&r);
-	if (md->source == NULL || md->customer_column == NULL || md->date_column == NULL)
-		mk_damaged("CLV model without its source");
-	for (int k = 0; k < 4; k++)
-		if (!(md->par[k] > 0) || !isfinite(md->par[k]))
-			mk_damaged("CLV model with a non-positive parameter");
-	if (md->int_keys)
-		md->ikeys = mk_get_i64s(&r, &md->n);
-	else
-	{
-		md->n = mk_get_count(&r, 8, INT32_MAX);
-		md->tkeys = palloc_extended(Max(md->n, 1) * sizeof(char *), MCXT_ALLOC_HUGE);
-		for (int64 i = 0; i < md->n; i++)
-		{
-			md->tkeys[i] = mk_get_text(&r);
-			if (md->tkeys[i] == NULL)
-				mk_damaged("CLV model with a NULL customer id");
-		}
-	}
-	md->x = mk_get_i32s(&r, &n1);
-	md->tx = mk_get_i32s(&r, &n2);
-	md->T = mk_get_i32s(&r, &n3);
-	md->m = mk_get_f64s(&r, &n4);
-	if (n1 != md->n || n2 != md->n || n3 != md->n || n4 != md->n)
-		mk_damaged("CLV model's customer arrays differ in length");
-	for (int64 i = 0; i < md->n; i++)
-		if (md->x[i] < 0 || md->tx[i] < 0 || md->tx[i] > md->T[i])
-			mk_damaged("CLV model with an impossible customer summary");
-	mk_reader_finish(&r);
-	MemoryContextSwitchTo(old);
-	return md;
-}
-
 /* ---------- training ---------- */
 
 static char *
@@ -472,30 +334,7 @@ clv_spec_json(ClvArgs *a)
 	mk_json_key(&j, "time_unit");
 	mk_json_str(&j, a->time_unit);
 	mk_json_key(&j, "purchase_model");
-	mk_json_str(&j, model_name(a->purchase_model));
-	return mk_json_end(&j);
-}
-
-static char *
-clv_params_json(ClvModel *md)
-{
-	MkJson		j;
-	static const char *const bg[] = {"r", "alpha", "a", "b"};
-	static const char *const pn[] = {"r", "alpha", "s", "beta"};
-	static const char *const gg[] = {"p", "q", "gamma"};
-
-	mk_json_begin(&j);
-	for (int k = 0; k < 4; k++)
-	{
-		mk_json_key(&j, md->purchase_model == CLV_BGNBD ? bg[k] : pn[k]);
-		mk_json_num(&j, md->par[k]);
-	}
-	if (md->has_amount)
-		for (int k = 0; k < 3; k++)
-		{
-			mk_json_key(&j, gg[k]);
-			mk_json_num(&j, md->gg[k]);
-		}
+	mk_json_str(&j, clv_model_name(a->purchase_model));
 	return mk_json_end(&j);
 }
 
@@ -567,37 +406,25 @@ clv_read(ClvArgs *a, ClvReceiver *rc)
 		elog(ERROR, "reading the source failed");
 }
 
-static void
-clv_train(ClvArgs *a, ClvTrained *tr)
+/* what training keeps between its phases */
+typedef struct ClvTrainState
 {
-	MkTime		t0 = mk_now();
-	ClvReceiver *rc = palloc0(sizeof(ClvReceiver));
-	ClvModel   *md = &tr->md;
-	int64		n;
-	int64		ngg = 0;
-	int64		days_without_amount = 0;
-	int32	   *ggx;
+	ClvReceiver *rc;
+	int32	   *ggx;			/* the Gamma-Gamma customers: x >= 1 and a positive m_x */
 	double	   *ggm;
-	char		msg[256];
-	int			rc_fit;
-	ClvCustomers cu;
-	MkJson		j;
-	char		buf[MAXDATELEN + 1];
-	char	   *metrics;
-	double		read_ms,
-				fit_ms;
-	MkTime		tf;
+	int64		ngg;
+	int64		days_without_amount;
+	ClvFitInfo	fi;
+	double		read_ms;
+	double		fit_ms;
+} ClvTrainState;
 
-	memset(tr, 0, sizeof(*tr));
-	rc->cxt = CurrentMemoryContext;
-	rc->has_cal = a->has_cal;
-	rc->cal = a->cal;
-	if (SPI_connect() != SPI_OK_CONNECT)
-		elog(ERROR, "SPI_connect failed");
-	clv_read(a, rc);
-	SPI_finish();
+/* the read customers' summaries into md (every customer) and st (the spend model's) */
+static void
+clv_summarise(ClvArgs *a, ClvReceiver *rc, ClvModel *md, ClvTrained *tr, ClvTrainState *st)
+{
+	int64		n = rc->ncust;
 
-	n = rc->ncust;
 	if (n == 0)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
@@ -621,8 +448,8 @@ clv_train(ClvArgs *a, ClvTrained *tr)
 	md->tx = palloc_extended(n * sizeof(int32), MCXT_ALLOC_HUGE);
 	md->T = palloc_extended(n * sizeof(int32), MCXT_ALLOC_HUGE);
 	md->m = palloc_extended(n * sizeof(double), MCXT_ALLOC_HUGE);
-	ggx = palloc_extended(n * sizeof(int32), MCXT_ALLOC_HUGE);
-	ggm = palloc_extended(n * sizeof(double), MCXT_ALLOC_HUGE);
+	st->ggx = palloc_extended(n * sizeof(int32), MCXT_ALLOC_HUGE);
+	st->ggm = palloc_extended(n * sizeof(double), MCXT_ALLOC_HUGE);
 	if (rc->int_keys)
 		md->ikeys = palloc_extended(n * sizeof(int64), MCXT_ALLOC_HUGE);
 	else
@@ -657,7 +484,7 @@ clv_train(ClvArgs *a, ClvTrained *tr)
 				npos++;
 			}
 			else if (c->days[k].has_amt == 0 && rc->has_amount)
-				days_without_amount++;
+				st->days_without_amount++;
 		if (rc->int_keys)
 			md->ikeys[i] = c->key;
 		else
@@ -671,9 +498,9 @@ clv_train(ClvArgs *a, ClvTrained *tr)
 		if (md->has_amount && md->x[i] > 0 && npos > 0)
 		{
 			md->m[i] = rfm_fixed_to_double(sum) / npos;
-			ggx[ngg] = md->x[i];
-			ggm[ngg] = md->m[i];
-			ngg++;
+			st->ggx[st->ngg] = md->x[i];
+			st->ggm[st->ngg] = md->m[i];
+			st->ngg++;
 		}
 	}
 	if (tr->repeaters == 0)
@@ -681,31 +508,39 @@ clv_train(ClvArgs *a, ClvTrained *tr)
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("no customer made a repeat purchase before calibration_end"),
 				 errhint("The purchase models need customers with purchases on at least two days; use a later calibration_end or more data.")));
-	if (md->has_amount && ngg == 0)
+	if (md->has_amount && st->ngg == 0)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("no repeat customer has a positive spend"),
 				 errhint("Give amount_column => NULL to fit the purchase model only.")));
+}
 
-	read_ms = mk_ms_since(t0);
-	tf = mk_now();
-	cu.n = n;
+/* the purchase model and (with an amount column) Gamma-Gamma into md; ERROR when one does not converge */
+static void
+clv_fit_models(ClvModel *md, ClvTrainState *st)
+{
+	char		msg[256];
+	int			rc_fit;
+	ClvCustomers cu;
+
+	cu.n = md->n;
 	cu.x = md->x;
 	cu.tx = md->tx;
 	cu.T = md->T;
 	cu.unit = md->unit;
 	cu.threads = mk_thread_count();
-	rc_fit = clv_fit(md->purchase_model, &cu, md->par, &md->loglik, mk_cancel_poll, NULL, msg, sizeof(msg));
+	cu.w = NULL;
+	rc_fit = clv_fit(md->purchase_model, &cu, md->par, &md->loglik, &st->fi, mk_cancel_poll, NULL, msg, sizeof(msg));
 	if (rc_fit == -3)
 		CHECK_FOR_INTERRUPTS();
 	if (rc_fit != 0)
 		ereport(ERROR,
 				(errcode(ERRCODE_DATA_EXCEPTION),
-				 errmsg("the %s likelihood could not be maximised: %s", model_name(md->purchase_model), msg),
+				 errmsg("the %s likelihood could not be maximised: %s", clv_model_name(md->purchase_model), msg),
 				 errhint("The data may not fit the model (e.g. nobody stops buying); try the other purchase_model.")));
 	if (md->has_amount)
 	{
-		rc_fit = clv_gg_fit(ngg, ggx, ggm, mk_thread_count(), md->gg, &md->gg_loglik, mk_cancel_poll, NULL,
+		rc_fit = clv_gg_fit(st->ngg, st->ggx, st->ggm, mk_thread_count(), md->gg, &md->gg_loglik, mk_cancel_poll, NULL,
 							msg, sizeof(msg));
 		if (rc_fit == -3)
 			CHECK_FOR_INTERRUPTS();
@@ -716,18 +551,25 @@ clv_train(ClvArgs *a, ClvTrained *tr)
 	}
 	else
 		md->gg[0] = md->gg[1] = md->gg[2] = md->gg_loglik = NAN;
-	fit_ms = mk_ms_since(tf);
+}
+
+static char *
+clv_metrics_json(ClvArgs *a, ClvModel *md, ClvTrained *tr, ClvTrainState *st)
+{
+	ClvReceiver *rc = st->rc;
+	MkJson		j;
+	char		buf[MAXDATELEN + 1];
 
 	tr->params = clv_params_json(md);
 	mk_json_begin(&j);
 	mk_json_key(&j, "purchase_model");
-	mk_json_str(&j, model_name(md->purchase_model));
+	mk_json_str(&j, clv_model_name(md->purchase_model));
 	mk_json_key(&j, "calibration_end");
 	mk_json_str(&j, JsonEncodeDateTime(buf, DateADTGetDatum(md->cal), DATEOID, NULL));
 	mk_json_key(&j, "time_unit");
 	mk_json_str(&j, a->time_unit);
 	mk_json_key(&j, "n_customers");
-	mk_json_int(&j, n);
+	mk_json_int(&j, md->n);
 	mk_json_key(&j, "repeaters");
 	mk_json_int(&j, tr->repeaters);
 	mk_json_key(&j, "params");
@@ -736,14 +578,20 @@ clv_train(ClvArgs *a, ClvTrained *tr)
 	mk_json_num(&j, md->loglik);
 	mk_json_key(&j, "spend_loglik");
 	mk_json_num(&j, md->gg_loglik);
+	mk_json_key(&j, "dropout_limit");
+	mk_json_bool(&j, st->fi.limit);
+	mk_json_key(&j, "fit_rows");
+	mk_json_int(&j, st->fi.rows);
+	mk_json_key(&j, "fit_gradient");
+	mk_json_num(&j, st->fi.grad_max);
 	mk_json_key(&j, "spend_customers");
-	mk_json_int(&j, ngg);
+	mk_json_int(&j, st->ngg);
 	mk_json_key(&j, "rows_used");
 	mk_json_int(&j, rc->rows_used);
 	mk_json_key(&j, "read_ms");
-	mk_json_num(&j, read_ms);
+	mk_json_num(&j, st->read_ms);
 	mk_json_key(&j, "fit_ms");
-	mk_json_num(&j, fit_ms);
+	mk_json_num(&j, st->fit_ms);
 	mk_json_key(&j, "skipped_null_customer");
 	mk_json_int(&j, rc->null_customer);
 	mk_json_key(&j, "skipped_null_date");
@@ -753,12 +601,40 @@ clv_train(ClvArgs *a, ClvTrained *tr)
 	mk_json_key(&j, "null_amounts");
 	mk_json_int(&j, rc->null_amount);
 	mk_json_key(&j, "days_without_amount");
-	mk_json_int(&j, days_without_amount);
-	metrics = mk_json_end(&j);
+	mk_json_int(&j, st->days_without_amount);
+	return mk_json_end(&j);
+}
 
-	tr->train_ms = mk_ms_since(t0);
-	mk_store_model(a->model, "clv", clv_spec_json(a), metrics, rc->rows_used, tr->train_ms,
-				   clv_serialize(md), &tr->version);
+/* read -> summarise -> fit -> store */
+static void
+clv_train(ClvArgs *a, ClvTrained *tr)
+{
+	MkTime		t0 = mk_now();
+	MkTime		tf;
+	ClvTrainState st;
+
+	memset(tr, 0, sizeof(*tr));
+	memset(&st, 0, sizeof(st));
+	st.rc = palloc0(sizeof(ClvReceiver));
+	st.rc->cxt = CurrentMemoryContext;
+	st.rc->has_cal = a->has_cal;
+	st.rc->cal = a->cal;
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	clv_read(a, st.rc);
+	SPI_finish();
+	clv_summarise(a, st.rc, &tr->md, tr, &st);
+	st.read_ms = mk_ms_since(t0);
+	tf = mk_now();
+	clv_fit_models(&tr->md, &st);
+	st.fit_ms = mk_ms_since(tf);
+	{
+		char	   *metrics = clv_metrics_json(a, &tr->md, tr, &st);
+
+		tr->train_ms = mk_ms_since(t0);
+		mk_store_model(a->model, "clv", clv_spec_json(a), metrics, st.rc->rows_used, tr->train_ms,
+					   clv_serialize(&tr->md), &tr->version);
+	}
 }
 
 /*
@@ -766,6 +642,7 @@ clv_train(ClvArgs *a, ClvTrained *tr)
  *                 calibration_end, time_unit, purchase_model)
  *   -> (model, version, n_customers, repeaters, params, loglik, train_ms)
  */
+PG_FUNCTION_INFO_V1(mktdb_clv_train);
 Datum
 mktdb_clv_train(PG_FUNCTION_ARGS)
 {
@@ -792,225 +669,5 @@ mktdb_clv_train(PG_FUNCTION_ARGS)
 	values[6] = Float8GetDatum(tr.train_ms);
 	tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
 	MemoryContextDelete(cxt);
-	return (Datum) 0;
-}
-
-/* ---------- scoring ---------- */
-
-static void
-check_horizon(FunctionCallInfo fcinfo, int ih, int id, double *h, double *d)
-{
-	mk_arg_notnull(fcinfo, ih, "horizon");
-	mk_arg_notnull(fcinfo, id, "discount_rate");
-	*h = PG_GETARG_FLOAT8(ih);
-	*d = PG_GETARG_FLOAT8(id);
-	if (!(*h >= 0) || !isfinite(*h))
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("horizon must be a finite number >= 0, not %g", *h)));
-	if (!(*d > -1) || !isfinite(*d))
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("discount_rate must be greater than -1, not %g", *d),
-				 errhint("discount_rate is the rate per time unit of the model, e.g. 0.002 per week.")));
-	if (*d != 0 && *h > 1e6)
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("a discounted horizon is summed per time unit: at most 1000000 units")));
-}
-
-/* p_alive, expected_purchases, expected_spend, clv of one customer into values[0..3] */
-static void
-score(ClvModel *md, double x, double tx, double T, double m, double h, double d, Datum *values, bool *nulls)
-{
-	double		pa = clv_p_alive(md->purchase_model, md->par, x, tx, T);
-	double		e = clv_expected(md->purchase_model, md->par, x, tx, T, h);
-	double		sp = md->has_amount && md->gg[1] > 1 ? clv_spend(md->gg, x, m) : NAN;
-	double		disc = d == 0 ? e : clv_discounted(md->purchase_model, md->par, x, tx, T, h, d);
-	double		out[4] = {pa, e, sp, sp * disc};
-
-	for (int k = 0; k < 4; k++)
-	{
-		nulls[k] = !isfinite(out[k]);
-		values[k] = Float8GetDatum(out[k]);
-	}
-}
-
-static ClvModel *
-get_model(FunctionCallInfo fcinfo)
-{
-	MkModelInfo info;
-
-	mk_arg_notnull(fcinfo, 0, "model");
-	return mk_model_get(text_to_cstring(PG_GETARG_TEXT_PP(0)), "clv", clv_decode, &info);
-}
-
-/* chart.h: clv_chart's view of a model (parameters and the oldest customer's age) */
-void
-mk_clv_chart_view(const char *name, MkClvView *v)
-{
-	MkModelInfo info;
-	ClvModel   *m = mk_model_get(name, "clv", clv_decode, &info);
-	int32		tmax = 0;
-
-	for (int64 i = 0; i < m->n; i++)
-		tmax = Max(tmax, m->T[i]);
-	v->purchase_model = m->purchase_model;
-	memcpy(v->par, m->par, sizeof(v->par));
-	v->T = tmax / m->unit;
-	v->unit = m->unit == 1 ? "days" : m->unit == 7 ? "weeks" : "months";
-	v->n = m->n;
-}
-
-/*
- * mktdb.customer_value(model, horizon, discount_rate): every calibration customer with
- * its summary and scores.
- */
-Datum
-mktdb_customer_value(PG_FUNCTION_ARGS)
-{
-	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
-	double		h,
-				d;
-	ClvModel   *md;
-	MemoryContext row_cxt;
-	MemoryContext old;
-
-	check_horizon(fcinfo, 1, 2, &h, &d);
-	md = get_model(fcinfo);
-	InitMaterializedSRF(fcinfo, 0);
-	row_cxt = AllocSetContextCreate(CurrentMemoryContext, "mktdb clv rows", ALLOCSET_DEFAULT_SIZES);
-	old = MemoryContextSwitchTo(row_cxt);
-	for (int64 i = 0; i < md->n; i++)
-	{
-		Datum		values[9];
-		bool		nulls[9] = {false};
-		double		tx = md->tx[i] / md->unit,
-					T = md->T[i] / md->unit;
-		char		buf[32];
-
-		if ((i & 0x3FFF) == 0)
-		{
-			CHECK_FOR_INTERRUPTS();
-			MemoryContextReset(row_cxt);
-		}
-		if (md->int_keys)
-		{
-			snprintf(buf, sizeof(buf), INT64_FORMAT, md->ikeys[i]);
-			values[0] = CStringGetTextDatum(buf);
-		}
-		else
-			values[0] = CStringGetTextDatum(md->tkeys[i]);
-		values[1] = Int32GetDatum(md->x[i]);
-		values[2] = Float8GetDatum(tx);
-		values[3] = Float8GetDatum(T);
-		values[4] = Float8GetDatum(md->m[i]);
-		nulls[4] = isnan(md->m[i]);
-		score(md, md->x[i], tx, T, md->m[i], h, d, values + 5, nulls + 5);
-		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
-	}
-	MemoryContextSwitchTo(old);
-	MemoryContextDelete(row_cxt);
-	return (Datum) 0;
-}
-
-/* mktdb.clv_of(model, frequency, recency, t, monetary, horizon, discount_rate) */
-Datum
-mktdb_clv_of(PG_FUNCTION_ARGS)
-{
-	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
-	double		h,
-				d,
-				x,
-				tx,
-				T,
-				m;
-	ClvModel   *md;
-	Datum		values[4];
-	bool		nulls[4];
-
-	mk_arg_notnull(fcinfo, 1, "frequency");
-	mk_arg_notnull(fcinfo, 2, "recency");
-	mk_arg_notnull(fcinfo, 3, "t");
-	check_horizon(fcinfo, 5, 6, &h, &d);
-	x = PG_GETARG_INT32(1);
-	tx = PG_GETARG_FLOAT8(2);
-	T = PG_GETARG_FLOAT8(3);
-	m = PG_ARGISNULL(4) ? NAN : PG_GETARG_FLOAT8(4);
-	if (x < 0 || !(tx >= 0) || !(T >= tx) || !isfinite(T))
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("need frequency >= 0 and 0 <= recency <= t (finite)"),
-				 errhint("recency and t are in the model's time unit, as customer_value shows them.")));
-	if (x == 0 && tx != 0)
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("recency must be 0 when frequency is 0")));
-	if (!PG_ARGISNULL(4) && !(m > 0 && isfinite(m)))
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("monetary must be positive or NULL")));
-	md = get_model(fcinfo);
-	InitMaterializedSRF(fcinfo, 0);
-	score(md, x, tx, T, m, h, d, values, nulls);
-	tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
-	return (Datum) 0;
-}
-
-/*
- * mktdb.clv_accuracy(model, holdout_end): per calibration frequency (7 = 7 or more) and
- * for everyone (NULL), actual mean purchase days in (calibration_end, holdout_end]
- * against the mean expected_purchases over that span.
- */
-Datum
-mktdb_clv_accuracy(PG_FUNCTION_ARGS)
-{
-	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
-	ClvModel   *md;
-	DateADT		ho;
-	char	   *name;
-	char	   *query;
-	Oid			types[4] = {TEXTOID, FLOAT8OID, DATEOID, DATEOID};
-	Datum		args[4];
-	const char *ccol,
-			   *dcol;
-
-	mk_arg_notnull(fcinfo, 1, "holdout_end");
-	md = get_model(fcinfo);
-	name = text_to_cstring(PG_GETARG_TEXT_PP(0));
-	ho = PG_GETARG_DATEADT(1);
-	if (DATE_NOT_FINITE(ho) || ho <= md->cal)
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("holdout_end must be a finite date after the model's calibration_end")));
-	/* copies: the cached model may be replaced by the nested customer_value call */
-	ccol = mk_column(pstrdup(md->customer_column), "customer_column");
-	dcol = mk_column(pstrdup(md->date_column), "date_column");
-	args[0] = CStringGetTextDatum(name);
-	args[1] = Float8GetDatum((ho - md->cal) / md->unit);
-	args[2] = DateADTGetDatum(md->cal);
-	args[3] = DateADTGetDatum(ho);
-	query = psprintf("WITH cv AS (SELECT customer_id, frequency, expected_purchases FROM mktdb.customer_value($1, $2)),"
-					 " ho AS (SELECT (%s)::text AS customer_id, count(DISTINCT (%s)::date) AS n FROM %s"
-					 " WHERE (%s)::date > $3 AND (%s)::date <= $4 AND (%s) IS NOT NULL GROUP BY 1)"
-					 " SELECT least(cv.frequency, 7), count(*), avg(coalesce(ho.n, 0))::float8,"
-					 " avg(cv.expected_purchases)::float8"
-					 " FROM cv LEFT JOIN ho USING (customer_id) GROUP BY ROLLUP (1) ORDER BY 1 NULLS LAST",
-					 ccol, dcol, mk_source_from(pstrdup(md->source)), dcol, dcol, ccol);
-	InitMaterializedSRF(fcinfo, 0);
-	if (SPI_connect() != SPI_OK_CONNECT)
-		elog(ERROR, "SPI_connect failed");
-	if (SPI_execute_with_args(query, 4, types, args, NULL, true, 0) != SPI_OK_SELECT)
-		elog(ERROR, "clv_accuracy query failed");
-	for (uint64 i = 0; i < SPI_processed; i++)
-	{
-		Datum		values[4];
-		bool		nulls[4];
-
-		for (int k = 0; k < 4; k++)
-			values[k] = SPI_getbinval(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, k + 1, &nulls[k]);
-		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
-	}
-	SPI_finish();
 	return (Datum) 0;
 }

@@ -1,0 +1,36 @@
+/*
+ * clv_int.h -- internals shared by the customer-lifetime-value core files (clv_lik.c,
+ * clv_fit.c, clv_score.c): the deterministic sum over rows on threads, small log-space
+ * helpers and the Pareto/NBD likelihood's two terms.  Not part of the API (clv.h).
+ */
+#ifndef MKTDB_CORE_CLV_INT_H
+#define MKTDB_CORE_CLV_INT_H
+
+#include "clv.h"
+
+#define CLV_NPAR 4				/* the most parameters of a model */
+#define CLV_NSUM 16				/* the most sums one pass over the rows returns */
+
+/* writes the sums over rows [i0, i1) into out[0..nout) (out is zeroed by the caller) */
+typedef void (*ClvRowsFn) (const void *arg, int64_t i0, int64_t i1, double *out);
+
+/*
+ * out[0..nout) = the sums fn writes over rows [0, n): fixed blocks of rows summed in block
+ * order, so the result depends neither on the thread count nor on timing.
+ */
+void		clv_sum_rows(int threads, int64_t n, ClvRowsFn fn, const void *arg, double *out, int nout);
+
+/* log(exp(u) + exp(v)) */
+double		clv_logaddexp(double u, double v);
+
+/* logs of the two terms of the Pareto/NBD likelihood bracket: alive throughout, died in (t_x, T] */
+void		clv_pnbd_terms(const double *p, double x, double tx, double T, double *l_alive, double *l_dead);
+
+/*
+ * BG/NBD in the limit a + b -> infinity at (r, alpha, p): log-likelihood, gradient and
+ * Hessian (may be NULL) with respect to (log r, log alpha, logit p) in the first three
+ * places of 4 (and 4 x 4).
+ */
+double		clv_bgnbd_limit_loglik(const double *p, const ClvCustomers *c, double *grad, double *hess);
+
+#endif
