@@ -11,7 +11,8 @@
 #include "core/rng.h"
 #include "core/topn.h"
 
-const double als_val_alpha[ALS_VAL_GRID] = {1.0, 5.0, 20.0};
+const double als_val_alpha[ALS_VAL_GRID] = {1.0, 5.0, 20.0, 100.0};
+const double als_val_ratio[ALS_VAL_GRID] = {20.0, 20.0, 5.0, 5.0};
 
 int64_t
 holdout_carve(const AlsCsr *ui, uint64_t seed, int64_t max_users, uint8_t *pair_drop, int64_t *val_users)
@@ -153,7 +154,7 @@ als_choose_regularization(const AlsCsr *ui, const AlsParams *p, int64_t max_user
 
 	*n_tried = 0;
 	*best_alpha = p->alpha;
-	*best_reg = ALS_VAL_RATIO * p->alpha;
+	*best_reg = als_val_ratio[0] * p->alpha;
 	memset(&tr, 0, sizeof(tr));
 	memset(&tt, 0, sizeof(tt));
 	if (drop == NULL || val == NULL || scores == NULL || kept == NULL)
@@ -198,7 +199,7 @@ als_choose_regularization(const AlsCsr *ui, const AlsParams *p, int64_t max_user
 		AlsScoreArg sa = {X, Y, p->factors, (int32_t) n};
 
 		q.alpha = p->alpha * als_val_alpha[ia];
-		q.regularization = ALS_VAL_RATIO * q.alpha;
+		q.regularization = als_val_ratio[ia] * q.alpha;
 		q.iterations = ALS_VAL_ITERATIONS;
 		als_init_factors(p->seed, ui->n_rows, n, p->factors, X, Y);
 		rc = als_fit(&tr, &tt, &q, X, Y, loss, err, errlen);
