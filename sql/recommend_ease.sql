@@ -79,7 +79,9 @@ SELECT a.metrics->>'method' AS method, a.metrics->>'regularization_source' AS so
        a.metrics->'validation'->'regularization' AS grid, a.metrics->'validation'->'alpha' AS alphas,
        (a.metrics->>'regularization')::float8 IN (SELECT jsonb_array_elements_text(a.metrics->'validation'->'regularization')::float8) AS a_grid_point,
        (a.metrics->'validation') - 'ms' = (b.metrics->'validation') - 'ms' AS same_validation,
-       a.metrics->>'regularization' = b.metrics->>'regularization' AS same_choice
+       a.metrics->>'regularization' = b.metrics->>'regularization' AS same_choice,
+       a.metrics->>'alpha' = b.metrics->>'alpha' AS same_alpha,
+       a.metrics->>'alpha' IN (SELECT jsonb_array_elements_text(a.metrics->'validation'->'alpha')) AS alpha_of_grid
   FROM mktdb.models a JOIN mktdb.model_versions b ON b.name = a.name AND b.version = 1
  WHERE a.name = 'a_val';
 

@@ -124,7 +124,13 @@ key_text_datum(const KeySet *k, int64 idx)
 {
 	if (k->type == REC_KEY_TEXT)
 		return PointerGetDatum(cstring_to_text_with_len(k->blob + k->off[idx], (int) (k->off[idx + 1] - k->off[idx])));
-	return PointerGetDatum(cstring_to_text(psprintf(INT64_FORMAT, k->ikeys[idx])));
+	{
+		/* one allocation per id (online calls return ten of these): no psprintf buffer */
+		char		buf[MAXINT8LEN + 1];
+		int			len = pg_lltoa(k->ikeys[idx], buf);
+
+		return PointerGetDatum(cstring_to_text_with_len(buf, len));
+	}
 }
 /* ---------------------------------------------------------------------------------------------
  * Serialization

@@ -11,7 +11,8 @@
 #include "core/rng.h"
 #include "core/topn.h"
 
-const double als_val_alpha[ALS_VAL_GRID] = {1.0, 5.0, 20.0};
+const double als_val_alpha[ALS_VAL_GRID] = {5.0, 20.0, 100.0};
+const double als_val_ratio[ALS_VAL_GRID] = {20.0, 5.0, 5.0};
 
 int64_t
 holdout_carve(const AlsCsr *ui, uint64_t seed, int64_t max_users, uint8_t *pair_drop, int64_t *val_users)
@@ -138,6 +139,7 @@ als_choose_regularization(const AlsCsr *ui, const AlsParams *p, int64_t max_user
 {
 	int64_t		nnz = als_nnz(ui),
 				n = ui->n_cols;
+	const double alpha0 = p->alpha;
 	uint8_t    *drop = calloc((size_t) (nnz > 0 ? nnz : 1), 1);
 	int64_t    *val = malloc(sizeof(int64_t) * (size_t) (ui->n_rows > 0 ? ui->n_rows : 1));
 	double	   *scores = malloc(sizeof(double) * (size_t) (n > 0 ? n : 1));
@@ -152,8 +154,9 @@ als_choose_regularization(const AlsCsr *ui, const AlsParams *p, int64_t max_user
 				t = 0;
 
 	*n_tried = 0;
-	*best_alpha = p->alpha;
-	*best_reg = ALS_VAL_RATIO * p->alpha;
+	/* best_alpha and best_reg may alias p->alpha and p->regularization: read p's alpha first */
+	*best_alpha = alpha0 * als_val_alpha[0];
+	*best_reg = als_val_ratio[0] * *best_alpha;
 	memset(&tr, 0, sizeof(tr));
 	memset(&tt, 0, sizeof(tt));
 	if (drop == NULL || val == NULL || scores == NULL || kept == NULL)
@@ -192,13 +195,13 @@ als_choose_regularization(const AlsCsr *ui, const AlsParams *p, int64_t max_user
 	}
 	als_csr_transpose(&tr, &tt);
 
-	for (int ia = 0; ia < ALS_VAL_GRID && (p->alpha > 0 || t == 0); ia++)
+	for (int ia = 0; ia < ALS_VAL_GRID && (alpha0 > 0 || t == 0); ia++)
 	{
 		AlsParams	q = *p;
 		AlsScoreArg sa = {X, Y, p->factors, (int32_t) n};
 
-		q.alpha = p->alpha * als_val_alpha[ia];
-		q.regularization = ALS_VAL_RATIO * q.alpha;
+		q.alpha = alpha0 * als_val_alpha[ia];
+		q.regularization = als_val_ratio[ia] * q.alpha;
 		q.iterations = ALS_VAL_ITERATIONS;
 		als_init_factors(p->seed, ui->n_rows, n, p->factors, X, Y);
 		rc = als_fit(&tr, &tt, &q, X, Y, loss, err, errlen);

@@ -26,23 +26,27 @@ double		holdout_ndcg(const AlsCsr *ui, const int64_t *val_users, int64_t n_val, 
 						 HoldoutScoreFn fn, void *arg, double *scores, int32_t *kept);
 
 /*
- * The ALS grid: the confidence scale alpha x {1, 5, 20} (alpha as given) with the penalty
- * proportional to it, regularization = 20 x that alpha (the penalty has to grow with the
- * confidence it balances; 0.2.0's study found planted data best near 20 x alpha).  Each point is
- * fitted from the seed's initial factors for 5 iterations (warm starts across points were
- * measured to mislead: half-fitted models rank by popularity), so the grid costs one fit of 15
- * iterations.  alpha 0 collapses the grid to regularization 0 (then only that point).
+ * The ALS grid: three (alpha, regularization) points, alpha x {5, 20, 100} (alpha as given)
+ * with regularization = {20, 5, 5} x that alpha.  The penalty has to grow with the confidence it
+ * balances, but less than proportionally: a hindsight scan (doc/recommendations.md) found the
+ * best points along that ridge -- planted data, msweb and Complete Journey near (5, 100), the
+ * Zipf-skewed set at (20, 100) (0.997 of EASE, against 0.888 at (5, 100); (20, 400) falls to
+ * popularity there), msweb's best 64-factor point at (100, 500); (1, 20) was below (5, 100) on
+ * every set (in hindsight on two, on validation on the other two).  Each point is fitted from the seed's initial factors for 8 iterations (with 5, the
+ * half-fitted models favoured (20, 100) on three sets where (5, 100) is better; warm starts
+ * across points misled the same way), so the grid costs about 1.6 fits of 15 iterations.
+ * alpha 0 collapses the grid to regularization 0 (then only that point).
  */
 #define ALS_VAL_GRID 3
-#define ALS_VAL_ITERATIONS 5
-#define ALS_VAL_RATIO 20.0
+#define ALS_VAL_ITERATIONS 8
 extern const double als_val_alpha[ALS_VAL_GRID];
+extern const double als_val_ratio[ALS_VAL_GRID];
 
 /*
  * ALS regularization and alpha chosen on the holdout: p's other settings, each point of the grid
  * above fitted from p->seed's initial factors.  X, Y: work buffers of the full sizes.
  * regs / alphas / ndcg get each point (*n_tried of them); returns ALS_OK with *best_reg and
- * *best_alpha set (p's alpha and 20 x it when nobody can be held out), or an ALS error code.
+ * *best_alpha set (the grid's first point when nobody can be held out), or an ALS error code.
  */
 int			als_choose_regularization(const AlsCsr *ui, const AlsParams *p, int64_t max_users, double *X,
 									  double *Y, double *regs, double *alphas, double *ndcg, int *n_tried,

@@ -47,6 +47,7 @@ import pandas as pd
 DATA = os.environ.get('MKTDB_DATA', os.path.join(os.path.dirname(__file__), '../../../shared/data'))
 DB = os.environ.get('BENCH_DB', 'mk_bench_recommend')
 K = 10
+MODEL = os.environ.get('BENCH_MODEL', 'bench_rec')
 
 
 def psql(sql, stdin=None):
@@ -233,15 +234,16 @@ def mktdb(table, test, **opts):
     table = src
     args = ''.join(', %s => %r' % (k, v) for k, v in opts.items()).replace('"', "'")
     t0 = time.time()
-    out = psql("SELECT train_ms FROM mktdb.recommend_train('bench_rec', '%s', 'u', 'i', 'w'%s)" % (table, args))
+    out = psql("SELECT train_ms FROM mktdb.recommend_train('" + MODEL + "', '%s', 'u', 'i', 'w'%s)" % (table, args))
     train_ms = float(out.strip())
-    csv = psql("COPY (SELECT user_id, item_id, rank FROM mktdb.recommend_all('bench_rec', %d)) "
+    csv = psql("COPY (SELECT user_id, item_id, rank FROM mktdb.recommend_all('" + MODEL + "', %d)) "
                "TO STDOUT WITH (FORMAT csv)" % K)
     recs = pd.read_csv(io.StringIO(csv), names=['u', 'i', 'rank'])
     recs = recs[recs['u'].isin(test['u'].unique())]
     return recs, train_ms, time.time() - t0
 
 
+HINDSIGHT_LAMBDAS = [1, 3, 10, 30, 100, 300, 1000, 3000, 10000]   # EASE's lambda, best on the test split
 SPEC_DEFAULTS = {}   # the SQL defaults of mktdb.recommend_train
 
 # --validate: one change at a time from the SQL defaults (plus two joint ones)
@@ -350,6 +352,44 @@ def oracle(name, loaders):
     print('best on the test split: reg %g alpha %g fs %g, ndcg / EASE %.3f' % (*best[0], best[1] / et[1]))
 
 
+# --scan: ALS in hindsight (test split) over factors x alpha x regularization x frequency_scaling,
+# to find what closes ALS's gap to EASE (an upper bound, not a way to choose defaults).
+SCAN = [(f, a, ra, fs) for f in [64] for a in [5.0, 20.0, 100.0] for ra in [5.0, 20.0, 50.0]
+        for fs in [0.0, 0.5, 1.0]]
+
+
+def scan(name, loaders, points):
+    # SCAN_OPTS='solver=cholesky iterations=30': more arguments for every point
+    extra = {k: (v if not v.replace('.', '').isdigit() else (float(v) if '.' in v else int(v)))
+             for k, v in (o.split('=') for o in os.environ.get('SCAN_OPTS', '').split())}
+    df = loaders[name]()
+    train, test = split(df, seed=1)
+    load(train, 'bench_train_' + name)
+    lam, et = best_ease(train, test)
+    print('%s test: EASE (lambda %g, best on test) recall %.4f ndcg %.4f' % (name, lam, *et), flush=True)
+    for f, a, ra, fs in points:
+        recs, train_ms, _ = mktdb('bench_train_' + name, test, method='als', factors=f, alpha=a,
+                                  regularization=a * ra, frequency_scaling=fs, precompute_n=10, **extra)
+        ev = evaluate(recs, test)
+        print('  f %-4d alpha %-5g reg %-6g fs %-4g %s recall %.4f ndcg %.4f  / EASE %.3f  train %.0f ms'
+              % (f, a, a * ra, fs, extra or '', ev[0], ev[1], ev[1] / et[1], train_ms), flush=True)
+
+
+# --als: only method 'als' with its defaults (the validated grid) against hindsight EASE
+def als_only(name, loaders):
+    df = loaders[name]()
+    train, test = split(df, seed=1)
+    load(train, 'bench_train_' + name)
+    lam, et = max(((lam, evaluate(ease(train, test, lam), test)) for lam in HINDSIGHT_LAMBDAS),
+                  key=lambda x: x[1][1])
+    recs, train_ms, _ = mktdb('bench_train_' + name, test, method='als')
+    ev = evaluate(recs, test)
+    m = psql("SELECT concat_ws(' ', metrics->>'alpha', metrics->>'regularization', metrics->'validation') "
+             "FROM mktdb.models WHERE name = '%s'" % MODEL).strip()
+    print("%s: 'als' defaults recall %.4f ndcg %.4f / hindsight EASE (lambda %g) %.4f = %.3f  train %.0f ms; "
+          "alpha, reg chosen: %s" % (name, ev[0], ev[1], lam, et[1], ev[1] / et[1], train_ms, m), flush=True)
+
+
 def main():
     grid = '--grid' in sys.argv
     names = [a for a in sys.argv[1:] if not a.startswith('--')] or ['planted', 'msweb', 'cj', 'skewed']
@@ -363,6 +403,18 @@ def main():
     if '--oracle' in sys.argv:
         for name in names:
             oracle(name, loaders)
+        return
+    if '--als' in sys.argv:
+        for name in names:
+            als_only(name, loaders)
+        return
+    if '--scan' in sys.argv:
+        pts = SCAN
+        if os.environ.get('SCAN_POINTS'):
+            pts = [tuple(float(x) for x in p.split(':')) for p in os.environ['SCAN_POINTS'].split()]
+            pts = [(int(f), a, ra, fs) for f, a, ra, fs in pts]
+        for name in names:
+            scan(name, loaders, pts)
         return
     if '--validate-grid' in sys.argv:
         validate(names, loaders, JOINT, test_all=False)
@@ -387,7 +439,7 @@ def main():
         res['PureSVD'] = best[1]
         print('%-44s recall@10 %.4f  ndcg@10 %.4f' % ('PureSVD (rank %d, best on test)' % best[0], *best[1]))
         best = None
-        for lam in [1, 3, 10, 30, 100, 300, 1000, 3000, 10000]:
+        for lam in HINDSIGHT_LAMBDAS:
             t0 = time.time()
             r = evaluate(ease(train, test, lam), test)
             if best is None or r[1] > best[1][1]:

@@ -77,7 +77,9 @@ def main():
     print('interactions: %d rows; %d cores' % (n, os.cpu_count()))
     res = {}
     quick = bool(os.environ.get('RECSPEED_QUICK'))   # skip the Cholesky fit and the numpy comparison
-    for solver in (['cg'] if quick else ['cg', 'cholesky']):
+    # RECSPEED_EASE_ONLY=1: only the EASE timings (sizes from RECSPEED_EASE_SIZES, e.g. '20000')
+    ease_only = bool(os.environ.get('RECSPEED_EASE_ONLY'))
+    for solver in ([] if ease_only else ['cg'] if quick else ['cg', 'cholesky']):
         t0 = time.time()
         # the baseline's hyperparameters (numpy_als below: no frequency scaling, 3 CG steps), so
         # both run the same arithmetic; the time of a CG iteration does not depend on them
@@ -96,15 +98,18 @@ def main():
               'top-50 lists %.2f s), call %.2f s' % (solver, nu, ni, nnz, float(ms) / 1000, read_ms / 1000,
                                                      fit_ms / 1000, top_ms / 1000, wall))
     # the defaults: 20,000 items are over mktdb.ease_memory_limit, so ALS with its regularization
-    # chosen on the validation split (5 grid points x 3 warm-started iterations, then the fit)
-    out = psql("SELECT train_ms FROM mktdb.recommend_train('big_auto', 'bench_big', 'u', 'i')")
-    m = psql("SELECT concat_ws(' | ', metrics->>'method', metrics->>'regularization', "
+    # chosen on the validation split (4 grid points x 5 iterations, then the fit)
+    out = None if ease_only else psql("SELECT train_ms FROM mktdb.recommend_train('big_auto', 'bench_big', 'u', 'i')")
+    m = '' if ease_only else psql("SELECT concat_ws(' | ', metrics->>'method', metrics->>'regularization', "
              "metrics->'validation'->>'ms', metrics->>'als_fit_ms') FROM mktdb.models WHERE name = 'big_auto'")
-    print('mktdb defaults (method | regularization | validation ms | final fit ms): %s; train %.2f s = %.2f x the '
-          'one-fit cg training' % (m.strip(), float(out) / 1000, float(out) / 1000 / res['cg']), flush=True)
+    if not ease_only:
+        print('mktdb defaults (method | regularization | validation ms | final fit ms): %s; train %.2f s = %.2f x the '
+              'one-fit cg training' % (m.strip(), float(out) / 1000, float(out) / 1000 / res['cg']), flush=True)
 
     # EASE training time by catalog size (lambda given: one Cholesky inverse; 2,000 items also validated)
     sizes = [2000, 10000] + ([20000] if os.environ.get('EASE_20K') else [])
+    if os.environ.get('RECSPEED_EASE_SIZES'):
+        sizes = [int(v) for v in os.environ['RECSPEED_EASE_SIZES'].split()]
     for n_items in sizes:
         src = 'SELECT u, i FROM bench_big WHERE i < %d' % n_items
         for reg in (['500', 'NULL'] if n_items == 2000 else ['500']):
@@ -117,7 +122,7 @@ def main():
             print('mktdb EASE %5s items, %s users, %s pairs, regularization %s: train %.2f s (lambda, validation ms, '
                   'lists ms: %s)' % (ni, nu, nnz, reg, float(ms) / 1000, m), flush=True)
 
-    if quick:
+    if quick or ease_only:
         return
     csv = psql("COPY bench_big TO STDOUT WITH (FORMAT csv)")
     df = pd.read_csv(io.StringIO(csv), names=['u', 'i'])

@@ -9,8 +9,12 @@ DURATION=${DURATION:-10}
 mk_build
 mk_cluster_start "$MKTDB_ROOT/.cluster/bench_rec" "${MKTDB_BENCH_PORT:-5493}"
 export BENCH_DB=mk_bench_speed
-psql -X -q -d postgres -c "DROP DATABASE IF EXISTS $BENCH_DB" -c "CREATE DATABASE $BENCH_DB"
-mk_psql -d $BENCH_DB <<'SQL'
+# RECSPEED_REUSE=1: keep the database and models of an earlier run (no data, no training: only
+# pgbench, e.g. under the bench lock after training elsewhere; with RECSPEED_EASE_ONLY=1 and
+# RECSPEED_EASE_SIZES='20000' only that EASE training); RECSPEED_NO_PGBENCH=1: no pgbench
+if [ -z "${RECSPEED_REUSE:-}" ]; then
+    psql -X -q -d postgres -c "DROP DATABASE IF EXISTS $BENCH_DB" -c "CREATE DATABASE $BENCH_DB"
+    mk_psql -d $BENCH_DB <<'SQL'
 CREATE EXTENSION mktdb;
 -- 100,000 users x 20 interactions, 20,000 items: 50 taste groups of 400 items (70 %) plus a
 -- popularity-skewed rest; deterministic
@@ -25,7 +29,11 @@ INSERT INTO bench_big SELECT i % 100000, i FROM generate_series(0, 19999) i;
 DELETE FROM bench_big WHERE ctid IN (SELECT ctid FROM bench_big LIMIT 20000);
 ANALYZE bench_big;
 SQL
-/usr/bin/python3 "$MKTDB_ROOT/test/bench/recommend_speed.py"
+fi
+if [ -z "${RECSPEED_REUSE:-}" ] || [ -n "${RECSPEED_EASE_ONLY:-}" ]; then
+    /usr/bin/python3 "$MKTDB_ROOT/test/bench/recommend_speed.py"
+fi
+[ -n "${RECSPEED_NO_PGBENCH:-}" ] && exit 0
 
 tmp=$(mktemp -d)
 cat > "$tmp/rec.sql" <<'SQL'
