@@ -76,26 +76,24 @@ run() {  # run NAME TABLE SQL
     mk_log "$1"
     R[$1]=$(mk_citus_moved "$base" "$2" "$3")
 }
-AB="'variant', 'spend', covariate_column => 'pre'"
+# part NAME TABLE SINGLE READ PUSH: the three runs of a part (NAME_single, NAME_read, NAME_push)
 runs=()
-if has rfm; then
-runs+=(rfm_single rfm_read rfm_push)
-run rfm_single orders_dist "CREATE TABLE rfm_single AS SELECT * FROM mktdb.rfm_score('rfm_single', 'orders_local', 'customer_id', 'order_date', 'amount')"
-run rfm_read orders_dist "$OFF CREATE TABLE rfm_read AS SELECT * FROM mktdb.rfm_score('rfm_read', 'orders_dist', 'customer_id', 'order_date', 'amount')"
-run rfm_push orders_dist "CREATE TABLE rfm_push AS SELECT * FROM mktdb.rfm_score('rfm_push', 'orders_dist', 'customer_id', 'order_date', 'amount')"
-fi
-if has km; then
-runs+=(km_single km_read km_push)
-run km_single pts_dist "SELECT * FROM mktdb.kmeans_segment('km_single', 'pts_local', $F, 8)"
-run km_read pts_dist "$OFF SELECT * FROM mktdb.kmeans_segment('km_read', 'pts_dist', $F, 8)"
-run km_push pts_dist "SELECT * FROM mktdb.kmeans_segment('km_push', 'pts_dist', $F, 8)"
-fi
-if has ab; then
-runs+=(ab_single ab_read ab_push)
-run ab_single exp_dist "CREATE TABLE ab_single AS SELECT * FROM mktdb.ab_test('exp_local', $AB)"
-run ab_read exp_dist "COPY (SELECT variant, spend, pre FROM exp_dist) TO '/dev/null'"
-run ab_push exp_dist "CREATE TABLE ab_push AS SELECT * FROM mktdb.ab_test('exp_dist', $AB)"
-fi
+part() {
+    has "$1" || return 0
+    runs+=("$1_single" "$1_read" "$1_push")
+    run "$1_single" "$2" "$3"; run "$1_read" "$2" "$4"; run "$1_push" "$2" "$5"
+}
+RFM="'customer_id', 'order_date', 'amount'"
+AB="'variant', 'spend', covariate_column => 'pre'"
+part rfm orders_dist "CREATE TABLE rfm_single AS SELECT * FROM mktdb.rfm_score('rfm_single', 'orders_local', $RFM)" \
+    "$OFF CREATE TABLE rfm_read AS SELECT * FROM mktdb.rfm_score('rfm_read', 'orders_dist', $RFM)" \
+    "CREATE TABLE rfm_push AS SELECT * FROM mktdb.rfm_score('rfm_push', 'orders_dist', $RFM)"
+part km pts_dist "SELECT * FROM mktdb.kmeans_segment('km_single', 'pts_local', $F, 8)" \
+    "$OFF SELECT * FROM mktdb.kmeans_segment('km_read', 'pts_dist', $F, 8)" \
+    "SELECT * FROM mktdb.kmeans_segment('km_push', 'pts_dist', $F, 8)"
+part ab exp_dist "CREATE TABLE ab_single AS SELECT * FROM mktdb.ab_test('exp_local', $AB)" \
+    "COPY (SELECT variant, spend, pre FROM exp_dist) TO '/dev/null'" \
+    "CREATE TABLE ab_push AS SELECT * FROM mktdb.ab_test('exp_dist', $AB)"
 
 if has rfm; then
 rfm_same=$(psql -X -At -d mk -c "SELECT count(*) FILTER (WHERE (a.recency_days, a.frequency, a.monetary, a.rfm_cell)
