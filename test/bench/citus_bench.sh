@@ -107,7 +107,7 @@ km_info=$(psql -X -At -d mk -c "SELECT metrics->>'iterations' || ' Lloyd passes,
                                   FROM mktdb.models WHERE name = 'km_push'")
 fi
 if has ab; then
-ab_diff=$(psql -X -At -d mk -c "SELECT max(abs(a.p_value - b.p_value) / b.p_value)::float4 || ' (p-values ' || string_agg(b.p_value::float4::text, ', ') || ')'
+ab_diff=$(psql -X -At -d mk -c "SELECT to_char(max(abs(a.p_value - b.p_value) / b.p_value), '9.9EEEE') || ' (p-values ' || string_agg(to_char(b.p_value, '9.99EEEE'), ', ') || ')'
                                   FROM ab_single a JOIN ab_push b USING (variant) WHERE b.p_value > 0")
 fi
 
