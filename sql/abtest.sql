@@ -116,8 +116,11 @@ CREATE TABLE ref_bayes (xc bigint, nc bigint, xt bigint, nt bigint, prior_alpha 
 SELECT count(*) AS cases,
        bool_and(greatest(rel(b.prob_treatment_better, r.prob), rel(b.expected_loss_treatment, r.loss_t),
                          rel(b.expected_loss_control, r.loss_c)) <= 1e-9) AS within_1e9
+  FROM ref_bayes r, mktdb.ab_bayes(xc, nc, xt, nt, prior_alpha, prior_beta) b;
+-- no integer posterior parameter (Jeffreys' Beta(0.5, 0.5) prior): adaptive quadrature, against R's
+SELECT round(b.prob_treatment_better::numeric, 12) AS p_better, rel(b.prob_treatment_better, r.prob) <= 1e-9 AS within_1e9
   FROM ref_bayes r, mktdb.ab_bayes(xc, nc, xt, nt, prior_alpha, prior_beta) b
- WHERE prior_alpha = round(prior_alpha) OR prior_beta = round(prior_beta);
+ WHERE prior_alpha <> round(prior_alpha) AND prior_beta <> round(prior_beta);
 SELECT round(prob_treatment_better::numeric, 6) AS p_better, round(expected_loss_treatment::numeric, 8) AS loss_t,
        round(expected_loss_control::numeric, 8) AS loss_c
   FROM mktdb.ab_bayes(2500, 50000, 2610, 50000);
@@ -167,7 +170,11 @@ SELECT q, try(q) FROM (VALUES
     ($$SELECT * FROM mktdb.ab_test('SELECT variant, CASE WHEN id = 5 THEN ''NaN''::float8 ELSE revenue END AS y FROM exp', 'variant', 'y')$$),
     ($$SELECT * FROM mktdb.ab_bayes(10, 5, 1, 10)$$),
     ($$SELECT * FROM mktdb.ab_bayes(-1, 5, 1, 10)$$),
-    ($$SELECT * FROM mktdb.ab_bayes(1, 5, 1, 10, 0.5, 0.5)$$),
+    ($$SELECT * FROM mktdb.ab_bayes(1, 5, 11, 10)$$),
+    ($$SELECT * FROM mktdb.ab_bayes(1, 5, 1, -10)$$),
+    ($$SELECT * FROM mktdb.ab_bayes(1, 5, 1, 10, 0.5, 'NaN')$$),
+    ($$SELECT * FROM mktdb.ab_bayes(1, 5, 1, 10, 'infinity', 1)$$),
+    ($$SELECT * FROM mktdb.ab_bayes(2000000000, 5000000000, 2000000000, 5000000000, 0.5, 0.5)$$),
     ($$SELECT * FROM mktdb.ab_bayes(1, 5, 1, 10, 0, 1)$$),
     ($$SELECT * FROM mktdb.ab_bayes(2000000000, 5000000000, 2000000000, 5000000000)$$),
     ($$SELECT mktdb.ab_sample_size(0.1, 0.01, power => 1)$$),

@@ -370,7 +370,7 @@ COMMENT ON FUNCTION mktdb.ab_sequential(text, text, text, text, text, text, floa
 COMMENT ON FUNCTION mktdb.ab_sample_size(float8, float8, float8, float8, text, float8) IS
 'per-group sample size of R''s power.prop.test (proportion) or power.t.test (mean, with sd) for a difference mde';
 COMMENT ON FUNCTION mktdb.ab_bayes(bigint, bigint, bigint, bigint, float8, float8) IS
-'Beta-Binomial posteriors: P(treatment rate > control rate) and each choice''s expected loss, by the exact finite sum';
+'Beta-Binomial posteriors: P(treatment rate > control rate) and each choice''s expected loss, by the exact finite sum (by quadrature when no prior parameter is an integer)';
 
 -- 70_charts
 

@@ -724,15 +724,13 @@ mktdb_ab_bayes(PG_FUNCTION_ARGS)
 	if (!(pa > 0 && isfinite(pa) && pb > 0 && isfinite(pb)))
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("prior_alpha and prior_beta must be positive, not %g and %g", pa, pb)));
+				 errmsg("prior_alpha and prior_beta must be positive finite numbers, not %g and %g", pa, pb)));
 	if (mk_ab_bayes(pa + xc, pb + nc - xc, pa + xt, pb + nt - xt, &prob, &lt, &lc) != 0)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 (pa == floor(pa) || pb == floor(pb))
-				 ? errmsg("the arms are too large for the exact sum: each has more than %.0f conversions and as many non-conversions",
-						  MK_AB_BAYES_MAX_TERMS)
-				 : errmsg("the exact sum needs an integer prior_alpha or prior_beta, not %g and %g", pa, pb),
-				 errhint("Beta(1, 1), the uniform prior, is the default.")));
+				 errmsg("the arms are too large for the exact computation: each has more than %.0f conversions and as many non-conversions",
+						MK_AB_BAYES_MAX_TERMS),
+				 errhint("At that size the posteriors are normal to many digits: compare the arms with mktdb.ab_test.")));
 	InitMaterializedSRF(fcinfo, 0);
 	ab_put(v, nulls, 0, prob);
 	ab_put(v, nulls, 1, lt);

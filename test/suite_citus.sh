@@ -121,18 +121,98 @@ ok "$([ "$fr_rows" -ge 1152 ] && [ "$fd_rows" -le 40 ] && echo fits)" fits \
 q "SELECT mktdb.retrain('fc_dist')" >/dev/null
 ok "$(q "SELECT version || ':' || (metrics->>'path') FROM mktdb.models WHERE name = 'fc_dist'")" "2:pushdown" "retrain replays the grouped forecast on the workers"
 
-# ---------------------------------------------------------------- recommendations: read through the coordinator
+# ---------------------------------------------------------------- campaign evaluation: ab_moments per shard
+mk_psql -d mk >/dev/null <<'SQL' || echo "not ok - citus: load the experiment"
+SET client_min_messages = warning;
+-- 120,000 users in three arms over 14 days, distributed by user
+SELECT setseed(0.17);
+CREATE TABLE exp_local AS
+SELECT g AS user_id, (ARRAY['control', 'email', 'coupon'])[1 + (g * 7919) % 3] AS variant,
+       date '2024-03-01' + ((g * 104729) % 14)::int AS day, pre,
+       round((0.7 * pre + 30 * random() + 0.4 * ((g * 7919) % 3))::numeric, 2) AS spend,
+       (random() < 0.10 + 0.004 * ((g * 7919) % 3))::int AS converted
+  FROM (SELECT g::bigint, round((20 + 40 * random())::numeric, 2) AS pre FROM generate_series(1, 120000) g) s;
+CREATE TABLE exp_dist (LIKE exp_local);
+SELECT create_distributed_table('exp_dist', 'user_id');
+INSERT INTO exp_dist SELECT * FROM exp_local;
+-- |a - b| within tol relative to |a| + scale (scale: the magnitude of the sums a difference is taken of)
+CREATE FUNCTION near(a float8, b float8, tol float8, scale float8 DEFAULT 0) RETURNS bool LANGUAGE sql IMMUTABLE AS
+  $$ SELECT a IS NOT DISTINCT FROM b OR abs(a - b) <= tol * (greatest(abs(a), abs(b)) + scale) $$;
+SQL
+read -r xr_rows xr_bytes <<<"$(moved exp_dist "SELECT variant, spend, pre FROM exp_dist")"
+read -r xd_rows xd_bytes <<<"$(moved exp_dist "SELECT * FROM mktdb.ab_test('exp_dist', 'variant', 'spend', covariate_column => 'pre')")"
+read -r xp_rows xp_bytes <<<"$(moved exp_dist "SELECT * FROM mktdb.ab_test('exp_dist', 'variant', 'converted')")"
+read -r xs_rows xs_bytes <<<"$(moved exp_dist "SELECT * FROM mktdb.ab_sequential('exp_dist', 'variant', 'spend', 'day')")"
+ok "$(mk_citus_workers "SELECT count(*) FROM pg_stat_statements WHERE query LIKE '%worker_partial_agg%ab_moments%exp\\_dist\\_1%'" |
+      awk '{s += $1} END {print (s > 0) ? "partial" : "rows"}')" partial \
+   "ab_test's aggregate runs on the shards (worker_partial_agg of mktdb.ab_moments in the workers' statements)"
+ok "$(q "SELECT bool_and(l.m[i] = d.m[i] OR near(l.m[i], d.m[i], 1e-12))
+           FROM (SELECT variant, mktdb.ab_moments(spend::float8, pre::float8) m FROM exp_local GROUP BY 1) l
+           JOIN (SELECT variant, mktdb.ab_moments(spend::float8, pre::float8) m FROM exp_dist GROUP BY 1) d USING (variant),
+                generate_subscripts(l.m, 1) i")" t \
+   "ab_moments: the per-shard partial states combine into the local one-pass moments (1e-12 relative)"
+for a in "'spend'" "'spend', covariate_column => 'pre'" "'converted'"; do
+    ok "$(q "WITH l AS (SELECT * FROM mktdb.ab_test('exp_local', 'variant', $a)),
+                  d AS (SELECT * FROM mktdb.ab_test('exp_dist', 'variant', $a)),
+                  s AS (SELECT abs(mean) AS scale FROM l WHERE variant = 'control')
+             SELECT count(*) || ':' || count(*) FILTER (WHERE NOT (l.n = d.n AND l.test = d.test
+                      AND near(l.mean, d.mean, 1e-12) AND near(l.sd, d.sd, 1e-12) AND near(l.srm_p_value, d.srm_p_value, 1e-12)
+                      AND near(l.diff, d.diff, 1e-12, scale) AND near(l.ci_lo, d.ci_lo, 1e-12, scale)
+                      AND near(l.ci_hi, d.ci_hi, 1e-12, scale) AND near(l.rel_lift, d.rel_lift, 1e-12, 1)
+                      AND near(l.p_value, d.p_value, 1e-9) AND near(l.p_adjusted, d.p_adjusted, 1e-9)))
+               FROM l JOIN d USING (variant), s")" "3:0" \
+       "ab_test($a) on the distributed table equals the local copy (moments 1e-12, differences 1e-12 of the control mean, p 1e-9)"
+done
+ok "$(q "SELECT count(*) || ':' || count(*) FILTER (WHERE NOT (l.n = d.n AND near(l.diff, d.diff, 1e-12, 50)
+                 AND near(l.ci_lo, d.ci_lo, 1e-12, 50) AND near(l.ci_hi, d.ci_hi, 1e-12, 50) AND near(l.p_value, d.p_value, 1e-9)))
+           FROM mktdb.ab_sequential('exp_local', 'variant', 'spend', 'day') l
+           JOIN mktdb.ab_sequential('exp_dist', 'variant', 'spend', 'day') d USING (variant, ts)")" "42:0" \
+   "ab_sequential on the distributed table: the same 14 daily looks per arm as the local copy"
+echo "# ab_test 120,000 users x 3 arms: rows / bytes the workers sent: the rows themselves ${xr_rows} / ${xr_bytes}; ab_test with CUPED ${xd_rows} / ${xd_bytes}, 0/1 metric ${xp_rows} / ${xp_bytes}; ab_sequential (14 days) ${xs_rows} / ${xs_bytes}"
+ok "$([ "$xr_rows" -ge 120000 ] && [ "$xd_rows" -le 24 ] && [ "$xp_rows" -le 24 ] && [ "$xs_rows" -le 336 ] &&
+      [ "$xd_bytes" -lt 100000 ] && [ "$xs_bytes" -lt 200000 ] && echo states)" states \
+   "ab_test ships one moments state per shard and variant (${xd_rows} rows, ${xd_bytes} bytes), ab_sequential one per day too (${xs_rows}), not the rows (${xr_rows}, ${xr_bytes})"
+
+# ---------------------------------------------------------------- recommendations and customer value: read through the coordinator
+# (the same size as the RFM orders: 60,000 rows of 4,000 customers, distributed by customer)
 mk_psql -d mk >/dev/null <<'SQL' || echo "not ok - citus: load the interactions"
 SET client_min_messages = warning;
 CREATE TABLE clicks_local AS
-SELECT 1 + (g * 7919) % 2000 AS user_id, 1 + (g * 104729 + g / 7) % 500 AS item_id FROM generate_series(1::bigint, 20000) g;
+SELECT 1 + (g * 7919) % 4000 AS user_id, 1 + (g * 104729 + g / 7) % 500 AS item_id FROM generate_series(1::bigint, 60000) g;
 CREATE TABLE clicks_dist (LIKE clicks_local);
 SELECT create_distributed_table('clicks_dist', 'user_id');
 INSERT INTO clicks_dist SELECT * FROM clicks_local;
 SQL
 read -r cr_rows cr_bytes <<<"$(moved clicks_dist "SELECT * FROM mktdb.recommend_train('rec_dist', 'clicks_dist', 'user_id', 'item_id', factors => 8, iterations => 3)")"
 q "SELECT * FROM mktdb.recommend_train('rec_local', 'clicks_local', 'user_id', 'item_id', factors => 8, iterations => 3)" >/dev/null
-echo "# recommend_train 20,000 interactions: reads through the coordinator: ${cr_rows} rows / ${cr_bytes} bytes"
+echo "# recommend_train 60,000 interactions of 4,000 users: reads through the coordinator: ${cr_rows} rows / ${cr_bytes} bytes"
 ok "$(q "SELECT (SELECT array_agg(item_id ORDER BY rank) FROM mktdb.recommend_for('rec_dist', 7::bigint, 5))
              = (SELECT array_agg(item_id ORDER BY rank) FROM mktdb.recommend_for('rec_local', 7::bigint, 5))")" t \
    "recommend_train on a distributed table reads every interaction (${cr_rows} rows) and gives the local model's recommendations"
+mk_psql -d mk >/dev/null <<'SQL' || echo "not ok - citus: load the purchases"
+SET client_min_messages = warning;
+-- purchases of 4,000 customers as BG/NBD assumes them (Poisson buying, dropping out after a purchase), distributed by customer
+SELECT setseed(0.23);
+CREATE TABLE buys_local AS
+WITH c AS (SELECT c AS customer_id, -ln(1 - random()) * 0.27 - ln(1 - random()) * 0.27 AS lam,
+                  1 - (1 - random()) ^ (1 / 12.0) AS p FROM generate_series(1, 4000) c),
+     j AS (SELECT customer_id, j, CASE WHEN j = 1 THEN 0 ELSE -ln(1 - random()) / lam END AS gap,
+                  (random() < p)::int AS dropped FROM c, generate_series(1, 120) j),
+     w AS (SELECT customer_id, sum(gap) OVER o AS wk,
+                  coalesce(sum(dropped) OVER (o ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING), 0) AS gone
+             FROM j WINDOW o AS (PARTITION BY customer_id ORDER BY j))
+SELECT customer_id, date '2024-01-01' + (customer_id % 60) + floor(wk * 7)::int AS order_date,
+       round((10 + 40 * random() * (1 + customer_id % 5))::numeric, 2) AS amount
+  FROM w WHERE gone = 0 AND wk < 78;
+CREATE TABLE buys_dist (LIKE buys_local);
+SELECT create_distributed_table('buys_dist', 'customer_id');
+INSERT INTO buys_dist SELECT * FROM buys_local;
+SQL
+CLV="'customer_id', 'order_date', 'amount', calibration_end => '2024-12-31'"
+read -r vr_rows vr_bytes <<<"$(moved buys_dist "SELECT * FROM mktdb.clv_train('clv_dist', 'buys_dist', $CLV)")"
+q "SELECT * FROM mktdb.clv_train('clv_local', 'buys_local', $CLV)" >/dev/null
+echo "# clv_train $(q "SELECT count(*) FROM buys_local") purchases of 4,000 customers: reads through the coordinator: ${vr_rows} rows / ${vr_bytes} bytes"
+ok "$(q "SELECT count(*) || ':' || count(*) FILTER (WHERE (l.frequency, l.recency, l.t, l.monetary) IS DISTINCT FROM (d.frequency, d.recency, d.t, d.monetary)
+                                                        OR abs(l.clv - d.clv) > 1e-9 * abs(l.clv) OR abs(l.p_alive - d.p_alive) > 1e-9)
+           FROM mktdb.customer_value('clv_local') l FULL JOIN mktdb.customer_value('clv_dist') d USING (customer_id)")" "4000:0" \
+   "clv_train on a distributed table reads every purchase (${vr_rows} rows): the same customer summaries, P(alive) and values (1e-9) as the local model"

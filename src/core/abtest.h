@@ -67,10 +67,15 @@ double		mk_power_t_n(double delta, double sd, double alpha, double power);
 /*
  * Beta posteriors p_c ~ Beta(ac, bc), p_t ~ Beta(at, bt): P(p_t > p_c) and the expected
  * losses E[max(p_c - p_t, 0)] (choosing treatment) and E[max(p_t - p_c, 0)], by the exact
- * finite sum (needs one integer parameter among at, bc, ac, bt, at most
- * MK_AB_BAYES_MAX_TERMS; returns -1 otherwise).
+ * finite sum when one of at, bc, ac, bt is an integer of at most MK_AB_BAYES_MAX_TERMS,
+ * else (no integer parameter: a Jeffreys prior, say) by adaptive Gauss-Kronrod quadrature
+ * to about 1e-15 of the result.  Returns -1 when no sum applies and a parameter exceeds
+ * MK_AB_BAYES_MAX_TERMS.
  */
 int			mk_ab_bayes(double ac, double bc, double at, double bt,
 						double *prob, double *loss_t, double *loss_c);
+
+/* P(Y > X), X ~ Beta(a1, b1), Y ~ Beta(a2, b2), by quadrature (mk_ab_bayes' other path) */
+double		mk_ab_beta_gt_quad(double a1, double b1, double a2, double b2);
 
 #endif

@@ -241,7 +241,7 @@ main(int argc, char **argv)
 {
 	if (argc == 3 && strcmp(argv[1], "--aa") == 0)
 		return large_simulation(atoi(argv[2]));
-	PLAN(22);
+	PLAN(23);
 	load_data();
 	CHECK(nrows == 2150, "the seeded experiment has 2150 rows (got %d)", nrows);
 
@@ -313,8 +313,39 @@ main(int argc, char **argv)
 			}
 		if (f)
 			fclose(f);
-		CHECK(n == 8 && w <= 1e-9, "Beta posteriors: P(p_t > p_c) and both expected losses of %d cases (arms up to 60,000) match quadrature within 1e-9 (worst %.2e)", n, w);
-		CHECK(refused == 1, "no integer posterior parameter (Beta(0.5, 0.5) prior): refused, not approximated");
+		CHECK(n == 9 && refused == 0 && w <= 1e-9, "Beta posteriors: P(p_t > p_c) and both expected losses of %d cases (arms up to 60,000, one with a Beta(0.5, 0.5) prior) match R's quadrature within 1e-9 (worst %.2e)", n, w);
+	}
+
+	{
+		/* P(Y > X) against 40-digit mpmath (test/ref/abtest_bayes_mp.py): the quadrature for
+		 * every case both ways (P and 1 - P from their own integrals), the exact sums where
+		 * the parameters are integers */
+		FILE	   *f = fopen("../ref/abtest_ref_bayes_mp.csv", "r");
+		char		line[256];
+		double		wq = 0,
+					ws = 0;
+		int			nq = 0,
+					ns = 0;
+
+		if (f && fgets(line, sizeof(line), f))
+			while (fgets(line, sizeof(line), f))
+			{
+				double		a1, b1, a2, b2, p, q, gp, lt, lc;
+
+				if (sscanf(line, "%lf,%lf,%lf,%lf,%lf,%lf", &a1, &b1, &a2, &b2, &p, &q) != 6)
+					continue;
+				wq = fmax(wq, fmax(relerr(mk_ab_beta_gt_quad(a1, b1, a2, b2), p), relerr(mk_ab_beta_gt_quad(a2, b2, a1, b1), q)));
+				nq++;
+				if (a1 == floor(a1) && b2 == floor(b2) && mk_ab_bayes(a1, b1, a2, b2, &gp, &lt, &lc) == 0)
+				{
+					ws = fmax(ws, relerr(gp, p));
+					ns++;
+				}
+			}
+		if (f)
+			fclose(f);
+		CHECK(nq == 14 && wq <= 1e-11, "P(Y > X) by quadrature on %d Beta pairs (P from 8e-18 to 1 - 8e-18, arms up to 400,000, 4 without an integer parameter) within 1e-11 of 40 digits (worst %.2e)", nq, wq);
+		CHECK(ns == 10 && ws <= 1e-11, "P(Y > X) by the exact sum on %d integer pairs within 1e-11 of 40 digits (worst %.2e)", ns, ws);
 	}
 
 	{
