@@ -44,7 +44,7 @@ void		mk_forecast_view_set(MkForecastView *v, const char *series, const char *fa
 								 const int64 *steps, const int64 *ts, const double *fc, bool has_history,
 								 const MkSeriesHistory *hist);
 
-/* clv_sql.c: what clv_chart draws of the clv model `name` (P(alive) comes from core/clv.h) */
+/* clv_read.c: what clv_chart draws of the clv model `name` (P(alive) comes from core/clv.h) */
 typedef struct MkClvView
 {
 	int			purchase_model; /* CLV_BGNBD or CLV_PARETO */
