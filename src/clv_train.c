@@ -149,18 +149,6 @@ typedef struct ClvReceiver
 	int64		null_amount;
 } ClvReceiver;
 
-static void *
-clv_alloc(void *ctx, size_t size)
-{
-	return MemoryContextAllocExtended((MemoryContext) ctx, size, MCXT_ALLOC_HUGE | MCXT_ALLOC_ZERO);
-}
-
-static void
-clv_free(void *ctx, void *p)
-{
-	pfree(p);
-}
-
 static ClvAcc *
 new_acc(ClvReceiver *rc)
 {
@@ -318,14 +306,7 @@ clv_spec_json(ClvArgs *a)
 	char		buf[MAXDATELEN + 1];
 
 	mk_json_begin(&j);
-	mk_json_key(&j, "source");
-	mk_json_str(&j, mk_source_canonical(a->source));
-	mk_json_key(&j, "customer_column");
-	mk_json_str(&j, a->customer_column);
-	mk_json_key(&j, "date_column");
-	mk_json_str(&j, a->date_column);
-	mk_json_key(&j, "amount_column");
-	mk_json_str(&j, a->amount_column);
+	mk_json_purchase_source(&j, a->source, a->customer_column, a->date_column, a->amount_column);
 	mk_json_key(&j, "calibration_end");
 	if (a->has_cal)
 		mk_json_str(&j, JsonEncodeDateTime(buf, DateADTGetDatum(a->cal), DATEOID, NULL));
@@ -398,7 +379,7 @@ clv_read(ClvArgs *a, ClvReceiver *rc)
 	rc->pub.rDestroy = clv_rnoop;
 	rc->pub.mydest = DestNone;
 	rc->newest = DATEVAL_NOBEGIN;
-	rfm_table_init(&rc->table, !rc->int_keys, clv_alloc, clv_free, rc->cxt);
+	mk_purchase_table_init(&rc->table, !rc->int_keys, rc->cxt);
 	memset(&opts, 0, sizeof(opts));
 	opts.read_only = true;
 	opts.dest = (DestReceiver *) rc;

@@ -240,6 +240,13 @@ void		mk_json_arr_open(MkJson *j);
 void		mk_json_arr_close(MkJson *j);
 char	   *mk_json_end(MkJson *j); /* closes the outer object, returns the text */
 
+/* The purchase reading rfm_score and clv_train share (src/rfm_input.c): the per-customer hash
+ * table allocated in cxt, and the spec keys naming the source and its columns. */
+struct RfmTable;
+void		mk_purchase_table_init(struct RfmTable *t, bool byte_keys, MemoryContext cxt);
+void		mk_json_purchase_source(MkJson *j, const char *source, const char *customer_column,
+									const char *date_column, const char *amount_column);
+
 /* elapsed milliseconds since a start taken with mk_now() */
 typedef struct timespec MkTime;
 MkTime		mk_now(void);

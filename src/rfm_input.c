@@ -108,15 +108,37 @@ mk_numeric_to_fixed(Datum d, __int128 *out)
 /* ---------- aggregation: a DestReceiver fed by the executor ---------- */
 
 static void *
-rfm_alloc(void *ctx, size_t size)
+purchase_alloc(void *ctx, size_t size)
 {
 	return MemoryContextAllocExtended((MemoryContext) ctx, size, MCXT_ALLOC_HUGE | MCXT_ALLOC_ZERO);
 }
 
 static void
-rfm_free(void *ctx, void *p)
+purchase_free(void *ctx, void *p)
 {
 	pfree(p);
+}
+
+/* the per-customer hash table of rfm_score and clv_train, allocated in cxt (huge allocations allowed) */
+void
+mk_purchase_table_init(struct RfmTable *t, bool byte_keys, MemoryContext cxt)
+{
+	rfm_table_init(t, byte_keys, purchase_alloc, purchase_free, cxt);
+}
+
+/* the spec keys rfm_score and clv_train share: where the purchases come from */
+void
+mk_json_purchase_source(MkJson *j, const char *source, const char *customer_column,
+						const char *date_column, const char *amount_column)
+{
+	mk_json_key(j, "source");
+	mk_json_str(j, mk_source_canonical(source));
+	mk_json_key(j, "customer_column");
+	mk_json_str(j, customer_column);
+	mk_json_key(j, "date_column");
+	mk_json_str(j, date_column);
+	mk_json_key(j, "amount_column");
+	mk_json_str(j, amount_column);
 }
 
 static Numeric
@@ -342,7 +364,7 @@ rfm_receiver_init(RfmReceiver *rc, MemoryContext cxt)
 	rc->pub.rDestroy = rfm_rdestroy;
 	rc->pub.mydest = DestNone;
 	rc->cxt = cxt;
-	rfm_table_init(&rc->table, !rc->int_keys, rfm_alloc, rfm_free, cxt);
+	mk_purchase_table_init(&rc->table, !rc->int_keys, cxt);
 }
 
 /* adds the rows still waiting in the batch */

@@ -182,14 +182,7 @@ rfm_spec_json(RfmArgs *a)
 	char		buf[MAXDATELEN + 1];
 
 	mk_json_begin(&j);
-	mk_json_key(&j, "source");
-	mk_json_str(&j, mk_source_canonical(a->source));
-	mk_json_key(&j, "customer_column");
-	mk_json_str(&j, a->customer_column);
-	mk_json_key(&j, "date_column");
-	mk_json_str(&j, a->date_column);
-	mk_json_key(&j, "amount_column");
-	mk_json_str(&j, a->amount_column);
+	mk_json_purchase_source(&j, a->source, a->customer_column, a->date_column, a->amount_column);
 	mk_json_key(&j, "as_of");
 	if (a->has_as_of)
 		mk_json_str(&j, JsonEncodeDateTime(buf, TimestampTzGetDatum(a->as_of), TIMESTAMPTZOID, NULL));
