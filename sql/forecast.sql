@@ -154,6 +154,9 @@ CREATE TABLE neg(t int, v float8);
 INSERT INTO neg VALUES (1, 3), (2, 0), (3, -1), (4, 2);
 CREATE TABLE dup(t int, v float8);
 INSERT INTO dup VALUES (1, 3), (1, 4), (2, 5);
+-- values that overflow every fit: 22003 naming the step, never a row with an infinite bound
+CREATE TABLE huge AS SELECT g AS t, CASE WHEN g % 2 = 0 THEN 1.7e308 ELSE -1.7e308 END::float8 AS v
+  FROM generate_series(1, 30) g;
 SELECT try(q) FROM (VALUES
   ($$SELECT * FROM mktdb.forecast('bad', 'skus', 'day', 'units', method => 'prophet')$$),
   ($$SELECT * FROM mktdb.forecast('bad', 'skus', 'day', 'units', method => NULL)$$),
@@ -162,6 +165,8 @@ SELECT try(q) FROM (VALUES
   ($$SELECT * FROM mktdb.forecast('bad', 'skus', 'day', 'units', horizon => 0)$$),
   ($$SELECT * FROM mktdb.forecast('bad', 'skus', 'day', 'units', period => 0)$$),
   ($$SELECT * FROM mktdb.forecast('bad', 'dup', 't', 'v')$$),
+  ($$SELECT * FROM mktdb.forecast('bad', 'huge', 't', 'v', horizon => 2, method => 'naive')$$),
+  ($$SELECT * FROM mktdb.forecast('bad', 'huge', 't', 'v', horizon => 2, method => 'ets')$$),
   ($$SELECT * FROM mktdb.forecast('bad', 'no_such_table', 't', 'v')$$),
   ($$SELECT * FROM mktdb.forecast('bad', 'skus', 'sku', 'units')$$),
   ($$SELECT * FROM mktdb.forecast('bad', 'skus', 'day', 'sku')$$),

@@ -268,11 +268,7 @@ fill_record(ArimaFits *f, const SeriesGrid *g, int s, const ArimaBatchItem *it, 
 		/* only "no data: no forecast" has no numbers; anything else not finite is a numerical
 		 * failure, never a silently missing row */
 		if (res->fallback != ARIMA_FB_NO_DATA && (!isfinite(mean[k]) || isnan(se[k])))
-			ereport(ERROR,
-					(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
-					 errmsg("forecast %d of series %s is not finite (mean %g, standard error %g)",
-							k + 1, r->series, mean[k], se[k]),
-					 errhint("Values this large or small overflow the fit; rescale the value column.")));
+			fc_not_finite(r->series, k + 1, psprintf("mean %g, standard error %g", mean[k], se[k]));
 		r->fc[5 * k] = mean[k];
 		r->fc[5 * k + 1] = mean[k] - Z80 * se[k];
 		r->fc[5 * k + 2] = mean[k] + Z80 * se[k];

@@ -108,6 +108,15 @@ fc_run_batch(ArimaBatchItem *items, int n, ArimaSeriesFn fn, const void *arg, vo
 }
 
 void
+fc_not_finite(const char *series, int step, const char *numbers)
+{
+	ereport(ERROR,
+			(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
+			 errmsg("forecast %d of series %s is not finite (%s)", step, series, numbers),
+			 errhint("Values this large or small overflow the fit; rescale the value column.")));
+}
+
+void
 fc_put_rows(ReturnSetInfo *rsinfo, const Datum *lead, int nlead, const char *series,
 			const int64 *steps, const int64 *ts, const double *fc, int horizon)
 {

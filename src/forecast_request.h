@@ -58,6 +58,10 @@ void		fc_put_rows(ReturnSetInfo *rsinfo, const Datum *lead, int nlead, const cha
 /* a float8 column of a view's row: NULL where v is not finite */
 void		fc_put_float(Datum *values, bool *nulls, int i, double v);
 
+/* ERROR 22003 for a forecast that is not finite (both trainers: never a silently missing row);
+ * `numbers` says what was computed, e.g. "mean NaN, standard error 0.08" */
+void		fc_not_finite(const char *series, int step, const char *numbers) pg_attribute_noreturn();
+
 /*
  * No series had a value: NOTICE that nothing is stored (an empty version would replace the last
  * good one), back to the caller's context, the training context deleted.

@@ -159,6 +159,11 @@ fill_record(FcSeriesRec *r, const SeriesGrid *g, int s, const FcOut *o, int hori
 	r->fc = palloc((size_t) 5 * horizon * sizeof(double));
 	for (int k = 0; k < horizon; k++)
 	{
+		/* bounds are NaN where a method has no interval (Croston, SBA, TSB), never infinite */
+		if (!o->no_data && (!isfinite(o->mean[k]) || isinf(o->lo80[k]) || isinf(o->hi80[k]) ||
+							isinf(o->lo95[k]) || isinf(o->hi95[k])))
+			fc_not_finite(r->series, k + 1, psprintf("mean %g, 95 %% bounds %g to %g",
+													  o->mean[k], o->lo95[k], o->hi95[k]));
 		r->fc[5 * k] = o->mean[k];
 		r->fc[5 * k + 1] = o->lo80[k];
 		r->fc[5 * k + 2] = o->hi80[k];
