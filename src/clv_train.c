@@ -11,6 +11,7 @@
  */
 #include "mktdb.h"
 #include "chart.h"
+#include "purchase.h"
 
 #include <math.h>
 
@@ -126,27 +127,17 @@ typedef enum
 	CLV_AMT_INT, CLV_AMT_NUMERIC
 } ClvAmountKind;
 
+/* cut is calibration_end */
 typedef struct ClvReceiver
 {
-	DestReceiver pub;
-	RfmTable	table;
-	MemoryContext cxt;
-	bool		int_keys;
+	MK_PURCHASE_RECEIVER_HEAD
 	bool		has_amount;
 	ClvAmountKind amount_kind;
-	bool		has_cal;
-	DateADT		cal;
 	DateADT		newest;
 	ClvAcc	  **chunks;
 	int			nchunks;
 	int			chunk_cap;
 	int64		ncust;
-	uint64		seen;
-	int64		rows_used;
-	int64		null_customer;
-	int64		null_date;
-	int64		after_cal;
-	int64		null_amount;
 } ClvReceiver;
 
 static ClvAcc *
@@ -204,7 +195,6 @@ clv_receive(TupleTableSlot *slot, DestReceiver *self)
 {
 	ClvReceiver *rc = (ClvReceiver *) self;
 	Datum	   *v;
-	bool	   *isnull;
 	DateADT		day;
 	RfmSlot    *s;
 	ClvAcc	   *acc;
@@ -212,17 +202,12 @@ clv_receive(TupleTableSlot *slot, DestReceiver *self)
 	__int128	amt = 0;
 	bool		have_amt = false;
 
-	if ((++rc->seen & 0x3FFF) == 0)
-		CHECK_FOR_INTERRUPTS();
-	slot_getsomeattrs(slot, rc->has_amount ? 3 : 2);
-	v = slot->tts_values;
-	isnull = slot->tts_isnull;
-	if (!mk_purchase_day(v, isnull, rc->has_cal, rc->cal, &rc->null_customer, &rc->null_date,
-						 &rc->after_cal, &day))
+	if (!mk_purchase_row((MkPurchaseReceiver *) rc, slot, rc->has_amount ? 3 : 2, &day))
 		return true;
+	v = slot->tts_values;
 	if (rc->has_amount)
 	{
-		if (isnull[2])
+		if (slot->tts_isnull[2])
 			rc->null_amount++;
 		else if (rc->amount_kind == CLV_AMT_INT)
 		{
@@ -231,14 +216,7 @@ clv_receive(TupleTableSlot *slot, DestReceiver *self)
 		}
 		else
 		{
-			int			r = mk_numeric_to_fixed(v[2], &amt);
-
-			if (r < 0)
-				ereport(ERROR,
-						(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-						 errmsg("amount column holds NaN or infinity"),
-						 errhint("Filter such rows out in a query source.")));
-			if (r == 0)
+			if (!mk_purchase_amount_fixed(v[2], &amt))
 				ereport(ERROR,
 						(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
 						 errmsg("an amount has more than 20 integer digits or 16 decimals"),
@@ -250,16 +228,7 @@ clv_receive(TupleTableSlot *slot, DestReceiver *self)
 	if (day > rc->newest)
 		rc->newest = day;
 
-	if (rc->int_keys)
-		s = rfm_table_int(&rc->table, DatumGetInt64(v[0]));
-	else
-	{
-		struct varlena *t = PG_DETOAST_DATUM_PACKED(v[0]);
-
-		if (VARSIZE_ANY_EXHDR(t) > PG_INT32_MAX / 2)
-			ereport(ERROR, (errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED), errmsg("customer id is too long")));
-		s = rfm_table_bytes(&rc->table, VARDATA_ANY(t), (int32) VARSIZE_ANY_EXHDR(t));
-	}
+	s = mk_purchase_slot((MkPurchaseReceiver *) rc, v[0]);
 	if (s->count == 0)
 	{
 		acc = new_acc(rc);
@@ -285,16 +254,6 @@ clv_receive(TupleTableSlot *slot, DestReceiver *self)
 		d->has_amt = 1;
 	}
 	return true;
-}
-
-static void
-clv_rstartup(DestReceiver *self, int operation, TupleDesc typeinfo)
-{
-}
-
-static void
-clv_rnoop(DestReceiver *self)
-{
 }
 
 /* ---------- training ---------- */
@@ -343,22 +302,14 @@ clv_read(ClvArgs *a, ClvReceiver *rc)
 	const char *dcol = mk_column(a->date_column, "date_column");
 	const char *acol = a->amount_column ? mk_column(a->amount_column, "amount_column") : NULL;
 	TupleDesc	td;
-	Oid			dtype;
 	Oid			atype = InvalidOid;
-	SPIExecuteOptions opts;
 	char	   *query;
 
 	if (SPI_execute(psprintf("SELECT %s, %s%s%s FROM %s LIMIT 0", ccol, dcol, acol ? ", " : "",
 							 acol ? acol : "", from), true, 0) != SPI_OK_SELECT)
 		elog(ERROR, "reading the source failed");
 	td = SPI_tuptable->tupdesc;
-	dtype = getBaseType(TupleDescAttr(td, 1)->atttypid);
-	if (dtype != DATEOID && dtype != TIMESTAMPOID && dtype != TIMESTAMPTZOID)
-		ereport(ERROR,
-				(errcode(ERRCODE_DATATYPE_MISMATCH),
-				 errmsg("date column \"%s\" is of type %s, not date, timestamp or timestamptz",
-						a->date_column, format_type_be(TupleDescAttr(td, 1)->atttypid)),
-				 errhint("Cast it in a query source, e.g. SELECT ..., col::date AS day FROM ....")));
+	(void) mk_purchase_date_type(td, a->date_column);
 	if (acol)
 	{
 		mk_require_numeric(td, 3, psprintf("amount column \"%s\"", a->amount_column));
@@ -373,18 +324,11 @@ clv_read(ClvArgs *a, ClvReceiver *rc)
 					 acol ? ", (" : "", acol ? acol : "",
 					 acol == NULL ? "" : is_int_type(atype) ? ")::int8" : ")::numeric",
 					 from);
-	rc->pub.receiveSlot = clv_receive;
-	rc->pub.rStartup = clv_rstartup;
-	rc->pub.rShutdown = clv_rnoop;
-	rc->pub.rDestroy = clv_rnoop;
-	rc->pub.mydest = DestNone;
+	rc->has_cut = a->has_cal;
+	rc->cut = a->cal;
 	rc->newest = DATEVAL_NOBEGIN;
-	mk_purchase_table_init(&rc->table, !rc->int_keys, rc->cxt);
-	memset(&opts, 0, sizeof(opts));
-	opts.read_only = true;
-	opts.dest = (DestReceiver *) rc;
-	if (SPI_execute_extended(query, &opts) < 0)
-		elog(ERROR, "reading the source failed");
+	mk_purchase_receiver_init((MkPurchaseReceiver *) rc, rc->cxt, clv_receive, NULL);
+	mk_purchase_read((MkPurchaseReceiver *) rc, query);
 }
 
 /* what training keeps between its phases */
@@ -411,7 +355,7 @@ clv_summarise(ClvArgs *a, ClvReceiver *rc, ClvModel *md, ClvTrained *tr, ClvTrai
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("no purchases to fit"),
 				 errdetail("%lld rows had a NULL customer, %lld a NULL date, %lld were dated after calibration_end.",
-						   (long long) rc->null_customer, (long long) rc->null_date, (long long) rc->after_cal),
+						   (long long) rc->null_customer, (long long) rc->null_date, (long long) rc->after_cut),
 				 errhint("calibration_end must not be before every purchase.")));
 	if (n > (int64) INT32_MAX)
 		ereport(ERROR, (errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED), errmsg("too many customers (%lld)", (long long) n)));
@@ -578,7 +522,7 @@ clv_metrics_json(ClvArgs *a, ClvModel *md, ClvTrained *tr, ClvTrainState *st)
 	mk_json_key(&j, "skipped_null_date");
 	mk_json_int(&j, rc->null_date);
 	mk_json_key(&j, "skipped_after_calibration_end");
-	mk_json_int(&j, rc->after_cal);
+	mk_json_int(&j, rc->after_cut);
 	mk_json_key(&j, "null_amounts");
 	mk_json_int(&j, rc->null_amount);
 	mk_json_key(&j, "days_without_amount");
@@ -598,8 +542,6 @@ clv_train(ClvArgs *a, ClvTrained *tr)
 	memset(&st, 0, sizeof(st));
 	st.rc = palloc0(sizeof(ClvReceiver));
 	st.rc->cxt = CurrentMemoryContext;
-	st.rc->has_cal = a->has_cal;
-	st.rc->cal = a->cal;
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
 	clv_read(a, st.rc);

@@ -155,44 +155,6 @@ void		mk_cursor_close(MkCursor *c);
 /* ERROR 42804 unless the column (1-based) is of a numeric type; names the argument in the message. */
 void		mk_require_numeric(TupleDesc td, int attno, const char *what);
 bool		mk_is_numeric_type(Oid typid);
-/*
- * A numeric datum as fixed point in units of 1e-16 (rfm_sql.c): 1 when it fits, 0 when it has
- * more than 16 decimals or 20 integer digits, -1 for NaN and infinities.
- */
-int			mk_numeric_to_fixed(Datum d, __int128 *out);
-
-/*
- * The calendar day of one purchase row whose customer and date are values 0 and 1 (rfm_score,
- * clv_train): false when the row is skipped -- NULL customer, NULL date, or a day after `cut`
- * when has_cut -- each counted in its counter; ERROR on an infinite date.
- */
-static inline bool
-mk_purchase_day(const Datum *v, const bool *isnull, bool has_cut, DateADT cut,
-				int64 *null_customer, int64 *null_date, int64 *after_cut, DateADT *day)
-{
-	if (isnull[0])
-	{
-		(*null_customer)++;
-		return false;
-	}
-	if (isnull[1])
-	{
-		(*null_date)++;
-		return false;
-	}
-	*day = DatumGetDateADT(v[1]);
-	if (DATE_NOT_FINITE(*day))
-		ereport(ERROR,
-				(errcode(ERRCODE_DATETIME_VALUE_OUT_OF_RANGE),
-				 errmsg("date column holds an infinite date"),
-				 errhint("Filter infinite dates out in a query source.")));
-	if (has_cut && *day > cut)
-	{
-		(*after_cut)++;
-		return false;
-	}
-	return true;
-}
 /* Any numeric datum (int2/4/8, float4/8, numeric) as float8. */
 double		mk_numeric_to_f64(Datum d, Oid typid);
 
@@ -239,13 +201,6 @@ void		mk_json_obj_close(MkJson *j);
 void		mk_json_arr_open(MkJson *j);
 void		mk_json_arr_close(MkJson *j);
 char	   *mk_json_end(MkJson *j); /* closes the outer object, returns the text */
-
-/* The purchase reading rfm_score and clv_train share (src/rfm_input.c): the per-customer hash
- * table allocated in cxt, and the spec keys naming the source and its columns. */
-struct RfmTable;
-void		mk_purchase_table_init(struct RfmTable *t, bool byte_keys, MemoryContext cxt);
-void		mk_json_purchase_source(MkJson *j, const char *source, const char *customer_column,
-									const char *date_column, const char *amount_column);
 
 /* elapsed milliseconds since a start taken with mk_now() */
 typedef struct timespec MkTime;

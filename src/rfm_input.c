@@ -6,6 +6,9 @@
  * has the figures).  Monetary sums are exact: integers and numerics are summed as 128-bit
  * fixed point (units of 1e-16); a value that does not fit switches the whole sum to
  * PostgreSQL numeric arithmetic.
+ *
+ * Also the purchase reading that rfm_score and clv_train share (purchase.h): the receiver's
+ * common fields and callbacks, the skip rules, the customer table and running the query.
  */
 #include "rfm_int.h"
 
@@ -105,7 +108,7 @@ mk_numeric_to_fixed(Datum d, __int128 *out)
 	return result;
 }
 
-/* ---------- aggregation: a DestReceiver fed by the executor ---------- */
+/* ---------- the purchase reading rfm_score and clv_train share (purchase.h) ---------- */
 
 static void *
 purchase_alloc(void *ctx, size_t size)
@@ -119,11 +122,121 @@ purchase_free(void *ctx, void *p)
 	pfree(p);
 }
 
-/* the per-customer hash table of rfm_score and clv_train, allocated in cxt (huge allocations allowed) */
-void
-mk_purchase_table_init(struct RfmTable *t, bool byte_keys, MemoryContext cxt)
+/*
+ * The calendar day of one purchase row whose customer and date are values 0 and 1: false when
+ * the row is skipped -- NULL customer, NULL date, or a day after cut when has_cut -- each
+ * counted; ERROR on an infinite date.
+ */
+static inline bool
+purchase_day(MkPurchaseReceiver *pr, const Datum *v, const bool *isnull, DateADT *day)
 {
-	rfm_table_init(t, byte_keys, purchase_alloc, purchase_free, cxt);
+	if (isnull[0])
+	{
+		pr->null_customer++;
+		return false;
+	}
+	if (isnull[1])
+	{
+		pr->null_date++;
+		return false;
+	}
+	*day = DatumGetDateADT(v[1]);
+	if (DATE_NOT_FINITE(*day))
+		ereport(ERROR,
+				(errcode(ERRCODE_DATETIME_VALUE_OUT_OF_RANGE),
+				 errmsg("date column holds an infinite date"),
+				 errhint("Filter infinite dates out in a query source.")));
+	if (pr->has_cut && *day > pr->cut)
+	{
+		pr->after_cut++;
+		return false;
+	}
+	return true;
+}
+
+bool
+mk_purchase_row(MkPurchaseReceiver *pr, TupleTableSlot *slot, int natts, DateADT *day)
+{
+	if ((++pr->seen & 0x3FFF) == 0)
+		CHECK_FOR_INTERRUPTS();
+	slot_getsomeattrs(slot, natts);
+	return purchase_day(pr, slot->tts_values, slot->tts_isnull, day);
+}
+
+RfmSlot *
+mk_purchase_slot(MkPurchaseReceiver *pr, Datum key)
+{
+	struct varlena *t;
+
+	if (pr->int_keys)
+		return rfm_table_int(&pr->table, DatumGetInt64(key));
+	t = PG_DETOAST_DATUM_PACKED(key);
+	if (VARSIZE_ANY_EXHDR(t) > PG_INT32_MAX / 2)
+		ereport(ERROR, (errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED), errmsg("customer id is too long")));
+	return rfm_table_bytes(&pr->table, VARDATA_ANY(t), (int32) VARSIZE_ANY_EXHDR(t));
+}
+
+bool
+mk_purchase_amount_fixed(Datum d, __int128 *amt)
+{
+	int			r = mk_numeric_to_fixed(d, amt);
+
+	if (r < 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("amount column holds NaN or infinity"),
+				 errhint("Filter such rows out in a query source.")));
+	return r > 0;
+}
+
+Oid
+mk_purchase_date_type(TupleDesc td, const char *date_column)
+{
+	Oid			dtype = getBaseType(TupleDescAttr(td, 1)->atttypid);
+
+	if (dtype != DATEOID && dtype != TIMESTAMPOID && dtype != TIMESTAMPTZOID)
+		ereport(ERROR,
+				(errcode(ERRCODE_DATATYPE_MISMATCH),
+				 errmsg("date column \"%s\" is of type %s, not date, timestamp or timestamptz",
+						date_column, format_type_be(TupleDescAttr(td, 1)->atttypid)),
+				 errhint("Cast it in a query source, e.g. SELECT ..., col::date AS day FROM ....")));
+	return dtype;
+}
+
+static void
+purchase_rnoop(DestReceiver *self)
+{
+}
+
+static void
+purchase_rstartup(DestReceiver *self, int operation, TupleDesc typeinfo)
+{
+}
+
+void
+mk_purchase_receiver_init(MkPurchaseReceiver *pr, MemoryContext cxt,
+						  bool (*receive) (TupleTableSlot *slot, DestReceiver *self),
+						  void (*shutdown) (DestReceiver *self))
+{
+	pr->pub.receiveSlot = receive;
+	pr->pub.rStartup = purchase_rstartup;
+	pr->pub.rShutdown = shutdown ? shutdown : purchase_rnoop;
+	pr->pub.rDestroy = purchase_rnoop;
+	pr->pub.mydest = DestNone;
+	pr->cxt = cxt;
+	rfm_table_init(&pr->table, !pr->int_keys, purchase_alloc, purchase_free, cxt);
+}
+
+void
+mk_purchase_read(MkPurchaseReceiver *pr, const char *query)
+{
+	SPIExecuteOptions opts;
+
+	memset(&opts, 0, sizeof(opts));
+	opts.read_only = true;
+	opts.dest = &pr->pub;
+	if (SPI_execute_extended(query, &opts) < 0)
+		elog(ERROR, "reading the source failed");
 }
 
 /* the spec keys rfm_score and clv_train share: where the purchases come from */
@@ -140,6 +253,8 @@ mk_json_purchase_source(MkJson *j, const char *source, const char *customer_colu
 	mk_json_key(j, "amount_column");
 	mk_json_str(j, amount_column);
 }
+
+/* ---------- rfm_score's aggregation: a DestReceiver fed by the executor ---------- */
 
 static Numeric
 fixed_to_numeric(__int128 fixed)
@@ -254,23 +369,16 @@ rfm_receive(TupleTableSlot *slot, DestReceiver *self)
 {
 	RfmReceiver *rc = (RfmReceiver *) self;
 	Datum	   *v;
-	bool	   *isnull;
 	DateADT		day;
 	RfmSlot    *s;
 	__int128	amt = 0;
 	bool		have_amt;
 	bool		fits = true;
 
-	if ((++rc->seen & 0x3FFF) == 0)
-		CHECK_FOR_INTERRUPTS();
-	slot_getsomeattrs(slot, rc->grouped ? 4 : 3);
-	v = slot->tts_values;
-	isnull = slot->tts_isnull;
-	if (!mk_purchase_day(v, isnull, rc->has_as_of, rc->as_of_day, &rc->null_customer, &rc->null_date,
-						 &rc->after_as_of, &day))
+	if (!mk_purchase_row((MkPurchaseReceiver *) rc, slot, rc->grouped ? 4 : 3, &day))
 		return true;
-
-	have_amt = !isnull[2];
+	v = slot->tts_values;
+	have_amt = !slot->tts_isnull[2];
 	if (!have_amt && !rc->grouped)
 		rc->null_amount++;
 	else
@@ -287,45 +395,25 @@ rfm_receive(TupleTableSlot *slot, DestReceiver *self)
 				amt = (__int128) DatumGetInt64(v[2]) * pow10000[4];
 				break;
 			case AMT_NUMERIC:
-				{
-					int			r = mk_numeric_to_fixed(v[2], &amt);
-
-					if (r < 0)
-						ereport(ERROR,
-								(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-								 errmsg("amount column holds NaN or infinity"),
-								 errhint("Filter such rows out in a query source.")));
-					fits = r > 0;
-				}
+				fits = mk_purchase_amount_fixed(v[2], &amt);
 				break;
 		}
 	}
 
-	if (rc->int_keys)
+	/* integer ids in the common case wait in a batch whose cache misses overlap */
+	if (rc->int_keys && fits && !rc->grouped)
 	{
-		/* the common case waits in a batch whose cache misses overlap */
-		if (fits && !rc->grouped)
-		{
-			RfmPending *p = &rc->pending[rc->npending++];
+		RfmPending *p = &rc->pending[rc->npending++];
 
-			p->key = DatumGetInt64(v[0]);
-			p->day = day;
-			p->have_amt = have_amt;
-			p->amt = amt;
-			if (rc->npending == RFM_BATCH)
-				flush_pending(rc);
-			return true;
-		}
-		s = rfm_table_int(&rc->table, DatumGetInt64(v[0]));
+		p->key = DatumGetInt64(v[0]);
+		p->day = day;
+		p->have_amt = have_amt;
+		p->amt = amt;
+		if (rc->npending == RFM_BATCH)
+			flush_pending(rc);
+		return true;
 	}
-	else
-	{
-		struct varlena *t = PG_DETOAST_DATUM_PACKED(v[0]);
-
-		if (VARSIZE_ANY_EXHDR(t) > PG_INT32_MAX / 2)
-			ereport(ERROR, (errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED), errmsg("customer id is too long")));
-		s = rfm_table_bytes(&rc->table, VARDATA_ANY(t), (int32) VARSIZE_ANY_EXHDR(t));
-	}
+	s = mk_purchase_slot((MkPurchaseReceiver *) rc, v[0]);
 	add_row(rc, s, day, have_amt, fits, amt, v[2]);
 	if (rc->grouped)
 	{
@@ -339,32 +427,16 @@ rfm_receive(TupleTableSlot *slot, DestReceiver *self)
 }
 
 static void
-rfm_rstartup(DestReceiver *self, int operation, TupleDesc typeinfo)
-{
-}
-
-static void
 rfm_rshutdown(DestReceiver *self)
 {
 	flush_pending((RfmReceiver *) self);
-}
-
-static void
-rfm_rdestroy(DestReceiver *self)
-{
 }
 
 /* the callbacks, the context and the customer table; int_keys must be set */
 void
 rfm_receiver_init(RfmReceiver *rc, MemoryContext cxt)
 {
-	rc->pub.receiveSlot = rfm_receive;
-	rc->pub.rStartup = rfm_rstartup;
-	rc->pub.rShutdown = rfm_rshutdown;
-	rc->pub.rDestroy = rfm_rdestroy;
-	rc->pub.mydest = DestNone;
-	rc->cxt = cxt;
-	mk_purchase_table_init(&rc->table, !rc->int_keys, cxt);
+	mk_purchase_receiver_init((MkPurchaseReceiver *) rc, cxt, rfm_receive, rfm_rshutdown);
 }
 
 /* adds the rows still waiting in the batch */

@@ -3,17 +3,14 @@
  *   rfm_sql.c    mktdb.rfm_score and mktdb._rfm_train: arguments, training (ranking, thresholds,
  *                metrics, storing the model)
  *   rfm_input.c  reading the orders: a DestReceiver that aggregates them per customer in a C
- *                hash table, with exact (128-bit fixed point or numeric) sums
+ *                hash table, with exact (128-bit fixed point or numeric) sums; also the purchase
+ *                reading shared with clv_train (purchase.h)
  *   rfm_model.c  the model's bytes, and reading them: mktdb.rfm_of
  */
 #ifndef MKTDB_RFM_INT_H
 #define MKTDB_RFM_INT_H
 
-#include "mktdb.h"
-
-#include "core/rfm.h"
-#include "tcop/dest.h"
-#include "utils/date.h"
+#include "purchase.h"
 
 typedef enum
 {
@@ -31,23 +28,13 @@ typedef struct RfmPending
 
 #define RFM_BATCH 32
 
+/* cut is the as_of day; cxt also holds the numeric sums */
 typedef struct RfmReceiver
 {
-	DestReceiver pub;
-	RfmTable	table;
-	MemoryContext cxt;			/* table, arena and numeric sums */
-	bool		int_keys;
+	MK_PURCHASE_RECEIVER_HEAD
 	AmountKind	amount_kind;
 	bool		numeric_mode;	/* slots hold Numeric sums (ptr) */
-	bool		has_as_of;
-	DateADT		as_of_day;
 	bool		grouped;		/* rows are per-customer summaries (last day, sum, count) from the shards */
-	uint64		seen;
-	int64		rows_used;
-	int64		null_customer;
-	int64		null_date;
-	int64		after_as_of;
-	int64		null_amount;
 	int			npending;
 	RfmPending	pending[RFM_BATCH];
 } RfmReceiver;

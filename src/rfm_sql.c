@@ -113,8 +113,8 @@ rfm_grouped_query(RfmReceiver *rc, const char *from, const char *ccol, const cha
 				  Oid dtype)
 {
 	char	   *day = psprintf("(%s)%s", dcol, dtype == DATEOID ? "" : "::date");
-	char	   *after = rc->has_as_of ? psprintf("%s > %d::pg_catalog.int4 + '2000-01-01'::pg_catalog.date", day,
-												  (int) rc->as_of_day) : "false";
+	char	   *after = rc->has_cut ? psprintf("%s > %d::pg_catalog.int4 + '2000-01-01'::pg_catalog.date", day,
+												(int) rc->cut) : "false";
 
 	if (SPI_execute(psprintf("SELECT count(*) FILTER (WHERE %s IS NULL), "
 							 "count(*) FILTER (WHERE %s IS NOT NULL AND %s IS NULL), "
@@ -130,7 +130,7 @@ rfm_grouped_query(RfmReceiver *rc, const char *from, const char *ccol, const cha
 
 		rc->null_customer = DatumGetInt64(SPI_getbinval(t, td, 1, &isnull));
 		rc->null_date = DatumGetInt64(SPI_getbinval(t, td, 2, &isnull));
-		rc->after_as_of = DatumGetInt64(SPI_getbinval(t, td, 3, &isnull));
+		rc->after_cut = DatumGetInt64(SPI_getbinval(t, td, 3, &isnull));
 		rc->null_amount = DatumGetInt64(SPI_getbinval(t, td, 4, &isnull));
 	}
 	rc->grouped = true;
@@ -224,13 +224,13 @@ rfm_metrics_json(RfmFit *fit, RfmReceiver *rc)
 	mk_json_key(&j, "rows_used");
 	mk_json_int(&j, rc->rows_used);
 	mk_json_key(&j, "skipped_rows");
-	mk_json_int(&j, rc->null_customer + rc->null_date + rc->after_as_of);
+	mk_json_int(&j, rc->null_customer + rc->null_date + rc->after_cut);
 	mk_json_key(&j, "skipped_null_customer");
 	mk_json_int(&j, rc->null_customer);
 	mk_json_key(&j, "skipped_null_date");
 	mk_json_int(&j, rc->null_date);
 	mk_json_key(&j, "skipped_after_as_of");
-	mk_json_int(&j, rc->after_as_of);
+	mk_json_int(&j, rc->after_cut);
 	mk_json_key(&j, "null_amounts");
 	mk_json_int(&j, rc->null_amount);
 	mk_json_key(&j, "as_of");
@@ -328,7 +328,6 @@ rfm_train(RfmArgs *a, RfmFit *fit)
 				dtype,
 				atype;
 	char	   *query;
-	SPIExecuteOptions opts;
 	int64		n;
 	void	   *work;
 	double	   *key;
@@ -347,23 +346,17 @@ rfm_train(RfmArgs *a, RfmFit *fit)
 		elog(ERROR, "reading the source failed");
 	td = SPI_tuptable->tupdesc;
 	ctype = getBaseType(TupleDescAttr(td, 0)->atttypid);
-	dtype = getBaseType(TupleDescAttr(td, 1)->atttypid);
+	dtype = mk_purchase_date_type(td, a->date_column);
 	atype = getBaseType(TupleDescAttr(td, 2)->atttypid);
-	if (dtype != DATEOID && dtype != TIMESTAMPOID && dtype != TIMESTAMPTZOID)
-		ereport(ERROR,
-				(errcode(ERRCODE_DATATYPE_MISMATCH),
-				 errmsg("date column \"%s\" is of type %s, not date, timestamp or timestamptz",
-						a->date_column, format_type_be(TupleDescAttr(td, 1)->atttypid)),
-				 errhint("Cast it in a query source, e.g. SELECT ..., col::date AS day FROM ....")));
 	mk_require_numeric(td, 3, psprintf("amount column \"%s\"", a->amount_column));
 
 	/* integer ids are hashed as integers; any other id by its text, which is what the result shows */
 	rc->int_keys = is_int_type(ctype);
 	rc->amount_kind = atype == INT2OID ? AMT_INT2 : atype == INT4OID ? AMT_INT4 :
 		atype == INT8OID ? AMT_INT8 : AMT_NUMERIC;
-	rc->has_as_of = a->has_as_of;
+	rc->has_cut = a->has_as_of;
 	if (a->has_as_of)
-		rc->as_of_day = DatumGetDateADT(DirectFunctionCall1(timestamptz_date, TimestampTzGetDatum(a->as_of)));
+		rc->cut = DatumGetDateADT(DirectFunctionCall1(timestamptz_date, TimestampTzGetDatum(a->as_of)));
 	fit->pushdown = mk_use_pushdown(a->source, &fit->dist_column);
 	if (fit->pushdown)
 		query = rfm_grouped_query(rc, from, ccol, dcol, acol, dtype);
@@ -375,12 +368,7 @@ rfm_train(RfmArgs *a, RfmFit *fit)
 						 from);
 
 	rfm_receiver_init(rc, cxt);
-
-	memset(&opts, 0, sizeof(opts));
-	opts.read_only = true;
-	opts.dest = (DestReceiver *) rc;
-	if (SPI_execute_extended(query, &opts) < 0)
-		elog(ERROR, "reading the source failed");
+	mk_purchase_read((MkPurchaseReceiver *) rc, query);
 	rfm_receiver_flush(rc);
 	SPI_finish();
 
@@ -391,7 +379,7 @@ rfm_train(RfmArgs *a, RfmFit *fit)
 				 errmsg("no orders to score"),
 				 errdetail("%lld rows had a NULL customer, %lld a NULL date, %lld were dated after as_of.",
 						   (long long) rc->null_customer, (long long) rc->null_date,
-						   (long long) rc->after_as_of)));
+						   (long long) rc->after_cut)));
 	if (n > (int64) UINT32_MAX)
 		ereport(ERROR,
 				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
@@ -416,7 +404,7 @@ rfm_train(RfmArgs *a, RfmFit *fit)
 				newest = Max(newest, rc->table.slots[i].last_day);
 			}
 		/* default as_of: the day after the newest order */
-		fit->as_of_day = a->has_as_of ? rc->as_of_day : newest + 1;
+		fit->as_of_day = a->has_as_of ? rc->cut : newest + 1;
 	}
 
 	fit->recency = palloc_extended(n * sizeof(int32), MCXT_ALLOC_HUGE);
