@@ -4,315 +4,19 @@
  * parts stay stationary), the same objective (0.5 * (log(ssq / nu) + sumlog / nu) from the
  * Kalman filter of kalman.c), the same optimiser (optim.c, BFGS), MA invertibility enforced
  * afterwards (maInvert), standard errors from the Hessian through the Jacobian of the
- * transform, sigma2 = ssq / n.used, and forecasts by KalmanForecast.  arima_fit_series() adds
- * the per-series fallbacks (no data, too short, constant, failed fit).
+ * transform, sigma2 = ssq / n.used, and forecasts by KalmanForecast.
  * Pure C: no PostgreSQL calls, all memory from the caller's work buffer (LAPACK for the
- * small linear solves and polynomial roots), so series can be fitted on threads.
+ * small linear solves), so series can be fitted on threads.  The parameters, polynomials and
+ * transforms are in arima_params.c; one series with its fallbacks (no data, too short,
+ * constant, failed fit) and many series on threads in arima_batch.c (see arima_impl.h).
  */
-#include "arima.h"
+#include "arima_impl.h"
 
-#include <cblas.h>
-#include <complex.h>
 #include <lapacke.h>
 #include <math.h>
-#include <pthread.h>
-#include <signal.h>
-#include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #define KAPPA 1e6				/* prior variance of the diffuse (differencing) states, R's default */
-#define GRADTRANS_EPS 1e-3
-
-/* ---------- small helpers ---------- */
-
-int
-arima_state_dim(const ArimaSpec *s)
-{
-	int			pp = s->p + s->s * s->P;
-	int			qq = s->q + s->s * s->Q;
-
-	return pp > qq + 1 ? pp : qq + 1;
-}
-
-int
-arima_ncoef(const ArimaSpec *s)
-{
-	return s->p + s->q + s->P + s->Q + ((s->include_mean || s->include_drift) ? 1 : 0);
-}
-
-void
-arima_coef_name(const ArimaSpec *s, int i, char *buf, size_t len)
-{
-	if (i < s->p)
-		snprintf(buf, len, "ar%d", i + 1);
-	else if ((i -= s->p) < s->q)
-		snprintf(buf, len, "ma%d", i + 1);
-	else if ((i -= s->q) < s->P)
-		snprintf(buf, len, "sar%d", i + 1);
-	else if ((i -= s->P) < s->Q)
-		snprintf(buf, len, "sma%d", i + 1);
-	else
-		snprintf(buf, len, s->include_drift ? "drift" : "intercept");
-}
-
-const char *
-arima_fallback_text(ArimaFallback fb)
-{
-	switch (fb)
-	{
-		case ARIMA_FB_NONE:
-			return NULL;
-		case ARIMA_FB_NO_DATA:
-			return "no data: no forecast";
-		case ARIMA_FB_TOO_SHORT:
-			return "too short: mean";
-		case ARIMA_FB_CONSTANT:
-			return "constant: mean";
-		case ARIMA_FB_FAILED_NAIVE:
-			return "fit failed: naive";
-		case ARIMA_FB_FAILED_MEAN:
-			return "fit failed: mean";
-	}
-	return "unknown";
-}
-
-/* ---------- polynomials ---------- */
-
-/* complex roots of 1 + c[0] z + ... + c[k-1] z^k (c[k-1] != 0), as eigenvalues of the companion matrix */
-static int
-poly_roots(const double *c, int k, double complex *roots)
-{
-	double		A[64 * 64];
-	double		wr[64],
-				wi[64];
-
-	if (k < 1 || k > 64)
-		return -1;
-	/* companion matrix of the monic z^k + (c[k-2]/c[k-1]) z^(k-1) + ... + 1/c[k-1] */
-	memset(A, 0, sizeof(double) * k * k);
-	for (int j = 0; j < k; j++)
-	{
-		double		coef = (j == 0) ? 1.0 : c[j - 1];	/* coefficient of z^j */
-
-		A[0 + (k - 1 - j) * k] = -coef / c[k - 1];
-	}
-	for (int i = 1; i < k; i++)
-		A[i + (i - 1) * k] = 1.0;
-	if (LAPACKE_dgeev(LAPACK_COL_MAJOR, 'N', 'N', k, A, k, wr, wi, NULL, 1, NULL, 1) != 0)
-		return -1;
-	for (int i = 0; i < k; i++)
-		roots[i] = wr[i] + I * wi[i];
-	return 0;
-}
-
-int
-arima_poly_root_moduli(const double *c, int k, double *mod)
-{
-	double complex roots[64];
-
-	if (poly_roots(c, k, roots))
-		return -1;
-	for (int i = 0; i < k; i++)
-		mod[i] = cabs(roots[i]);
-	return 0;
-}
-
-int
-arima_ar_stationary(const double *ar, int k)
-{
-	double		c[64] = {0},
-				mod[64];
-	int			pk = 0;
-
-	for (int i = 0; i < k; i++)
-		if (ar[i] != 0.0)
-			pk = i + 1;
-	if (pk == 0)
-		return 1;
-	if (pk > 64)
-		return 0;
-	for (int i = 0; i < pk; i++)
-		c[i] = -ar[i];
-	if (arima_poly_root_moduli(c, pk, mod))
-		return 0;
-	for (int i = 0; i < pk; i++)
-		if (!(mod[i] > 1.0))
-			return 0;
-	return 1;
-}
-
-int
-arima_ma_invert(double *ma, int k)
-{
-	double complex roots[64];
-	double complex x[65];
-	int			q0 = 0,
-				any = 0;
-
-	for (int i = 0; i < k; i++)
-		if (ma[i] != 0.0)
-			q0 = i + 1;
-	if (q0 == 0 || q0 > 64)
-		return 0;
-	if (poly_roots(ma, q0, roots))
-		return 0;
-	for (int i = 0; i < q0; i++)
-		if (cabs(roots[i]) < 1.0)
-			any = 1;
-	if (!any)
-		return 0;
-	if (q0 == 1)
-	{
-		ma[0] = 1.0 / ma[0];
-		return 1;
-	}
-	for (int i = 0; i < q0; i++)
-		if (cabs(roots[i]) < 1.0)
-			roots[i] = 1.0 / roots[i];
-	/* rebuild prod (1 - z / root) */
-	x[0] = 1.0;
-	for (int m = 0; m < q0; m++)
-	{
-		x[m + 1] = 0.0;
-		for (int j = m + 1; j >= 1; j--)
-			x[j] = x[j] - x[j - 1] / roots[m];
-	}
-	for (int i = 0; i < q0; i++)
-		ma[i] = creal(x[i + 1]);
-	return 1;
-}
-
-/* ---------- parameter transforms (R's partrans and friends) ---------- */
-
-static void
-partrans(int p, const double *raw, double *out)
-{
-	double		work[ARIMA_MAX_COEF];
-
-	for (int j = 0; j < p; j++)
-		work[j] = out[j] = tanh(raw[j]);
-	for (int j = 1; j < p; j++)
-	{
-		double		a = out[j];
-
-		for (int k = 0; k < j; k++)
-			work[k] -= a * out[j - k - 1];
-		for (int k = 0; k < j; k++)
-			out[k] = work[k];
-	}
-}
-
-static void
-invpartrans(int p, const double *phi, double *out)
-{
-	double		work[ARIMA_MAX_COEF];
-
-	for (int j = 0; j < p; j++)
-		work[j] = out[j] = phi[j];
-	for (int j = p - 1; j > 0; j--)
-	{
-		double		a = out[j];
-
-		for (int k = 0; k < j; k++)
-			work[k] = (out[k] + a * out[j - k - 1]) / (1 - a * a);
-		for (int k = 0; k < j; k++)
-			out[k] = work[k];
-	}
-	for (int j = 0; j < p; j++)
-		out[j] = atanh(out[j]);
-}
-
-/* transformed (optimiser) parameters -> model parameters, on the AR and SAR blocks */
-static void
-undo_pars(const ArimaSpec *s, const double *in, double *out, int n)
-{
-	memcpy(out, in, n * sizeof(double));
-	if (s->p > 0)
-		partrans(s->p, in, out);
-	if (s->P > 0)
-		partrans(s->P, in + s->p + s->q, out + s->p + s->q);
-}
-
-static void
-inv_trans(const ArimaSpec *s, const double *in, double *out, int n)
-{
-	memcpy(out, in, n * sizeof(double));
-	if (s->p > 0)
-		invpartrans(s->p, in, out);
-	if (s->P > 0)
-		invpartrans(s->P, in + s->p + s->q, out + s->p + s->q);
-}
-
-/* R's ARIMA_transPars: expands the seasonal product into phi (p + s*P) and theta (q + s*Q) */
-static void
-trans_pars(const ArimaSpec *s, const double *in, int trans, double *phi, double *theta)
-{
-	int			mp = s->p,
-				mq = s->q,
-				msp = s->P,
-				msq = s->Q,
-				ns = s->s;
-	int			pp = mp + ns * msp,
-				qq = mq + ns * msq;
-	double		params[ARIMA_MAX_COEF];
-	int			n = mp + mq + msp + msq;
-
-	if (trans)
-		undo_pars(s, in, params, n);
-	else
-		memcpy(params, in, n * sizeof(double));
-	for (int i = 0; i < pp; i++)
-		phi[i] = i < mp ? params[i] : 0.0;
-	for (int i = 0; i < qq; i++)
-		theta[i] = i < mq ? params[i + mp] : 0.0;
-	for (int j = 0; j < msp; j++)
-	{
-		phi[(j + 1) * ns - 1] += params[j + mp + mq];
-		for (int i = 0; i < mp; i++)
-			phi[(j + 1) * ns + i] -= params[i] * params[j + mp + mq];
-	}
-	for (int j = 0; j < msq; j++)
-	{
-		theta[(j + 1) * ns - 1] += params[j + mp + mq + msp];
-		for (int i = 0; i < mq; i++)
-			theta[(j + 1) * ns + i] += params[i + mp] * params[j + mp + mq + msp];
-	}
-}
-
-/* R's ARIMA_Gradtrans: A[i + j*n] = d undo_pars(x)_j / d x_i by forward differences */
-static void
-grad_trans(const ArimaSpec *s, const double *x, int n, double *A)
-{
-	double		w1[ARIMA_MAX_COEF],
-				w2[ARIMA_MAX_COEF],
-				w3[ARIMA_MAX_COEF];
-	int			blocks[2][2] = {{0, s->p}, {s->p + s->q, s->P}};
-
-	for (int i = 0; i < n; i++)
-		for (int j = 0; j < n; j++)
-			A[i + j * n] = (i == j);
-	for (int b = 0; b < 2; b++)
-	{
-		int			v = blocks[b][0],
-					m = blocks[b][1];
-
-		if (m == 0)
-			continue;
-		for (int i = 0; i < m; i++)
-			w1[i] = x[v + i];
-		partrans(m, w1, w2);
-		for (int i = 0; i < m; i++)
-		{
-			w1[i] += GRADTRANS_EPS;
-			partrans(m, w1, w3);
-			for (int j = 0; j < m; j++)
-				A[i + v + (j + v) * n] = (w3[j] - w2[j]) / GRADTRANS_EPS;
-			w1[i] -= GRADTRANS_EPS;
-		}
-	}
-}
 
 /* ---------- work space ---------- */
 
@@ -577,7 +281,7 @@ ml_objective(int n, const double *p, void *ex)
 	int			nu;
 
 	(void) n;
-	trans_pars(c->spec, p, c->trans, c->phi, c->theta);
+	arima_trans_pars(c->spec, p, c->trans, c->phi, c->theta);
 	if (c->fast)
 	{
 		/* differencing outside the state (precomputed by fast_setup), state r, P0 = Q0 */
@@ -603,7 +307,7 @@ css_objective(int n, const double *p, void *ex)
 	FitCtx	   *c = ex;
 
 	(void) n;
-	trans_pars(c->spec, p, 0, c->phi, c->theta);
+	arima_trans_pars(c->spec, p, 0, c->phi, c->theta);
 	if (c->fast)
 	{
 		int			m;
@@ -682,7 +386,7 @@ fit_css(FitCtx *c, const OptimControl *ctl, int h, double *fc_mean, double *fc_s
 	memcpy(res->coef, c->par, np * sizeof(double));
 	if (spec->fix_xreg && c->ncx)
 		res->coef[narma] = spec->xreg_value;
-	trans_pars(spec, res->coef, 0, c->phi, c->theta);
+	arima_trans_pars(spec, res->coef, 0, c->phi, c->theta);
 	demean(c, res->coef);
 	css = arima_css(c->w, c->n, spec, c->phi, c->pp, c->theta, c->qq, c->ncond, c->csswork);
 	res->sigma2 = css;
@@ -719,7 +423,7 @@ fit_css(FitCtx *c, const OptimControl *ctl, int h, double *fc_mean, double *fc_s
 		for (int i = 0; i < np; i++)
 			res->se[i] = c->tmp[i + i * np] >= 0.0 ? sqrt(c->tmp[i + i * np]) : NAN;
 		/* the Hessian's evaluations moved the work state: back to the estimate */
-		trans_pars(spec, res->coef, 0, c->phi, c->theta);
+		arima_trans_pars(spec, res->coef, 0, c->phi, c->theta);
 		demean(c, res->coef);
 	}
 	if (spec->fix_xreg && c->ncx)
@@ -884,7 +588,7 @@ arima_fit(const double *y, int n, const ArimaSpec *spec, int h, double *fc_mean,
 	}
 
 	/* optimise in the transformed space, MA parts started invertible */
-	inv_trans(spec, c.init, c.par, np);
+	arima_inv_trans(spec, c.init, c.par, np);
 	if (spec->q > 0)
 		arima_ma_invert(c.par + spec->p, spec->q);
 	if (spec->Q > 0)
@@ -935,7 +639,7 @@ arima_fit(const double *y, int n, const ArimaSpec *spec, int h, double *fc_mean,
 			c.H[i] *= n_used;
 			ok &= isfinite(c.H[i]);
 		}
-		grad_trans(spec, c.coef, np, c.A);
+		arima_grad_trans(spec, c.coef, np, c.A);
 		memcpy(c.tmp, c.A, (size_t) np * np * sizeof(double));
 		/* H is symmetric, so row/column order does not matter for the solve */
 		if (ok && LAPACKE_dgesv(LAPACK_COL_MAJOR, np, np, c.H, np, ipiv, c.tmp, np) == 0)
@@ -952,13 +656,13 @@ arima_fit(const double *y, int n, const ArimaSpec *spec, int h, double *fc_mean,
 	}
 
 	/* back to model parameters; the final filter gives sigma2 and the state for forecasting */
-	undo_pars(spec, c.coef, res->coef, np);
+	arima_undo_pars(spec, c.coef, res->coef, np);
 	if (spec->fix_xreg && c.ncx)
 	{
 		res->coef[narma] = spec->xreg_value;
 		res->se[narma] = NAN;
 	}
-	trans_pars(spec, res->coef, 0, c.phi, c.theta);
+	arima_trans_pars(spec, res->coef, 0, c.phi, c.theta);
 	demean(&c, res->coef);
 	filter_rss(&c, &ssq, &sumlog, &nu, &res->rss);
 	res->sigma2 = ssq / n_used;
@@ -1003,343 +707,4 @@ arima_forecast_finite(int h, const double *fc_mean, const double *fc_se)
 			!isfinite(fc_mean[i] - z95 * fc_se[i]) || !isfinite(fc_mean[i] + z95 * fc_se[i]))
 			return 0;
 	return 1;
-}
-
-/* ---------- per-series entry point with fallbacks ---------- */
-
-/* the mean model, computed directly (also for constant series, where ML has no optimum) */
-void
-arima_fit_mean(const double *y, int n, const ArimaSpec *spec, int h, double *fc_mean, double *fc_se,
-		 ArimaResult *res, ArimaFallback fb)
-{
-	double		mean = 0.0,
-				ss = 0.0,
-				sd;
-	int			m = 0;
-
-	for (int i = 0; i < n; i++)
-		if (!isnan(y[i]))
-		{
-			mean += y[i];
-			m++;
-		}
-	mean /= m;
-	if (!isfinite(mean))
-	{
-		/* the sum overflowed: a running mean does not */
-		mean = 0.0;
-		for (int i = 0, k = 0; i < n; i++)
-			if (!isnan(y[i]))
-				mean += (y[i] - mean) / ++k;
-	}
-	for (int i = 0; i < n; i++)
-		if (!isnan(y[i]))
-			ss += (y[i] - mean) * (y[i] - mean);
-	sd = sqrt(ss / m);
-	if (!isfinite(ss))
-	{
-		/* squares overflow (values beyond ~1e154) while the spread itself may not: scaled */
-		double		scale = 0.0,
-					t;
-
-		for (int i = 0; i < n; i++)
-			if (!isnan(y[i]))
-				scale = fmax(scale, fabs(y[i] - mean));
-		ss = 0.0;
-		for (int i = 0; i < n; i++)
-			if (!isnan(y[i]))
-			{
-				t = (y[i] - mean) / scale;
-				ss += t * t;
-			}
-		sd = scale * sqrt(ss / m);
-		ss = INFINITY;			/* sigma2 itself is not representable */
-	}
-	memset(res, 0, sizeof(*res));
-	res->spec = (ArimaSpec) {0, 0, 0, 0, 0, 0, spec->s, 1, spec->method, 0, 0, 0, 0};
-	res->fallback = fb;
-	res->ncoef = 1;
-	res->coef[0] = mean;
-	res->sigma2 = ss / m;
-	res->se[0] = isfinite(ss) ? sqrt(res->sigma2 / m) : sd / sqrt(m);
-	res->n = n;
-	res->n_used = m;
-	if (res->sigma2 > 0.0)
-	{
-		res->loglik = -0.5 * m * (log(2 * M_PI * res->sigma2) + 1.0);
-		res->aic = -2 * res->loglik + 4;
-		res->aicc = (n - 3 > 0) ? res->aic + 12.0 / (n - 3) : NAN;
-	}
-	else
-		res->loglik = res->aic = res->aicc = NAN;
-	for (int i = 0; i < h; i++)
-	{
-		fc_mean[i] = mean;
-		fc_se[i] = sd;
-	}
-	/* the last fallback: nothing simpler is left, so a mean or spread that overflows float8
-	 * (values near 1e308) becomes a NaN standard error, which the caller turns into an error */
-	if (!arima_forecast_finite(h, fc_mean, fc_se))
-		for (int i = 0; i < h; i++)
-			fc_se[i] = NAN;
-}
-
-int
-arima_fit_series(const double *y, int n, const ArimaSpec *spec, int h, double *fc_mean,
-				 double *fc_se, double *work, ArimaResult *res, const volatile int *cancel)
-{
-	int			m = 0,
-				constant = 1,
-				nd = spec->d + spec->s * spec->D,
-				rc;
-	double		first = NAN;
-
-	for (int i = 0; i < n; i++)
-		if (!isnan(y[i]))
-		{
-			if (m == 0)
-				first = y[i];
-			else if (y[i] != first)
-				constant = 0;
-			m++;
-		}
-	if (m == 0)
-	{
-		memset(res, 0, sizeof(*res));
-		res->spec = (ArimaSpec) {0, 0, 0, 0, 0, 0, spec->s, 0, spec->method, 0, 0, 0, 0};
-		res->fallback = ARIMA_FB_NO_DATA;
-		res->n = n;
-		res->sigma2 = res->loglik = res->aic = res->aicc = NAN;
-		for (int i = 0; i < h; i++)
-			fc_mean[i] = fc_se[i] = NAN;
-		return ARIMA_OK;
-	}
-	if (m - nd < arima_ncoef(spec) + 2)
-	{
-		arima_fit_mean(y, n, spec, h, fc_mean, fc_se, res, ARIMA_FB_TOO_SHORT);
-		return ARIMA_OK;
-	}
-	if (constant)
-	{
-		arima_fit_mean(y, n, spec, h, fc_mean, fc_se, res, ARIMA_FB_CONSTANT);
-		return ARIMA_OK;
-	}
-	rc = arima_fit(y, n, spec, h, fc_mean, fc_se, work, res, cancel);
-	if (rc == ARIMA_OK || rc == ARIMA_ECANCEL)
-		return rc;
-
-	/* the requested model failed: a random walk for a differenced model, else the mean */
-	if (nd > 0 && m >= 3)
-	{
-		ArimaSpec	naive = {0, 1, 0, 0, 0, 0, spec->s, 0, spec->method, 0, 0, 0, 0};
-
-		rc = arima_fit(y, n, &naive, h, fc_mean, fc_se, work, res, cancel);
-		if (rc == ARIMA_ECANCEL)
-			return rc;
-		if (rc == ARIMA_OK)
-		{
-			res->fallback = ARIMA_FB_FAILED_NAIVE;
-			return ARIMA_OK;
-		}
-	}
-	arima_fit_mean(y, n, spec, h, fc_mean, fc_se, res, ARIMA_FB_FAILED_MEAN);
-	return ARIMA_OK;
-}
-
-/* ---------- many series on threads ---------- */
-
-typedef struct Batch
-{
-	ArimaBatchItem *items;
-	int			count;
-	ArimaSeriesFn fn;
-	const void *arg;
-	void	  **extras;
-	int			h;
-	const volatile int *cancel;
-	pthread_mutex_t lock;
-	int			next;			/* next item to take (under lock) */
-	int			cancelled;
-} Batch;
-
-typedef struct BatchWorker
-{
-	Batch	   *b;
-	double	   *work;
-} BatchWorker;
-
-static void *
-batch_worker(void *arg)
-{
-	BatchWorker *w = arg;
-	Batch	   *b = w->b;
-
-	for (;;)
-	{
-		int			i;
-
-		pthread_mutex_lock(&b->lock);
-		i = (b->cancelled || (b->cancel && *b->cancel)) ? b->count : b->next++;
-		pthread_mutex_unlock(&b->lock);
-		if (i >= b->count)
-			break;
-		if (b->fn(b->items[i].y, b->items[i].n, b->arg, b->h, b->items[i].fc_mean, b->items[i].fc_se,
-				  w->work, &b->items[i].res, b->extras ? b->extras[i] : NULL, b->cancel) == ARIMA_ECANCEL)
-		{
-			pthread_mutex_lock(&b->lock);
-			b->cancelled = 1;
-			pthread_mutex_unlock(&b->lock);
-			break;
-		}
-		b->items[i].done = 1;
-	}
-	return NULL;
-}
-
-static int
-fixed_series_fn(const double *y, int n, const void *arg, int h, double *fc_mean, double *fc_se,
-				double *work, ArimaResult *res, void *extra, const volatile int *cancel)
-{
-	(void) extra;
-	return arima_fit_series(y, n, (const ArimaSpec *) arg, h, fc_mean, fc_se, work, res, cancel);
-}
-
-int
-arima_fit_batch(ArimaBatchItem *items, int count, const ArimaSpec *spec, int h, int nthreads,
-				double *work, size_t work_per_thread, const volatile int *cancel)
-{
-	return arima_run_batch(items, count, fixed_series_fn, spec, NULL, h, nthreads, work,
-						   work_per_thread, cancel);
-}
-
-int
-arima_run_batch(ArimaBatchItem *items, int count, ArimaSeriesFn fn, const void *arg, void **extras,
-				int h, int nthreads, double *work, size_t work_per_thread, const volatile int *cancel)
-{
-	Batch		b;
-	BatchWorker w[64];
-	pthread_t	tid[64];
-	int			started = 0,
-				blas_threads;
-
-	if (nthreads < 1)
-		nthreads = 1;
-	if (nthreads > 64)
-		nthreads = 64;
-	if (nthreads > count)
-		nthreads = count > 0 ? count : 1;
-	b.items = items;
-	b.count = count;
-	b.fn = fn;
-	b.arg = arg;
-	b.extras = extras;
-	b.h = h;
-	b.cancel = cancel;
-	b.next = 0;
-	b.cancelled = 0;
-	pthread_mutex_init(&b.lock, NULL);
-	for (int i = 0; i < count; i++)
-		items[i].done = 0;
-	/* the LAPACK calls are on tiny matrices: OpenBLAS's own threads would only spin against ours */
-	blas_threads = openblas_get_num_threads();
-	if (blas_threads != 1)
-		openblas_set_num_threads(1);
-	for (int t = 0; t < nthreads; t++)
-	{
-		w[t].b = &b;
-		w[t].work = work + (size_t) t * work_per_thread;
-	}
-	if (nthreads > 1)
-	{
-		sigset_t	all,
-					old;
-
-		/* workers start with every signal blocked: the caller's handlers stay on the caller's thread */
-		sigfillset(&all);
-		pthread_sigmask(SIG_SETMASK, &all, &old);
-		for (int t = 1; t < nthreads; t++)
-		{
-			if (pthread_create(&tid[t], NULL, batch_worker, &w[t]) != 0)
-				break;
-			started++;
-		}
-		pthread_sigmask(SIG_SETMASK, &old, NULL);
-	}
-	batch_worker(&w[0]);
-	for (int t = 1; t <= started; t++)
-		pthread_join(tid[t], NULL);
-	pthread_mutex_destroy(&b.lock);
-	if (blas_threads != 1)
-		openblas_set_num_threads(blas_threads);
-	for (int i = 0; i < count; i++)
-		if (!items[i].done)
-			return ARIMA_ECANCEL;
-	return ARIMA_OK;
-}
-
-/*
- * ---------- a batch stopped by a poll function ----------
- * The fits read a plain flag; a backend's stop requests are two flags (cancel and terminate)
- * behind a function.  So the batch runs on a runner thread (all signals blocked, its workers
- * too) while the calling thread, where the signal handlers run, calls poll() every 5 ms and
- * raises the fits' flag.  The waiting thread sleeps: no CPU taken from the workers.
- */
-typedef struct PollRun
-{
-	ArimaBatchItem *items;
-	int			count;
-	ArimaSeriesFn fn;
-	const void *arg;
-	void	  **extras;
-	int			h;
-	int			nthreads;
-	double	   *work;
-	size_t		work_per_thread;
-	volatile int stop;
-	volatile int finished;
-	int			rc;
-} PollRun;
-
-static void *
-poll_runner(void *p)
-{
-	PollRun    *r = p;
-
-	r->rc = arima_run_batch(r->items, r->count, r->fn, r->arg, r->extras, r->h, r->nthreads, r->work,
-							r->work_per_thread, &r->stop);
-	__atomic_store_n(&r->finished, 1, __ATOMIC_RELEASE);
-	return NULL;
-}
-
-int
-arima_run_batch_poll(ArimaBatchItem *items, int count, ArimaSeriesFn fn, const void *arg, void **extras,
-					 int h, int nthreads, double *work, size_t work_per_thread, int (*poll) (void *),
-					 void *poll_arg)
-{
-	PollRun		r = {items, count, fn ? fn : fixed_series_fn, arg, extras, h, nthreads, work,
-	work_per_thread, 0, 0, ARIMA_OK};
-	pthread_t	runner;
-	sigset_t	all,
-				old;
-	int			created;
-
-	if (!poll)
-		return arima_run_batch(items, count, r.fn, arg, extras, h, nthreads, work, work_per_thread, NULL);
-	sigfillset(&all);
-	pthread_sigmask(SIG_SETMASK, &all, &old);
-	created = pthread_create(&runner, NULL, poll_runner, &r) == 0;
-	pthread_sigmask(SIG_SETMASK, &old, NULL);
-	if (!created)				/* no thread to spare: poll only before the batch */
-		return poll(poll_arg) ? ARIMA_ECANCEL
-			: arima_run_batch(items, count, r.fn, arg, extras, h, nthreads, work, work_per_thread, NULL);
-	while (!__atomic_load_n(&r.finished, __ATOMIC_ACQUIRE))
-	{
-		struct timespec ts = {0, 5000000};
-
-		if (!r.stop && poll(poll_arg))
-			r.stop = 1;
-		nanosleep(&ts, NULL);
-	}
-	pthread_join(runner, NULL);
-	return r.rc;
 }

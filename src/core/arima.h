@@ -3,11 +3,13 @@
  * Kalman filter, maximum likelihood fitting and forecasting, written to give the numbers of
  * R's stats::arima(method = "ML") and predict.Arima.
  *
- *   kalman.c  state-space pieces: Gardner et al. (1980) initial covariance (R's getQ0),
- *             the likelihood recursion of R's ARIMA_Like, KalmanForecast
- *   optim.c   BFGS exactly as R's optim(method = "BFGS") (vmmin) with its numerical gradient
- *             and optimhess()
- *   arima.c   parameter transforms, CSS, the fit itself, per-series fallbacks
+ *   kalman.c        state-space pieces: Gardner et al. (1980) initial covariance (R's getQ0),
+ *                   the likelihood recursion of R's ARIMA_Like, KalmanForecast
+ *   optim.c         BFGS exactly as R's optim(method = "BFGS") (vmmin) with its numerical
+ *                   gradient and optimhess()
+ *   arima_params.c  coefficient names, polynomial roots, parameter transforms
+ *   arima.c         CSS, the fit itself (work space, objectives, standard errors, forecasts)
+ *   arima_batch.c   per-series fallbacks, many series on threads
  *
  * Everything a fit needs comes from a caller-provided work buffer (arima_work_doubles()), so
  * one buffer can be reused for many series and a fit can run on any thread.
@@ -257,7 +259,7 @@ size_t		optim_work_doubles(int n);
 int			optim_hessian(int n, const double *par, OptimFn fn, void *ex, const OptimControl *ctl,
 						  double *H, double *work);
 
-/* ---- polynomials (arima.c) ---- */
+/* ---- polynomials (arima_params.c) ---- */
 
 /* Moduli of the roots of 1 + c[0] z + ... + c[k-1] z^k (via the companion matrix); returns 0 or -1. */
 int			arima_poly_root_moduli(const double *c, int k, double *mod);
