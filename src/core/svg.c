@@ -1,18 +1,17 @@
 /*
  * svg.c -- the SVG writer behind mktdb's charts (see svg.h): buffer, escaping, fixed number
  * formats, nice ticks (Heckbert, "Nice numbers for graph labels", Graphics Gems 1990), calendar
- * ticks, and two chart bodies: svg_forecast and svg_heat_grid.  Pure C; the glue
- * (src/chart_sql.c) reads the models and turns a failure into an ERROR.
+ * ticks, text primitives and the document frame.  The chart bodies build on it: svg_forecast
+ * (svg_forecast.c) and svg_heat_grid (svg_heat.c).  Pure C; the glue (src/chart_sql.c) reads
+ * the models and turns a failure into an ERROR.
  */
-#include "core/svg.h"
+#include "core/svg_impl.h"
 
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-#define FONT_W 0.6				/* average glyph width of sans-serif text, in font sizes */
 
 /* ---------- buffer ---------- */
 
@@ -459,10 +458,10 @@ svg_time_label(char *buf, size_t size, int64_t t, const SvgTimeTicks *tt)
 	return buf;
 }
 
-/* ---------- text fitting ---------- */
+/* ---------- text primitives (for the chart bodies: svg_impl.h) ---------- */
 
-static int
-utf8_len(const char *s)
+int
+svg_utf8_len(const char *s)
 {
 	int			n = 0;
 
@@ -472,11 +471,11 @@ utf8_len(const char *s)
 }
 
 /* s cut to at most max_chars characters (an ellipsis marks a cut), into out */
-static const char *
-fit(char *out, size_t size, const char *s, double width, double font)
+const char *
+svg_fit(char *out, size_t size, const char *s, double width, double font)
 {
 	int			max_chars = (int) (width / (font * FONT_W));
-	int			n = utf8_len(s),
+	int			n = svg_utf8_len(s),
 				o = 0,
 				chars = 0;
 
@@ -498,8 +497,8 @@ fit(char *out, size_t size, const char *s, double width, double font)
 }
 
 /* <text> with escaped content; anchor "start" | "middle" | "end" */
-static void
-text_at(SvgBuf *b, double x, double y, double font, const char *anchor, const char *fill,
+void
+svg_text_at(SvgBuf *b, double x, double y, double font, const char *anchor, const char *fill,
 		const char *extra, const char *s)
 {
 	char		bx[32],
@@ -518,8 +517,8 @@ text_at(SvgBuf *b, double x, double y, double font, const char *anchor, const ch
 	svg_raw(b, "</text>\n");
 }
 
-static void
-line_at(SvgBuf *b, double x1, double y1, double x2, double y2, const char *stroke, const char *extra)
+void
+svg_line_at(SvgBuf *b, double x1, double y1, double x2, double y2, const char *stroke, const char *extra)
 {
 	char		a[32],
 				c[32],
@@ -531,8 +530,8 @@ line_at(SvgBuf *b, double x1, double y1, double x2, double y2, const char *strok
 			   svg_num(e, sizeof e, y2, 1), stroke, extra ? " " : "", extra ? extra : "");
 }
 
-static void
-rect_at(SvgBuf *b, double x, double y, double w, double h, const char *fill, const char *extra)
+void
+svg_rect_at(SvgBuf *b, double x, double y, double w, double h, const char *fill, const char *extra)
 {
 	char		a[32],
 				c[32],
@@ -560,11 +559,11 @@ svg_begin(SvgBuf *b, int width, int height, const char *title, const char *subti
 		svg_text(b, subtitle);
 	}
 	svg_raw(b, "</title>\n");
-	rect_at(b, 0, 0, width, height, "#FFFFFF", NULL);
-	text_at(b, 16, 24, 15, "start", SVG_BLACK, "font-weight=\"bold\"",
-			fit(buf, sizeof buf, title, width - 32, 15));
+	svg_rect_at(b, 0, 0, width, height, "#FFFFFF", NULL);
+	svg_text_at(b, 16, 24, 15, "start", SVG_BLACK, "font-weight=\"bold\"",
+			svg_fit(buf, sizeof buf, title, width - 32, 15));
 	if (subtitle && *subtitle)
-		text_at(b, 16, 42, 12, "start", "#444444", NULL, fit(buf, sizeof buf, subtitle, width - 32, 12));
+		svg_text_at(b, 16, 42, 12, "start", "#444444", NULL, svg_fit(buf, sizeof buf, subtitle, width - 32, 12));
 }
 
 void
@@ -573,434 +572,3 @@ svg_end(SvgBuf *b)
 	svg_raw(b, "</svg>\n");
 }
 
-/* ---------- forecast chart ---------- */
-
-typedef struct Frame
-{
-	double		x0,
-				x1,
-				y0,
-				y1;				/* data ranges */
-	double		px,
-				py,
-				pw,
-				ph;				/* plot area */
-} Frame;
-
-static double
-fx(const Frame *f, double x)
-{
-	return f->px + (f->x1 > f->x0 ? (x - f->x0) / (f->x1 - f->x0) * f->pw : f->pw / 2);
-}
-
-static double
-fy(const Frame *f, double y)
-{
-	return f->py + f->ph - (y - f->y0) / (f->y1 - f->y0) * f->ph;
-}
-
-static void
-path_pt(SvgBuf *b, char cmd, double x, double y)
-{
-	char		a[32],
-				c[32];
-
-	svg_printf(b, "%c%s %s", cmd, svg_num(a, sizeof a, x, 1), svg_num(c, sizeof c, y, 1));
-}
-
-/* the band between columns lo and hi of fc over the steps with a finite forecast */
-static void
-band(SvgBuf *b, const Frame *fr, const SvgForecast *f, int lo, int hi, const char *opacity)
-{
-	int			first = 1;
-
-	svg_raw(b, "<path d=\"");
-	for (int k = 0; k < f->nfc; k++)
-		if (isfinite(f->fc[5 * k + lo]) && isfinite(f->fc[5 * k + hi]))
-		{
-			path_pt(b, first ? 'M' : 'L', fx(fr, f->fc_x[k]), fy(fr, f->fc[5 * k + hi]));
-			first = 0;
-		}
-	for (int k = f->nfc - 1; k >= 0; k--)
-		if (isfinite(f->fc[5 * k + lo]) && isfinite(f->fc[5 * k + hi]))
-			path_pt(b, 'L', fx(fr, f->fc_x[k]), fy(fr, f->fc[5 * k + lo]));
-	svg_printf(b, "%s\" fill=\"%s\" fill-opacity=\"%s\"/>\n", first ? "M0 0" : "Z", SVG_SKY, opacity);
-}
-
-static void
-legend_item(SvgBuf *b, double *x, double y, const char *kind, const char *colour, const char *opacity,
-			const char *label)
-{
-	char		o[64];
-
-	if (strcmp(kind, "line") == 0)
-		line_at(b, *x, y - 4, *x + 18, y - 4, colour, "stroke-width=\"2\"");
-	else
-	{
-		snprintf(o, sizeof o, "fill-opacity=\"%s\"", opacity);
-		rect_at(b, *x, y - 9, 18, 10, colour, o);
-	}
-	text_at(b, *x + 22, y, 11, "start", "#333333", NULL, label);
-	*x += 22 + utf8_len(label) * 11 * FONT_W + 14;
-}
-
-int
-svg_forecast(SvgBuf *b, int width, int height, const SvgForecast *f)
-{
-	Frame		fr;
-	SvgTicks	yt,
-				xt;
-	SvgTimeTicks tt;
-	double		ymin = INFINITY,
-				ymax = -INFINITY,
-				xmin = INFINITY,
-				xmax = -INFINITY;
-	double		top = f->subtitle && *f->subtitle ? 70 : 54;
-	double		label_w = 0;
-	char		buf[128];
-	int			last_hist = -1,
-				first;
-
-	for (int i = 0; i < f->nhist; i++)
-	{
-		xmin = fmin(xmin, f->hist_x[i]);
-		xmax = fmax(xmax, f->hist_x[i]);
-		if (isfinite(f->hist_y[i]))
-		{
-			ymin = fmin(ymin, f->hist_y[i]);
-			ymax = fmax(ymax, f->hist_y[i]);
-			last_hist = i;
-		}
-	}
-	for (int k = 0; k < f->nfc; k++)
-	{
-		xmin = fmin(xmin, f->fc_x[k]);
-		xmax = fmax(xmax, f->fc_x[k]);
-		for (int c = 0; c < 5; c++)
-			if (isfinite(f->fc[5 * k + c]))
-			{
-				ymin = fmin(ymin, f->fc[5 * k + c]);
-				ymax = fmax(ymax, f->fc[5 * k + c]);
-			}
-	}
-	if (!isfinite(ymin) || !isfinite(xmin))
-		return -1;
-	svg_nice_ticks(ymin, ymax, height >= 300 ? 6 : 4, &yt);
-	for (int i = 0; i < yt.n; i++)
-		label_w = fmax(label_w, utf8_len(svg_tick_label(buf, sizeof buf, yt.lo + i * yt.step, &yt)) * 11 * FONT_W);
-
-	fr.x0 = xmin;
-	fr.x1 = xmax;
-	fr.y0 = yt.lo;
-	fr.y1 = yt.hi;
-	fr.px = 16 + label_w + 8 + (f->y_label ? 16 : 0);
-	fr.py = top;
-	fr.pw = width - fr.px - 20;
-	fr.ph = height - top - 36;
-
-	svg_begin(b, width, height, f->title, f->subtitle);
-
-	/* legend, on one line under the titles */
-	{
-		double		x = 16,
-					y = top - 10;
-
-		int			bands = 0;
-
-		/* the bands only where there are any (Croston's method has no interval) */
-		for (int k = 0; k < f->nfc; k++)
-			bands |= isfinite(f->fc[5 * k + 1]) && isfinite(f->fc[5 * k + 2]);
-		if (f->nhist > 0)
-			legend_item(b, &x, y, "line", SVG_BLACK, NULL, "history");
-		legend_item(b, &x, y, "line", SVG_BLUE, NULL, "forecast");
-		if (bands)
-		{
-			legend_item(b, &x, y, "rect", SVG_SKY, "0.55", "80 % interval");
-			legend_item(b, &x, y, "rect", SVG_SKY, "0.25", "95 % interval");
-		}
-	}
-
-	/* y axis: grid lines and labels */
-	svg_raw(b, "<g font-size=\"11\">\n");
-	for (int i = 0; i < yt.n; i++)
-	{
-		double		v = yt.lo + i * yt.step,
-					y = fy(&fr, v);
-
-		line_at(b, fr.px, y, fr.px + fr.pw, y, "#DDDDDD", NULL);
-		text_at(b, fr.px - 6, y + 4, 11, "end", "#333333", NULL, svg_tick_label(buf, sizeof buf, v, &yt));
-	}
-	if (f->y_label)
-		text_at(b, 14, fr.py + fr.ph / 2, 11, "middle", "#333333", NULL, f->y_label);
-
-	/* x axis */
-	line_at(b, fr.px, fr.py + fr.ph, fr.px + fr.pw, fr.py + fr.ph, "#999999", NULL);
-	if (f->time_axis)
-	{
-		svg_time_ticks((int64_t) floor(xmin), (int64_t) ceil(xmax), (int) fmax(2, fr.pw / 90), &tt);
-		for (int i = 0; i < tt.n; i++)
-		{
-			double		x = fx(&fr, (double) tt.t[i]);
-
-			line_at(b, x, fr.py + fr.ph, x, fr.py + fr.ph + 4, "#999999", NULL);
-			text_at(b, x, fr.py + fr.ph + 17, 11, "middle", "#333333", NULL, svg_time_label(buf, sizeof buf, tt.t[i], &tt));
-		}
-	}
-	else
-	{
-		svg_nice_ticks(xmin, xmax, (int) fmax(2, fr.pw / 80), &xt);
-		for (int i = 0; i < xt.n; i++)
-		{
-			double		v = xt.lo + i * xt.step,
-						x = fx(&fr, v);
-
-			if (v < xmin - 1e-9 * fabs(xt.step) || v > xmax + 1e-9 * fabs(xt.step))
-				continue;
-			line_at(b, x, fr.py + fr.ph, x, fr.py + fr.ph + 4, "#999999", NULL);
-			text_at(b, x, fr.py + fr.ph + 17, 11, "middle", "#333333", NULL, svg_tick_label(buf, sizeof buf, v, &xt));
-		}
-	}
-	svg_raw(b, "</g>\n");
-
-	/* bands, then the lines */
-	band(b, &fr, f, 3, 4, "0.25");
-	band(b, &fr, f, 1, 2, "0.55");
-	if (f->nfc > 0)
-	{
-		double		x = fx(&fr, f->fc_x[0]);
-
-		line_at(b, x, fr.py, x, fr.py + fr.ph, "#999999", "stroke-dasharray=\"4 3\"");
-	}
-	if (f->nhist > 0)
-	{
-		first = 1;
-		svg_raw(b, "<path d=\"");
-		for (int i = 0; i < f->nhist; i++)
-		{
-			if (!isfinite(f->hist_y[i]))
-			{
-				first = 1;		/* a gap */
-				continue;
-			}
-			path_pt(b, first ? 'M' : 'L', fx(&fr, f->hist_x[i]), fy(&fr, f->hist_y[i]));
-			first = 0;
-		}
-		svg_printf(b, "\" fill=\"none\" stroke=\"%s\" stroke-width=\"1.5\" stroke-linejoin=\"round\"/>\n", SVG_BLACK);
-	}
-	first = 1;
-	svg_raw(b, "<path d=\"");
-	if (last_hist >= 0)
-	{
-		path_pt(b, 'M', fx(&fr, f->hist_x[last_hist]), fy(&fr, f->hist_y[last_hist]));
-		first = 0;
-	}
-	for (int k = 0; k < f->nfc; k++)
-		if (isfinite(f->fc[5 * k]))
-		{
-			path_pt(b, first ? 'M' : 'L', fx(&fr, f->fc_x[k]), fy(&fr, f->fc[5 * k]));
-			first = 0;
-		}
-	svg_printf(b, "\" fill=\"none\" stroke=\"%s\" stroke-width=\"2\" stroke-linejoin=\"round\"/>\n", SVG_BLUE);
-	if (f->note && *f->note)
-	{
-		char		nb[512];
-
-		text_at(b, fr.px + 8, fr.py + 14, 11, "start", SVG_VERMILLION, NULL, fit(nb, sizeof nb, f->note, fr.pw - 16, 11));
-	}
-	svg_end(b);
-	return b->oom ? -1 : 0;
-}
-
-/* ---------- heat grid ---------- */
-
-static void
-mix(char out[8], const int a[3], const int c[3], double t)
-{
-	int			v[3];
-
-	for (int i = 0; i < 3; i++)
-		v[i] = (int) lround(a[i] + (c[i] - a[i]) * t);
-	snprintf(out, 8, "#%02X%02X%02X", v[0], v[1], v[2]);
-}
-
-void
-svg_heat_colour(char out[8], double t, int diverging)
-{
-	static const int white[3] = {0xFF, 0xFF, 0xFF},
-				blue[3] = {0x00, 0x72, 0xB2},
-				verm[3] = {0xD5, 0x5E, 0x00};
-
-	if (!isfinite(t))
-	{
-		snprintf(out, 8, "#EEEEEE");
-		return;
-	}
-	if (diverging)
-	{
-		t = fmax(-1, fmin(1, t));
-		mix(out, white, t < 0 ? verm : blue, fabs(t));
-	}
-	else
-		mix(out, white, blue, fmax(0, fmin(1, t)));
-}
-
-/* black or white text, whichever reads better on the fill */
-static const char *
-ink(const char *fill)
-{
-	unsigned	r,
-				g,
-				bl;
-
-	if (sscanf(fill, "#%2X%2X%2X", &r, &g, &bl) != 3)
-		return SVG_BLACK;
-	return 0.299 * r + 0.587 * g + 0.114 * bl < 140 ? "#FFFFFF" : SVG_BLACK;
-}
-
-void
-svg_heat_cell(SvgBuf *b, double x, double y, double w, double h, double t, int diverging,
-			  const char *line1, const char *line2)
-{
-	char		fill[8],
-				c1[256],
-				c2[256];
-	double		font = fmin(13, fmax(8, fmin(h / (line2 ? 3.2 : 2.2), 14)));
-	const char *tc;
-
-	/* a long first line gets a smaller font (down to 8) before it is cut */
-	if (line1 && utf8_len(line1) > 0)
-		font = fmax(fmin(font, (w - 6) / (utf8_len(line1) * FONT_W)), fmin(font, 8));
-
-	svg_heat_colour(fill, t, diverging);
-	tc = ink(fill);
-	rect_at(b, x, y, w, h, fill, "stroke=\"#FFFFFF\" stroke-width=\"2\"");
-	if (line1 && *line1)
-		text_at(b, x + w / 2, y + h / 2 + (line2 ? -font * 0.25 : font * 0.35), font, "middle", tc,
-				"font-weight=\"bold\"", fit(c1, sizeof c1, line1, w - 6, font));
-	if (line2 && *line2)
-		text_at(b, x + w / 2, y + h / 2 + font * 1.05, font * 0.85, "middle", tc, NULL,
-				fit(c2, sizeof c2, line2, w - 6, font * 0.85));
-}
-
-int
-svg_heat_grid(SvgBuf *b, int width, int height, const SvgHeatGrid *g)
-{
-	double		top = g->subtitle && *g->subtitle ? 58 : 42;
-	double		left = 16,
-				label_w = 0,
-				bar_w = g->row_bar ? fmin(160, width * 0.18) : 0;
-	double		bottom = 18 + (g->col_title ? 16 : 0) + 24 + (g->note ? 16 : 0);
-	double		gx,
-				gw,
-				gh,
-				cw,
-				ch,
-				bar_max = 0,
-				mid = (g->vmin + g->vmax) / 2,
-				half = (g->vmax - g->vmin) / 2;
-	char		buf[256],
-				vb[64];
-
-	if (g->nrows < 1 || g->ncols < 1)
-		return -1;
-	for (int r = 0; r < g->nrows; r++)
-		label_w = fmax(label_w, utf8_len(g->row_labels[r]) * 11 * FONT_W);
-	label_w = fmin(label_w, width * 0.3);
-	if (g->row_title)
-		left += 18;
-	gx = left + label_w + 8;
-	gw = width - gx - 16 - (bar_w > 0 ? bar_w + 12 : 0);
-	gh = height - top - bottom;
-	cw = gw / g->ncols;
-	ch = gh / g->nrows;
-	if (g->row_bar)
-		for (int r = 0; r < g->nrows; r++)
-			if (isfinite(g->row_bar[r]))
-				bar_max = fmax(bar_max, g->row_bar[r]);
-
-	svg_begin(b, width, height, g->title, g->subtitle);
-	for (int r = 0; r < g->nrows; r++)
-	{
-		double		y = top + r * ch;
-
-		text_at(b, gx - 8, y + ch / 2 + 4, 11, "end", "#333333", NULL,
-				fit(buf, sizeof buf, g->row_labels[r], label_w, 11));
-		for (int c = 0; c < g->ncols; c++)
-		{
-			double		v = g->value[r * g->ncols + c];
-			double		t = !isfinite(v) ? NAN : g->diverging
-				? (half > 0 ? (v - mid) / half : 0)
-				: (g->vmax > g->vmin ? (v - g->vmin) / (g->vmax - g->vmin) : 0);
-			const char *l1 = g->text ? g->text[r * g->ncols + c] : svg_short(vb, sizeof vb, v);
-
-			svg_heat_cell(b, gx + c * cw, y, cw, ch, t, g->diverging, l1, g->sub ? g->sub[r * g->ncols + c] : NULL);
-		}
-		if (g->row_bar && isfinite(g->row_bar[r]))
-		{
-			double		bx = gx + gw + 12,
-						len = bar_max > 0 ? g->row_bar[r] / bar_max * (bar_w - 50) : 0;
-
-			rect_at(b, bx, y + ch * 0.25, len, ch * 0.5, SVG_ORANGE, NULL);
-			text_at(b, bx + len + 4, y + ch / 2 + 4, 11, "start", "#333333", NULL,
-					g->row_bar[r] == floor(g->row_bar[r]) ? svg_count(vb, sizeof vb, g->row_bar[r])
-					: svg_short(vb, sizeof vb, g->row_bar[r]));
-		}
-	}
-	if (g->row_bar && g->row_bar_title)
-		text_at(b, gx + gw + 12, top - 6, 11, "start", "#333333", "font-weight=\"bold\"",
-				fit(buf, sizeof buf, g->row_bar_title, bar_w, 11));
-	if (g->row_title)
-	{
-		char		tr[96];
-		char		xb[32],
-					yb[32];
-
-		snprintf(tr, sizeof tr, "transform=\"rotate(-90 %s %s)\"", svg_num(xb, sizeof xb, 22, 1),
-				 svg_num(yb, sizeof yb, top + gh / 2, 1));
-		text_at(b, 22, top + gh / 2, 12, "middle", "#333333", tr, fit(buf, sizeof buf, g->row_title, gh, 12));
-	}
-	for (int c = 0; c < g->ncols; c++)
-	{
-		/* long labels get a smaller font (down to 8) before they are cut */
-		double		font = fmax(8, fmin(11, (cw - 4) / (fmax(utf8_len(g->col_labels[c]), 1) * FONT_W)));
-
-		text_at(b, gx + (c + 0.5) * cw, top + gh + 15, font, "middle", "#333333", NULL,
-				fit(buf, sizeof buf, g->col_labels[c], cw - 4, font));
-	}
-	{
-		double		y = top + gh + 18;
-
-		if (g->col_title)
-		{
-			y += 16;
-			text_at(b, gx + gw / 2, y, 12, "middle", "#333333", NULL, fit(buf, sizeof buf, g->col_title, gw, 12));
-		}
-		/* the colour scale: five swatches between the two legend texts */
-		y += 20;
-		{
-			double		x = gx + gw,
-						sw = 22;
-
-			if (g->legend_hi)
-			{
-				x -= utf8_len(g->legend_hi) * 11 * FONT_W;
-				text_at(b, x, y, 11, "start", "#333333", NULL, g->legend_hi);
-				x -= 6;
-			}
-			for (int i = 4; i >= 0; i--)
-			{
-				char		fill[8];
-
-				x -= sw;
-				svg_heat_colour(fill, g->diverging ? -1 + i * 0.5 : i * 0.25, g->diverging);
-				rect_at(b, x, y - 10, sw, 12, fill, "stroke=\"#CCCCCC\" stroke-width=\"0.5\"");
-			}
-			if (g->legend_lo)
-				text_at(b, x - 6, y, 11, "end", "#333333", NULL, g->legend_lo);
-		}
-		if (g->note)
-			text_at(b, 16, y + 16, 11, "start", "#555555", NULL, fit(buf, sizeof buf, g->note, width - 32, 11));
-	}
-	svg_end(b);
-	return b->oom ? -1 : 0;
-}
