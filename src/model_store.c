@@ -208,39 +208,41 @@ mk_get_count(MkfReader *r, size_t elem_size, int64 max_count)
 	return n;
 }
 
+/* room for a counted array of elem-byte values (the count into *n), at least one element */
+static void *
+alloc_counted(MkfReader *r, size_t elem, int64 *n)
+{
+	*n = mk_get_count(r, elem, INT64_MAX / 8);
+	return palloc_extended(Max(*n, 1) * elem, MCXT_ALLOC_HUGE);
+}
+
 double *
 mk_get_f64s(MkfReader *r, int64 *n)
 {
-	int64		cnt = mk_get_count(r, 8, INT64_MAX / 8);
-	double	   *v = palloc_extended(Max(cnt, 1) * sizeof(double), MCXT_ALLOC_HUGE);
+	double	   *v = alloc_counted(r, sizeof(double), n);
 
-	mkf_get_f64s(r, v, cnt);
+	mkf_get_f64s(r, v, *n);
 	mk_reader_check(r);
-	*n = cnt;
 	return v;
 }
 
 int32 *
 mk_get_i32s(MkfReader *r, int64 *n)
 {
-	int64		cnt = mk_get_count(r, 4, INT64_MAX / 8);
-	int32	   *v = palloc_extended(Max(cnt, 1) * sizeof(int32), MCXT_ALLOC_HUGE);
+	int32	   *v = alloc_counted(r, sizeof(int32), n);
 
-	mkf_get_i32s(r, v, cnt);
+	mkf_get_i32s(r, v, *n);
 	mk_reader_check(r);
-	*n = cnt;
 	return v;
 }
 
 int64 *
 mk_get_i64s(MkfReader *r, int64 *n)
 {
-	int64		cnt = mk_get_count(r, 8, INT64_MAX / 8);
-	int64	   *v = palloc_extended(Max(cnt, 1) * sizeof(int64), MCXT_ALLOC_HUGE);
+	int64	   *v = alloc_counted(r, sizeof(int64), n);
 
-	mkf_get_i64s(r, (int64_t *) v, cnt);
+	mkf_get_i64s(r, (int64_t *) v, *n);
 	mk_reader_check(r);
-	*n = cnt;
 	return v;
 }
 

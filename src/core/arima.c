@@ -352,6 +352,23 @@ make_delta(const ArimaSpec *s, double *delta, int nd)
 /* ---------- the fit ---------- */
 
 /*
+ * BFGS (optim.c) from c->par on fn: ARIMA_OK with res->optim_code and res->fncount set,
+ * ARIMA_ECANCEL, or ARIMA_EFAIL when it failed or ended on a non-finite value.
+ */
+static int
+optimise(FitCtx *c, OptimFn fn, const OptimControl *ctl, double *fmin, ArimaResult *res)
+{
+	int			rc = optim_bfgs(c->npar, c->par, fmin, fn, c, ctl, c->owork, &res->fncount);
+
+	if (rc == -3)
+		return ARIMA_ECANCEL;
+	if (rc < 0 || !isfinite(*fmin))
+		return ARIMA_EFAIL;
+	res->optim_code = rc;
+	return ARIMA_OK;
+}
+
+/*
  * method = "CSS" as stats::arima: BFGS on the conditional sum of squares (no transform), the
  * Hessian inverted for the variances (a singular one is an error, as R's solve()), sigma2 the
  * CSS residual variance, loglik from it, aic NaN (R gives NA; auto.arima adds its offset).
@@ -375,12 +392,8 @@ fit_css(FitCtx *c, const OptimControl *ctl, int h, double *fc_mean, double *fc_s
 		return ARIMA_EFAIL;
 	memcpy(c->par, c->init, np * sizeof(double));
 	c->trans = 0;
-	rc = optim_bfgs(np, c->par, &fmin, css_objective, c, ctl, c->owork, &res->fncount);
-	if (rc == -3)
-		return ARIMA_ECANCEL;
-	if (rc < 0 || !isfinite(fmin))
-		return ARIMA_EFAIL;
-	res->optim_code = rc;
+	if ((rc = optimise(c, css_objective, ctl, &fmin, res)) != ARIMA_OK)
+		return rc;
 	for (int i = 0; i < np; i++)
 		res->se[i] = NAN;
 	memcpy(res->coef, c->par, np * sizeof(double));
@@ -594,12 +607,8 @@ arima_fit(const double *y, int n, const ArimaSpec *spec, int h, double *fc_mean,
 	if (spec->Q > 0)
 		arima_ma_invert(c.par + spec->p + spec->q + spec->P, spec->Q);
 	c.trans = 1;
-	rc = optim_bfgs(np, c.par, &fmin, ml_objective, &c, &ctl, c.owork, &res->fncount);
-	if (rc == -3)
-		return ARIMA_ECANCEL;
-	if (rc < 0 || !isfinite(fmin))
-		return ARIMA_EFAIL;
-	res->optim_code = rc;
+	if ((rc = optimise(&c, ml_objective, &ctl, &fmin, res)) != ARIMA_OK)
+		return rc;
 
 	/* enforce invertibility; if that moved the estimate, R re-evaluates there (maxit = 0) */
 	memcpy(c.coef, c.par, np * sizeof(double));
