@@ -30,6 +30,7 @@ typedef struct Problem
 	int64_t		n;				/* Gamma-Gamma data */
 	const int32_t *x;
 	const double *m;
+	const double *lm;			/* Gamma-Gamma: log m per row */
 	int			threads;
 	double		scale;
 	int		   *evals;			/* counts evaluations (NULL: not counted) */
@@ -67,7 +68,7 @@ objective(const Problem *pr, const double *th, double *g, double *H)
 	switch (pr->kind)
 	{
 		case P_GG:
-			ll = clv_gg_loglik2(p, pr->n, pr->x, pr->m, pr->threads, g ? gl : NULL, H ? hl : NULL);
+			ll = clv_gg_loglik_pre(p, pr->n, pr->x, pr->m, pr->lm, pr->threads, g ? gl : NULL, H ? hl : NULL);
 			break;
 		case P_BG_LIMIT:
 			ll = clv_bgnbd_limit_loglik(p, pr->c, g ? gl : NULL, H ? hl : NULL);
@@ -257,10 +258,15 @@ bfgs(const Problem *pr, double *theta, double *fout, ClvCancelFn cancel, void *c
 
 /*
  * Newton steps on the Hessian from theta (in/out), halving a step that does not lower
- * f, until the gradient stops falling.  Returns 0 when the gradient ends below 1e-8
- * (*gmax its size), -1 otherwise (a Hessian that is not positive definite, no progress),
- * -3 cancelled.
+ * f, until the gradient stops falling.  Once the steps converge quadratically (step k
+ * about K |step k-1|^2) and the next step's own error K |step|^2 is below NEWTON_LAST,
+ * that step is taken without evaluating its end point: on a million customers each
+ * evaluation is the fit's main cost, and the skipped one would only confirm digits
+ * beyond 1e-13.  Returns 0 when the gradient ends below 1e-8 or the last step was taken
+ * so (*gmax: the gradient at the last point evaluated), -1 otherwise (a Hessian that is
+ * not positive definite, no progress), -3 cancelled.
  */
+#define NEWTON_LAST 1e-13
 static int
 newton(const Problem *pr, double *theta, double *fout, double *gmax, ClvCancelFn cancel, void *carg)
 {
@@ -272,8 +278,10 @@ newton(const Problem *pr, double *theta, double *fout, double *gmax, ClvCancelFn
 				g1[CLV_NPAR],
 				A1[CLV_NPAR * CLV_NPAR];
 	double		f = objective(pr, theta, g, A),
-				f1;
-	int			analytic = pr->kind != P_PARETO;
+				f1,
+				dprev = 0;		/* the last full step's size (0: none yet) */
+	int			analytic = pr->kind != P_PARETO,
+				last = 0;
 
 	if (!isfinite(f))
 		return -1;
@@ -289,6 +297,18 @@ newton(const Problem *pr, double *theta, double *fout, double *gmax, ClvCancelFn
 			d[i] = -g[i];
 		if (solve_spd(n, A, d) != 0)
 			break;
+		if (analytic && dprev > 0)
+		{
+			double		dn = maxabs(n, d);
+
+			if (dn <= dprev * 1e-2 && dn / (dprev * dprev) * dn * dn <= NEWTON_LAST)
+			{
+				for (int i = 0; i < n; i++)
+					theta[i] += d[i];
+				last = 1;
+				break;
+			}
+		}
 		if (maxabs(n, d) > 3.0)
 			step = 3.0 / maxabs(n, d);
 		for (int ls = 0; ls < 30; ls++)
@@ -315,6 +335,7 @@ newton(const Problem *pr, double *theta, double *fout, double *gmax, ClvCancelFn
 		}
 		if (!ok)
 			break;
+		dprev = step == 1.0 ? maxabs(n, d) : 0;
 		memcpy(theta, t1, sizeof(double) * n);
 		memcpy(g, g1, sizeof(double) * n);
 		memcpy(A, A1, sizeof(double) * n * n);
@@ -322,7 +343,7 @@ newton(const Problem *pr, double *theta, double *fout, double *gmax, ClvCancelFn
 	}
 	*fout = f;
 	*gmax = maxabs(n, g);
-	return *gmax <= 1e-8 ? 0 : -1;
+	return *gmax <= 1e-8 || last ? 0 : -1;
 }
 
 /*
@@ -399,7 +420,7 @@ polish(const Problem *full, double *theta, double *f, double *gmax, int bfgs_don
 
 /* ---------- the customers: distinct rows, a sample ---------- */
 
-/* distinct (x, t_x, T) rows with weights, in order of first appearance */
+/* distinct (x, t_x, T) rows with weights, sorted by (x, t_x, T) */
 typedef struct Compressed
 {
 	ClvCustomers c;
@@ -407,79 +428,176 @@ typedef struct Compressed
 	double	   *w;
 } Compressed;
 
-static uint64_t
-mix64(uint64_t k)
+/* a row for the sort when (x, t_x, T) do not pack into 64 bits */
+typedef struct WideRow
 {
-	k ^= k >> 33;
-	k *= 0xff51afd7ed558ccdULL;
-	k ^= k >> 33;
-	return k;
+	int32_t		x,
+				tx,
+				T;
+	double		w;
+} WideRow;
+
+static int
+cmp_wide(const void *a, const void *b)
+{
+	const WideRow *u = a,
+			   *v = b;
+
+	if (u->x != v->x)
+		return u->x < v->x ? -1 : 1;
+	if (u->tx != v->tx)
+		return u->tx < v->tx ? -1 : 1;
+	return (u->T > v->T) - (u->T < v->T);
 }
 
-/* every step-th customer of src (all when step is 1), compressed; 0 or -1 out of memory */
+static int
+bit_length(uint32_t v)
+{
+	int			b = 0;
+
+	while (v)
+	{
+		b++;
+		v >>= 1;
+	}
+	return b;
+}
+
+#define RADIX_BITS 11
+
+/*
+ * every step-th customer of src (all when step is 1, at most limit), as distinct rows
+ * sorted by (x, t_x, T) with summed weights; 0 or -1 out of memory.  (x, t_x, T) packed
+ * into one 64-bit key and sorted by LSD radix sort (11 bits a pass: sequential passes
+ * where a hash table would miss the cache on every row); keys too wide to pack (days
+ * beyond 2^21, a date range no data has) go through qsort in the same order.
+ */
 static int
 compress(const ClvCustomers *src, int64_t step, int64_t limit, Compressed *out)
 {
 	int64_t		n = (src->n + step - 1) / step;
-	int64_t		cap = 16,
-				m = 0;
-	int64_t    *slot;
+	int64_t		m = 0;
+	uint32_t	xmax = 0,
+				tmax = 0;
+	int			sx,
+				st,
+				bits;
 	int32_t    *bx,
 			   *btx,
 			   *bT;
 
 	if (n > limit)
 		n = limit;
-	while (cap < 2 * n)
-		cap *= 2;
-	out->buf = malloc(sizeof(int32_t) * 3 * (size_t) n);
-	out->w = malloc(sizeof(double) * (size_t) n);
-	slot = malloc(sizeof(int64_t) * (size_t) cap);
-	if (out->buf == NULL || out->w == NULL || slot == NULL)
-	{
-		free(out->buf);
-		free(out->w);
-		free(slot);
-		return -1;
-	}
-	memset(slot, 0xff, sizeof(int64_t) * (size_t) cap);
-	bx = out->buf;
-	btx = bx + n;
-	bT = btx + n;
 	for (int64_t k = 0; k < n; k++)
 	{
 		int64_t		i = k * step;
-		int32_t		x = src->x[i],
-					tx = src->tx[i],
-					T = src->T[i];
-		double		w = src->w ? src->w[i] : 1.0;
-		uint64_t	h = mix64(((uint64_t) (uint32_t) x << 42) ^ ((uint64_t) (uint32_t) tx << 21) ^ (uint32_t) T
-							  ^ ((uint64_t) (uint32_t) T << 50));
-		int64_t		s = (int64_t) (h & (uint64_t) (cap - 1));
 
-		for (;;)
-		{
-			int64_t		j = slot[s];
-
-			if (j < 0)
-			{
-				slot[s] = m;
-				bx[m] = x;
-				btx[m] = tx;
-				bT[m] = T;
-				out->w[m] = w;
-				m++;
-				break;
-			}
-			if (bx[j] == x && btx[j] == tx && bT[j] == T)
-			{
-				out->w[j] += w;
-				break;
-			}
-			s = (s + 1) & (cap - 1);
-		}
+		if ((uint32_t) src->x[i] > xmax)
+			xmax = (uint32_t) src->x[i];
+		if ((uint32_t) src->T[i] > tmax)
+			tmax = (uint32_t) src->T[i];	/* t_x <= T */
 	}
-	free(slot);
+	sx = bit_length(xmax);
+	st = bit_length(tmax);
+	bits = sx + 2 * st;
+	out->buf = malloc(sizeof(int32_t) * 3 * (size_t) (n > 0 ? n : 1));
+	out->w = malloc(sizeof(double) * (size_t) (n > 0 ? n : 1));
+	if (out->buf == NULL || out->w == NULL)
+		goto oom;
+	bx = out->buf;
+	btx = bx + n;
+	bT = btx + n;
+	if (bits <= 64)
+	{
+		uint64_t   *key = malloc(sizeof(uint64_t) * 2 * (size_t) (n > 0 ? n : 1));
+		double	   *wt = src->w ? malloc(sizeof(double) * 2 * (size_t) n) : NULL;
+		uint64_t   *k0 = key,
+				   *k1 = key + n;
+		double	   *w0 = wt,
+				   *w1 = wt ? wt + n : NULL;
+		uint64_t	tmask = (st < 64 ? ((uint64_t) 1 << st) : 0) - 1;
+
+		if (key == NULL || (src->w && wt == NULL))
+		{
+			free(key);
+			free(wt);
+			goto oom;
+		}
+		for (int64_t k = 0; k < n; k++)
+		{
+			int64_t		i = k * step;
+
+			k0[k] = ((uint64_t) (uint32_t) src->x[i] << (2 * st)) | ((uint64_t) (uint32_t) src->tx[i] << st)
+				| (uint32_t) src->T[i];
+			if (wt)
+				w0[k] = src->w[i];
+		}
+		for (int sh = 0; sh < bits; sh += RADIX_BITS)
+		{
+			int64_t		cnt[(1 << RADIX_BITS) + 1];
+			uint64_t   *kt;
+			double	   *wtmp;
+
+			memset(cnt, 0, sizeof(cnt));
+			for (int64_t k = 0; k < n; k++)
+				cnt[((k0[k] >> sh) & ((1 << RADIX_BITS) - 1)) + 1]++;
+			for (int d = 0; d < (1 << RADIX_BITS); d++)
+				cnt[d + 1] += cnt[d];
+			for (int64_t k = 0; k < n; k++)
+			{
+				int64_t		pos = cnt[(k0[k] >> sh) & ((1 << RADIX_BITS) - 1)]++;
+
+				k1[pos] = k0[k];
+				if (wt)
+					w1[pos] = w0[k];
+			}
+			kt = k0, k0 = k1, k1 = kt;
+			wtmp = w0, w0 = w1, w1 = wtmp;
+		}
+		for (int64_t k = 0; k < n; k++)
+		{
+			double		w = wt ? w0[k] : 1.0;
+
+			if (m > 0 && k0[k] == k0[k - 1])
+			{
+				out->w[m - 1] += w;
+				continue;
+			}
+			bx[m] = (int32_t) (k0[k] >> (2 * st));
+			btx[m] = (int32_t) ((k0[k] >> st) & tmask);
+			bT[m] = (int32_t) (k0[k] & tmask);
+			out->w[m++] = w;
+		}
+		free(key);
+		free(wt);
+	}
+	else
+	{
+		WideRow    *rows = malloc(sizeof(WideRow) * (size_t) n);
+
+		if (rows == NULL)
+			goto oom;
+		for (int64_t k = 0; k < n; k++)
+		{
+			int64_t		i = k * step;
+
+			rows[k] = (WideRow) {src->x[i], src->tx[i], src->T[i], src->w ? src->w[i] : 1.0};
+		}
+		qsort(rows, n, sizeof(WideRow), cmp_wide);
+		for (int64_t k = 0; k < n; k++)
+		{
+			if (m > 0 && cmp_wide(&rows[k], &rows[k - 1]) == 0)
+			{
+				out->w[m - 1] += rows[k].w;
+				continue;
+			}
+			bx[m] = rows[k].x;
+			btx[m] = rows[k].tx;
+			bT[m] = rows[k].T;
+			out->w[m++] = rows[k].w;
+		}
+		free(rows);
+	}
 	out->c = *src;
 	out->c.n = m;
 	out->c.x = bx;
@@ -487,6 +605,12 @@ compress(const ClvCustomers *src, int64_t step, int64_t limit, Compressed *out)
 	out->c.T = bT;
 	out->c.w = out->w;
 	return 0;
+oom:
+	free(out->buf);
+	free(out->w);
+	out->buf = NULL;
+	out->w = NULL;
+	return -1;
 }
 
 static void
@@ -557,7 +681,7 @@ clv_fit(int model, const ClvCustomers *c, double *par, double *loglik, ClvFitInf
 		return -1;
 	}
 	info.rows = all.c.n;
-	full = (Problem) {model, 4, &all.c, 0, NULL, NULL, c->threads, wsum, &info.evals_full};
+	full = (Problem) {model, 4, &all.c, 0, NULL, NULL, NULL, c->threads, wsum, &info.evals_full};
 	sample = full;
 	sample.evals = NULL;
 	if (step > 1)
@@ -653,10 +777,11 @@ int
 clv_gg_fit(int64_t n, const int32_t *x, const double *m, int threads, double *par, double *loglik,
 		   ClvCancelFn cancel, void *cancel_arg, char *msg, size_t msglen)
 {
-	Problem		pr = {P_GG, 3, NULL, n, x, m, threads, (double) n, NULL};
+	Problem		pr = {P_GG, 3, NULL, n, x, m, NULL, threads, (double) n, NULL};
 	Problem		sample = pr;
 	int32_t    *sx = NULL;
-	double	   *sm = NULL;
+	double	   *sm = NULL,
+			   *lm;
 	double		mbar = 0,
 				f,
 				gmax,
@@ -668,9 +793,20 @@ clv_gg_fit(int64_t n, const int32_t *x, const double *m, int threads, double *pa
 		snprintf(msg, msglen, "no repeat customer with a positive spend");
 		return -1;
 	}
+	lm = malloc(sizeof(double) * (size_t) n);
+	if (lm == NULL)
+	{
+		snprintf(msg, msglen, "out of memory");
+		return -1;
+	}
 	for (int64_t i = 0; i < n; i++)
+	{
 		mbar += m[i];
+		lm[i] = log(m[i]);
+	}
 	mbar /= n;
+	pr.lm = lm;
+	sample = pr;
 	if (n > 2 * SAMPLE_N)
 	{
 		/* starts compared on every k-th customer, as for the purchase model */
@@ -683,6 +819,7 @@ clv_gg_fit(int64_t n, const int32_t *x, const double *m, int threads, double *pa
 		{
 			free(sx);
 			free(sm);
+			free(lm);
 			snprintf(msg, msglen, "out of memory");
 			return -1;
 		}
@@ -695,6 +832,7 @@ clv_gg_fit(int64_t n, const int32_t *x, const double *m, int threads, double *pa
 		sample.x = sx;
 		sample.m = sm;
 		sample.scale = (double) j;
+		sample.lm = NULL;
 	}
 	{
 		double		s0[NSTARTS][CLV_NPAR] = {
@@ -708,6 +846,7 @@ clv_gg_fit(int64_t n, const int32_t *x, const double *m, int threads, double *pa
 	}
 	free(sx);
 	free(sm);
+	free(lm);
 	if (rc == -1)
 		snprintf(msg, msglen, "the optimiser did not converge");
 	if (rc == 0)

@@ -33,4 +33,12 @@ void		clv_pnbd_terms(const double *p, double x, double tx, double T, double *l_a
  */
 double		clv_bgnbd_limit_loglik(const double *p, const ClvCustomers *c, double *grad, double *hess);
 
+/*
+ * Gamma-Gamma as clv_gg_loglik2 with log m per row from lm (it does not depend on the
+ * parameters: one log per row for the whole fit instead of one per evaluation); lm NULL:
+ * computed per evaluation.
+ */
+double		clv_gg_loglik_pre(const double *par, int64_t n, const int32_t *x, const double *m, const double *lm,
+							  int threads, double *grad, double *hess);
+
 #endif
