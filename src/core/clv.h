@@ -27,6 +27,15 @@
 #define CLV_AB_REPORT 1e12
 
 /*
+ * Pareto/NBD with s >= CLV_S_LIMIT stands for the limit s, beta -> infinity at s / beta = mu
+ * (every customer's dropout rate is mu: exponential lifetimes of one rate, purchase rates
+ * Gamma(r, alpha)): clv_fit reports s = CLV_S_REPORT, beta = CLV_S_REPORT / mu, and the
+ * likelihood and scores use the limit's forms.
+ */
+#define CLV_S_LIMIT 1e11
+#define CLV_S_REPORT 1e12
+
+/*
  * Calibration customers: x repeat purchase days, recency t_x and age T in whole days
  * (t_x <= T); the model's time unit is unit days, so t_x / unit is the recency.
  */
@@ -44,11 +53,13 @@ typedef struct ClvCustomers
 /* what clv_fit did (for metrics and tests) */
 typedef struct ClvFitInfo
 {
-	int			limit;			/* 1: BG/NBD's supremum is at a + b -> infinity (see CLV_AB_LIMIT) */
+	int			limit;			/* 1: the supremum is at the limit (CLV_AB_LIMIT, CLV_S_LIMIT) */
 	int64_t		rows;			/* distinct (x, t_x, T) rows the likelihood summed over */
 	int			starts;			/* starting points run */
 	int			evals_full;		/* likelihood evaluations on all customers */
 	double		grad_max;		/* max |d mean loglik / d log parameter| at the optimum */
+	double		dispersion;		/* Pareto/NBD: the limit's score for a spread of mu per customer
+								 * (clv_fit.c; <= 0: the limit); NaN otherwise */
 } ClvFitInfo;
 
 typedef int (*ClvCancelFn) (void *arg);

@@ -18,7 +18,7 @@
 
 enum
 {
-	P_BGNBD = CLV_BGNBD, P_PARETO = CLV_PARETO, P_BG_LIMIT, P_GG
+	P_BGNBD = CLV_BGNBD, P_PARETO = CLV_PARETO, P_BG_LIMIT, P_PN_LIMIT, P_GG
 };
 
 /* one likelihood to maximise; f(theta) = -loglik / scale */
@@ -72,6 +72,10 @@ objective(const Problem *pr, const double *th, double *g, double *H)
 			break;
 		case P_BG_LIMIT:
 			ll = clv_bgnbd_limit_loglik(p, pr->c, g ? gl : NULL, H ? hl : NULL);
+			break;
+		case P_PARETO:
+		case P_PN_LIMIT:
+			ll = clv_pnbd_loglik(p, pr->kind == P_PN_LIMIT, pr->c, g ? gl : NULL, H ? hl : NULL, NULL);
 			break;
 		default:
 			ll = clv_loglik2(pr->kind, p, pr->c, g ? gl : NULL, H ? hl : NULL);
@@ -280,13 +284,11 @@ newton(const Problem *pr, double *theta, double *fout, double *gmax, ClvCancelFn
 	double		f = objective(pr, theta, g, A),
 				f1,
 				dprev = 0;		/* the last full step's size (0: none yet) */
-	int			analytic = pr->kind != P_PARETO,
-				last = 0;
+	int			last = 0;
 
 	if (!isfinite(f))
 		return -1;
-	/* a numeric Hessian costs 8 gradients (64 likelihoods): a few steps only */
-	for (int it = 0; it < (analytic ? 30 : 4) && maxabs(n, g) > 1e-14; it++)
+	for (int it = 0; it < 30 && maxabs(n, g) > 1e-14; it++)
 	{
 		double		step = 1.0;
 		int			ok = 0;
@@ -297,7 +299,7 @@ newton(const Problem *pr, double *theta, double *fout, double *gmax, ClvCancelFn
 			d[i] = -g[i];
 		if (solve_spd(n, A, d) != 0)
 			break;
-		if (analytic && dprev > 0)
+		if (dprev > 0)
 		{
 			double		dn = maxabs(n, d);
 
@@ -316,20 +318,16 @@ newton(const Problem *pr, double *theta, double *fout, double *gmax, ClvCancelFn
 			for (int i = 0; i < n; i++)
 				t1[i] = theta[i] + step * d[i];
 			/*
-			 * an analytic Hessian costs little more than f: evaluate all at once; a numeric
-			 * one only where f has not risen.  Near the optimum f no longer resolves the
-			 * step: a smaller gradient then counts.
+			 * the Hessian costs little more than f: evaluate all at once.  Near the optimum
+			 * f no longer resolves the step (its rounding, and Pareto/NBD's quadrature, move
+			 * it by some 1e-15): a smaller gradient then counts.
 			 */
-			f1 = objective(pr, t1, analytic ? g1 : NULL, analytic ? A1 : NULL);
-			if (isfinite(f1) && f1 <= f + 1e-15 * fabs(f))
+			f1 = objective(pr, t1, g1, A1);
+			if (isfinite(f1) && isfinite(maxabs(n, g1))
+				&& (f1 < f || (maxabs(n, g1) < maxabs(n, g) && f1 <= f + 1e-13 * fabs(f))))
 			{
-				if (!analytic)
-					f1 = objective(pr, t1, g1, A1);
-				if (isfinite(f1) && isfinite(maxabs(n, g1)) && (f1 < f || maxabs(n, g1) < maxabs(n, g)))
-				{
-					ok = 1;
-					break;
-				}
+				ok = 1;
+				break;
 			}
 			step *= 0.5;
 		}
@@ -639,6 +637,101 @@ fit_problem(Problem *sample, Problem *full, int nst, double starts[][CLV_NPAR], 
 	return polish(full, theta, f, gmax, sample->n == full->n && sample->c == full->c, cancel, carg);
 }
 
+/*
+ * Pareto/NBD.  Its limit s, beta -> infinity at s / beta = mu (everyone's dropout rate is
+ * mu; theta = log r, log alpha, log mu) is fitted first, on the sample.  At its maximum the
+ * score for a spread of mu decides: adding a little spread (mu ~ Gamma(s, s / mu), Var mu =
+ * mu^2 / s) changes each customer's likelihood by mu^2 / (2 s) L''(mu), so the derivative
+ * of the log-likelihood in 1 / s at s = infinity is D = 1/2 sum_i (l_i'' + l_i'^2) in
+ * log mu (sum_i l_i' = 0 at the maximum).  D <= 0: the likelihood falls as soon as dropout
+ * rates differ and rises towards the limit from any finite s (the ridge): the limit is
+ * the answer.  D > 0: the four-parameter model is fitted from the usual starts and one
+ * next to the limit, and kept when it is above the limit's maximum.
+ */
+static int
+pareto_fit(const Problem *sample, const Problem *full, int bfgs_done, double tbar, double *par, double *f,
+		   double *gmax, ClvFitInfo *info, ClvCancelFn cancel, void *carg)
+{
+	Problem		lsample = *sample,
+				lfull = *full;
+	double		ls[2][CLV_NPAR] = {{0, log(tbar), log(0.1 / tbar), 0},
+	{log(0.5), log(0.5 * tbar), log(1.0 / tbar), 0}};
+	double		lth[CLV_NPAR],
+				fl = INFINITY;
+	int			nrun,
+				rc,
+				rcl,
+				ridge = 0;
+
+	lsample.kind = lfull.kind = P_PN_LIMIT;
+	lsample.np = lfull.np = 3;
+	rcl = run_starts(&lsample, 2, ls, lth, &fl, &nrun, cancel, carg);
+	info->starts += nrun;
+	if (rcl == -3)
+		return -3;
+	if (rcl == 0)
+	{
+		double		p[CLV_NPAR] = {exp(lth[0]), exp(lth[1]), exp(lth[2]), 0},
+					g[4],
+					H[16],
+					op;
+
+		if (isnan(clv_pnbd_loglik(p, 1, lsample.c, g, H, &op)))
+			return -1;
+		info->dispersion = 0.5 * (H[2 * 4 + 2] + op) / lsample.scale;
+		ridge = !(info->dispersion > 0);
+	}
+	if (!ridge)
+	{
+		/* r, alpha, s, beta; alpha and beta in time units; first the limit's with s = 10 */
+		double		s0[NSTARTS + 1][CLV_NPAR] = {
+			{1, 1, 1, 1},
+			{0.5, 0.5 * tbar, 0.5, tbar},
+			{2, tbar, 1.5, 0.3 * tbar},
+			{0.2, 0.1 * tbar, 0.3, 2 * tbar},
+			{1, 1, 1, 1},
+		};
+		double		th[CLV_NPAR],
+					f4;
+		int			rc4;
+
+		if (rcl == 0)
+		{
+			double		lim[CLV_NPAR] = {exp(lth[0]), exp(lth[1]), 10, 10 / exp(lth[2])};
+
+			memcpy(s0[NSTARTS], s0[0], sizeof(s0[0]));
+			memcpy(s0[0], lim, sizeof(lim));
+		}
+		for (int k = 0; k <= NSTARTS; k++)
+			for (int i = 0; i < 4; i++)
+				s0[k][i] = log(s0[k][i]);
+		rc4 = run_starts(sample, rcl == 0 ? NSTARTS + 1 : NSTARTS, s0, th, &f4, &nrun, cancel, carg);
+		info->starts += nrun;
+		if (rc4 == -3)
+			return -3;
+		if (rc4 == 0 && (rcl != 0 || f4 < fl))
+		{
+			rc = polish(full, th, f, gmax, bfgs_done, cancel, carg);
+			if (rc == 0)
+				for (int i = 0; i < 4; i++)
+					par[i] = exp(th[i]);
+			return rc;
+		}
+		if (rcl != 0)
+			return -1;
+	}
+	rc = polish(&lfull, lth, f, gmax, bfgs_done, cancel, carg);
+	if (rc == 0)
+	{
+		par[0] = exp(lth[0]);
+		par[1] = exp(lth[1]);
+		par[2] = CLV_S_REPORT;
+		par[3] = CLV_S_REPORT / exp(lth[2]);
+		info->limit = 1;
+	}
+	return rc;
+}
+
 int
 clv_fit(int model, const ClvCustomers *c, double *par, double *loglik, ClvFitInfo *infop,
 		ClvCancelFn cancel, void *cancel_arg, char *msg, size_t msglen)
@@ -659,6 +752,7 @@ clv_fit(int model, const ClvCustomers *c, double *par, double *loglik, ClvFitInf
 	memset(&all, 0, sizeof(all));
 	memset(&smp, 0, sizeof(smp));
 	memset(&info, 0, sizeof(info));
+	info.dispersion = NAN;
 	if (c->n < 1)
 	{
 		snprintf(msg, msglen, "no customers");
@@ -693,13 +787,18 @@ clv_fit(int model, const ClvCustomers *c, double *par, double *loglik, ClvFitInf
 		sample.c = &smp.c;
 		sample.scale = ws;
 	}
+	if (model == CLV_PARETO)
 	{
-		/* r, alpha, then a, b (BG/NBD) or s, beta (Pareto/NBD); alpha and beta in time units */
+		rc = pareto_fit(&sample, &full, step == 1, tbar, par, &f, &gmax, &info, cancel, cancel_arg);
+		goto done;
+	}
+	{
+		/* r, alpha (in time units), a, b */
 		double		s0[NSTARTS][CLV_NPAR] = {
 			{1, 1, 1, 1},
-			{0.5, 0.5 * tbar, 0.5, model == CLV_BGNBD ? 2 : tbar},
-			{2, tbar, 1.5, model == CLV_BGNBD ? 5 : 0.3 * tbar},
-			{0.2, 0.1 * tbar, 0.3, model == CLV_BGNBD ? 1 : 2 * tbar},
+			{0.5, 0.5 * tbar, 0.5, 2},
+			{2, tbar, 1.5, 5},
+			{0.2, 0.1 * tbar, 0.3, 1},
 		};
 		double		f4 = INFINITY;
 		int			rc4;

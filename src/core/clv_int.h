@@ -34,6 +34,19 @@ void		clv_pnbd_terms(const double *p, double x, double tx, double T, double *l_a
 double		clv_bgnbd_limit_loglik(const double *p, const ClvCustomers *c, double *grad, double *hess);
 
 /*
+ * Pareto/NBD's total log-likelihood by quadrature (clv_pnbd.c): p = (r, alpha, s, beta), or
+ * with limit (r, alpha, mu) of the limit s, beta -> infinity; gradient (4) and Hessian
+ * (4 x 4) with respect to the log-parameters (limit: the first three places), either may
+ * be NULL; op (may be NULL): sum over customers of (d l / d log mu)^2 (limit only).
+ */
+double		clv_pnbd_loglik(const double *p, int limit, const ClvCustomers *c, double *grad, double *hess,
+							double *op);
+
+/* log A (alive at T) and log D (died in (t_x, T], -inf when t_x = T) of one customer, as clv_pnbd_loglik */
+void		clv_pnbd_bracket(const double *p, int limit, double x, double tx, double T, double *l_alive,
+							 double *l_dead);
+
+/*
  * Gamma-Gamma as clv_gg_loglik2 with log m per row from lm (it does not depend on the
  * parameters: one log per row for the whole fit instead of one per evaluation); lm NULL:
  * computed per evaluation.

@@ -1,7 +1,7 @@
 /*
  * clv_lik.c -- the customer-lifetime-value log-likelihoods (see clv.h) in log space:
- * BG/NBD with its gradient and Hessian in closed form, Pareto/NBD through 2F1
- * (core/hyp2f1.c) with central-difference derivatives, Gamma-Gamma with gradient and
+ * BG/NBD with its gradient and Hessian in closed form, Pareto/NBD's per-customer terms
+ * through 2F1 (core/hyp2f1.c; its sums with derivatives live in clv_pnbd.c), Gamma-Gamma with gradient and
  * Hessian in closed form; digamma and trigamma; the deterministic threaded sum over rows.
  * Pure C; work memory is malloc'd and freed on every path.
  *
@@ -187,7 +187,16 @@ clv_pnbd_terms(const double *p, double x, double tx, double T, double *l_alive, 
 				s = p[2],
 				be = p[3];
 
-	*l_alive = -(r + x) * log(al + T) - s * log(be + T);
+	if (s >= CLV_S_LIMIT)
+	{
+		/* the limit s, beta -> infinity: dropout rate mu = s / beta for everyone */
+		double		q[3] = {r, al, s / be};
+
+		clv_pnbd_bracket(q, 1, x, tx, T, l_alive, l_dead);
+		return;
+	}
+	/* both with the factor beta^s: (beta / (beta + T))^s keeps its digits for large beta */
+	*l_alive = -(r + x) * log(al + T) - s * log1p(T / be);
 	if (tx >= T)
 		*l_dead = -INFINITY;
 	else
@@ -199,7 +208,7 @@ clv_pnbd_terms(const double *p, double x, double tx, double T, double *l_alive, 
 		if (l2 >= l1)
 			*l_dead = -INFINITY;
 		else
-			*l_dead = log(s / (r + s + x)) + l1 + log(-expm1(l2 - l1));
+			*l_dead = log(s / (r + s + x)) + s * log(be) + l1 + log(-expm1(l2 - l1));
 	}
 }
 
@@ -241,7 +250,7 @@ clv_loglik_one(int model, const double *p, double x, double tx, double T)
 					ld;
 
 		clv_pnbd_terms(p, x, tx, T, &la, &ld);
-		return lgamma(r + x) - lgamma(r) + r * log(al) + p[2] * log(p[3]) + clv_logaddexp(la, ld);
+		return lgamma(r + x) - lgamma(r) + r * log(al) + clv_logaddexp(la, ld);
 	}
 }
 
@@ -557,91 +566,25 @@ clv_bgnbd_limit_loglik(const double *p, const ClvCustomers *c, double *grad, dou
 
 /* ---------- Pareto/NBD ---------- */
 
-typedef struct PnArgs
-{
-	const ClvCustomers *c;
-	const double *p;
-} PnArgs;
-
-static void
-pnbd_rows(const void *arg, int64_t i0, int64_t i1, double *out)
-{
-	const PnArgs *pa = arg;
-	const ClvCustomers *c = pa->c;
-	double		ll = 0;
-
-	for (int64_t i = i0; i < i1; i++)
-		ll += (c->w ? c->w[i] : 1.0) * clv_loglik_one(CLV_PARETO, pa->p, c->x[i], c->tx[i] / c->unit, c->T[i] / c->unit);
-	out[0] += ll;
-}
-
-static double
-pnbd_loglik_plain(const double *p, const ClvCustomers *c)
-{
-	PnArgs		pa = {c, p};
-	double		ll;
-
-	clv_sum_rows(c->threads, c->n, pnbd_rows, &pa, &ll, 1);
-	return isfinite(ll) ? ll : NAN;
-}
-
-#define FD_STEP 1e-5
-
-static void
-pnbd_grad(const double *p, const ClvCustomers *c, double *grad)
-{
-	for (int k = 0; k < 4; k++)
-	{
-		double		q[4];
-		double		up,
-					dn;
-
-		memcpy(q, p, sizeof(q));
-		q[k] = p[k] * exp(FD_STEP);
-		up = pnbd_loglik_plain(q, c);
-		q[k] = p[k] * exp(-FD_STEP);
-		dn = pnbd_loglik_plain(q, c);
-		grad[k] = (up - dn) / (2 * FD_STEP);
-	}
-}
-
 double
 clv_loglik2(int model, const double *p, const ClvCustomers *c, double *grad, double *hess)
 {
 	if (model == CLV_BGNBD)
 		return bgnbd_at(p, c, grad, hess);
-	if (grad || hess)
+	if (p[2] >= CLV_S_LIMIT)
 	{
-		double		g[4];
+		/* the limit at mu = s / beta; d/d log s = d/d log mu = -d/d log beta at fixed mu */
+		double		q[3] = {p[0], p[1], p[2] / p[3]};
+		double		ll = clv_pnbd_loglik(q, 1, c, grad, hess, NULL);
 
-		pnbd_grad(p, c, g);
 		if (grad)
-			memcpy(grad, g, sizeof(g));
+			grad[3] = -grad[2];
+		if (hess)
+			for (int i = 0; i < 16; i++)
+				hess[i] = NAN;	/* s and beta are not parameters of a smooth surface there */
+		return ll;
 	}
-	if (hess)
-	{
-		/* central differences of the (central-difference) gradient */
-		double		h = 1e-4;
-
-		for (int j = 0; j < 4; j++)
-		{
-			double		q[4],
-						gp[4],
-						gm[4];
-
-			memcpy(q, p, sizeof(q));
-			q[j] = p[j] * exp(h);
-			pnbd_grad(q, c, gp);
-			q[j] = p[j] * exp(-h);
-			pnbd_grad(q, c, gm);
-			for (int i = 0; i < 4; i++)
-				hess[i * 4 + j] = (gp[i] - gm[i]) / (2 * h);
-		}
-		for (int i = 0; i < 4; i++)
-			for (int j = 0; j < i; j++)
-				hess[i * 4 + j] = hess[j * 4 + i] = 0.5 * (hess[i * 4 + j] + hess[j * 4 + i]);
-	}
-	return pnbd_loglik_plain(p, c);
+	return clv_pnbd_loglik(p, 0, c, grad, hess, NULL);
 }
 
 double
