@@ -317,39 +317,15 @@ gk21(const BetaGtFn *f, double lo, double hi, double *err)
 {
 	double		c = 0.5 * (lo + hi),
 				h = 0.5 * (hi - lo),
-				fv[21],
-				k,
-				g = 0,
-				rabs,
-				rasc = 0,
-				mean,
-				e;
+				fv[21];
 
 	fv[20] = beta_gt_f(f, c);
-	k = gk21_wk[10] * fv[20];
-	rabs = fabs(k);
 	for (int i = 0; i < 10; i++)
 	{
 		fv[2 * i] = beta_gt_f(f, c - h * gk21_x[i]);
 		fv[2 * i + 1] = beta_gt_f(f, c + h * gk21_x[i]);
-		k += gk21_wk[i] * (fv[2 * i] + fv[2 * i + 1]);
-		rabs += gk21_wk[i] * (fabs(fv[2 * i]) + fabs(fv[2 * i + 1]));
-		if (i % 2 == 1)
-			g += gk21_wg[i / 2] * (fv[2 * i] + fv[2 * i + 1]);
 	}
-	mean = 0.5 * k;
-	rasc = gk21_wk[10] * fabs(fv[20] - mean);
-	for (int i = 0; i < 10; i++)
-		rasc += gk21_wk[i] * (fabs(fv[2 * i] - mean) + fabs(fv[2 * i + 1] - mean));
-	e = fabs(k - g) * h;
-	rasc *= h;
-	rabs *= h;
-	if (rasc != 0 && e != 0)
-		e = rasc * fmin(1, pow(200 * e / rasc, 1.5));
-	if (rabs > DBL_MIN / (50 * DBL_EPSILON))
-		e = fmax(50 * DBL_EPSILON * rabs, e);
-	*err = e;
-	return k * h;
+	return gk21_estimate(fv, h, err);
 }
 
 static int

@@ -11,6 +11,9 @@
 #define CLV_NPAR 4				/* the most parameters of a model */
 #define CLV_NSUM 16				/* the most sums one pass over the rows returns */
 
+/* index of (i, j), i <= j, in a packed upper triangle of 4 x 4 */
+#define UT(i, j) ((i) * 4 - (i) * ((i) - 1) / 2 + (j) - (i))
+
 /* writes the sums over rows [i0, i1) into out[0..nout) (out is zeroed by the caller) */
 typedef void (*ClvRowsFn) (const void *arg, int64_t i0, int64_t i1, double *out);
 
@@ -19,6 +22,13 @@ typedef void (*ClvRowsFn) (const void *arg, int64_t i0, int64_t i1, double *out)
  * order, so the result depends neither on the thread count nor on timing.
  */
 void		clv_sum_rows(int threads, int64_t n, ClvRowsFn fn, const void *arg, double *out, int nout);
+
+/*
+ * a model's sums over rows, o = {loglik, gradient (4), Hessian (packed upper triangle of 4 x 4,
+ * row by row)}, into grad (4) and hess (4 x 4), either may be NULL; returns the loglik (NaN
+ * when not finite)
+ */
+double		clv_unpack_sums(const double *o, double *grad, double *hess);
 
 /* log(exp(u) + exp(v)) */
 double		clv_logaddexp(double u, double v);

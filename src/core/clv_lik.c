@@ -254,6 +254,18 @@ clv_loglik_one(int model, const double *p, double x, double tx, double T)
 	}
 }
 
+double
+clv_unpack_sums(const double *o, double *grad, double *hess)
+{
+	if (grad)
+		memcpy(grad, o + 1, sizeof(double) * 4);
+	if (hess)
+		for (int i = 0; i < 4; i++)
+			for (int j = i; j < 4; j++)
+				hess[i * 4 + j] = hess[j * 4 + i] = o[5 + UT(i, j)];
+	return isfinite(o[0]) ? o[0] : NAN;
+}
+
 /* ---------- BG/NBD ---------- */
 
 static int32_t
@@ -290,8 +302,6 @@ typedef struct BgTables
 			   *ID;
 } BgTables;
 
-/* index of (i, j), i <= j, in a packed upper triangle of 4 x 4 */
-#define UT(i, j) ((i) * 4 - (i) * ((i) - 1) / 2 + (j) - (i))
 
 /*
  * The sums over rows [i0, i1).  Terms that depend on a row only through x (C, GC, HC, and
@@ -519,13 +529,7 @@ bgnbd_loglik(const double *p, int limit, const ClvCustomers *c, double *grad, do
 	}
 	free(C);
 	free(LD);
-	if (grad)
-		memcpy(grad, o + 1, sizeof(double) * 4);
-	if (hess)
-		for (int i = 0; i < 4; i++)
-			for (int j = i; j < 4; j++)
-				hess[i * 4 + j] = hess[j * 4 + i] = o[5 + UT(i, j)];
-	return isfinite(o[0]) ? o[0] : NAN;
+	return clv_unpack_sums(o, grad, hess);
 }
 
 /*

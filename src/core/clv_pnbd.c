@@ -29,8 +29,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* index of (i, j), i <= j, in a packed upper triangle of 4 x 4 */
-#define UT(i, j) ((i) * 4 - (i) * ((i) - 1) / 2 + (j) - (i))
 #define PN_NM 15				/* value, 4 first and 10 second derivatives */
 #define PN_MAXINT 64			/* quadrature panels per customer at most */
 #define PN_TOL 1e-13			/* relative error estimate to stop refining (QUADPACK floors each panel at 50 eps) */
@@ -132,42 +130,23 @@ pn_gk21(const PnRow *rw, double lo, double hi, double *mom)
 	double		c = 0.5 * (lo + hi),
 				h = 0.5 * (hi - lo),
 				fv[21],
-				g = 0,
-				k = 0,
-				rabs = 0,
-				rasc,
-				mean,
 				e;
-	int			level = rw->pp->level;
 
 	for (int i = 0; i < 21; i++)
 	{
 		double		u = i == 20 ? c : c + (i % 2 ? h : -h) * gk21_x[i / 2];
 		double		em1 = expm1(u);
-		double		y = rw->y0 + rw->y0 * em1;
 		double		q[4],
 					qq[10];
-		/* the Jacobian d tau / d u = y */
-		double		l = pn_log(rw->pp, rw->k, y, rw->lat0 + u, rw->tx + rw->y0 * em1, 1, q, qq) + rw->lat0 + u;
-		double		w = (i == 20 ? gk21_wk[10] : gk21_wk[i / 2]) * h;
+		/* tau = t_x + y0 (e^u - 1); the Jacobian d tau / d u = alpha + tau = y0 e^u */
+		double		l = pn_log(rw->pp, rw->k, rw->y0 + rw->y0 * em1, rw->lat0 + u, rw->tx + rw->y0 * em1, 1, q, qq)
+			+ rw->lat0 + u;
 
 		fv[i] = exp(l - rw->M);
-		pn_add(level, w * fv[i], q, qq, mom);
-		k += w * fv[i];
-		rabs += w * fv[i];
+		pn_add(rw->pp->level, (i == 20 ? gk21_wk[10] : gk21_wk[i / 2]) * h * fv[i], q, qq, mom);
 	}
-	for (int i = 1; i < 10; i += 2)
-		g += gk21_wg[i / 2] * h * (fv[2 * i] + fv[2 * i + 1]);
-	/* QUADPACK's qk21 error estimate of the value */
-	mean = 0.5 * k / h;
-	rasc = gk21_wk[10] * fabs(fv[20] - mean);
-	for (int i = 0; i < 10; i++)
-		rasc += gk21_wk[i] * (fabs(fv[2 * i] - mean) + fabs(fv[2 * i + 1] - mean));
-	rasc *= h;
-	e = fabs(k - g);
-	if (rasc != 0 && e != 0)
-		e = rasc * fmin(1, pow(200 * e / rasc, 1.5));
-	return fmax(e, 50 * 2.220446049250313e-16 * rabs);
+	(void) gk21_estimate(fv, h, &e);
+	return e;
 }
 
 /*
@@ -404,13 +383,7 @@ clv_pnbd_loglik(const double *p, int limit, const ClvCustomers *c, double *grad,
 		clv_sum_rows(c->threads, c->n, pn_rows, &tb, o, PN_NM + 1);
 	}
 	free(C);
-	if (grad)
-		memcpy(grad, o + 1, sizeof(double) * 4);
-	if (hess)
-		for (int i = 0; i < 4; i++)
-			for (int j = i; j < 4; j++)
-				hess[i * 4 + j] = hess[j * 4 + i] = o[5 + UT(i, j)];
 	if (op)
 		*op = o[PN_NM];
-	return isfinite(o[0]) ? o[0] : NAN;
+	return clv_unpack_sums(o, grad, hess);
 }

@@ -7,6 +7,9 @@
 #ifndef MKTDB_CORE_GK21_H
 #define MKTDB_CORE_GK21_H
 
+#include <float.h>
+#include <math.h>
+
 static const double gk21_x[11] = {
 	0.995657163025808080735527280689003, 0.973906528517171720077964012084452,
 	0.930157491355708226001207180059508, 0.865063366688984510732096688423493,
@@ -24,5 +27,43 @@ static const double gk21_wg[5] = {	/* Gauss weights of gk21_x[1], gk21_x[3], ...
 	0.066671344308688137593568809893332, 0.149451349150580593145776339657697,
 	0.219086362515982043995534934228163, 0.269266719309996355091226921569469,
 	0.295524224714752870173892994651338};
+
+/*
+ * The 21-point Kronrod estimate of an integral over an interval of half-width h from the
+ * integrand's values fv (fv[2i], fv[2i + 1] at centre -+ h gk21_x[i], fv[20] at the centre),
+ * with QUADPACK's (qk21) error estimate in *err: |Kronrod - Gauss| scaled by the integrand's
+ * spread, at least 50 epsilon of the integral of |f|.
+ */
+static inline double
+gk21_estimate(const double *fv, double h, double *err)
+{
+	double		k = gk21_wk[10] * fv[20],
+				g = 0,
+				rabs = fabs(k),
+				rasc,
+				mean,
+				e;
+
+	for (int i = 0; i < 10; i++)
+	{
+		k += gk21_wk[i] * (fv[2 * i] + fv[2 * i + 1]);
+		rabs += gk21_wk[i] * (fabs(fv[2 * i]) + fabs(fv[2 * i + 1]));
+		if (i % 2 == 1)
+			g += gk21_wg[i / 2] * (fv[2 * i] + fv[2 * i + 1]);
+	}
+	mean = 0.5 * k;
+	rasc = gk21_wk[10] * fabs(fv[20] - mean);
+	for (int i = 0; i < 10; i++)
+		rasc += gk21_wk[i] * (fabs(fv[2 * i] - mean) + fabs(fv[2 * i + 1] - mean));
+	e = fabs(k - g) * h;
+	rasc *= h;
+	rabs *= h;
+	if (rasc != 0 && e != 0)
+		e = rasc * fmin(1, pow(200 * e / rasc, 1.5));
+	if (rabs > DBL_MIN / (50 * DBL_EPSILON))
+		e = fmax(50 * DBL_EPSILON * rabs, e);
+	*err = e;
+	return k * h;
+}
 
 #endif
