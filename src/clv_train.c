@@ -509,6 +509,12 @@ clv_metrics_json(ClvArgs *a, ClvModel *md, ClvTrained *tr, ClvTrainState *st)
 	mk_json_int(&j, st->fi.rows);
 	mk_json_key(&j, "fit_gradient");
 	mk_json_num(&j, st->fi.grad_max);
+	if (md->purchase_model == CLV_PARETO)
+	{
+		/* the limit's score for a spread of dropout rates (<= 0: the limit; doc/clv.md) */
+		mk_json_key(&j, "dispersion_score");
+		mk_json_num(&j, st->fi.dispersion);
+	}
 	mk_json_key(&j, "spend_customers");
 	mk_json_int(&j, st->ngg);
 	mk_json_key(&j, "rows_used");

@@ -11,6 +11,7 @@
 #include <stdlib.h>
 
 #include "core/dist.h"
+#include "core/gk21.h"
 
 void
 mk_ab_add(double *s, double y, double x)
@@ -295,23 +296,6 @@ beta_gt_sum(double a1, double b1, double a2, double b2)
  * from the incomplete beta (dist.c, checked against R to 1e-13).
  */
 #define GK_MAXINT 3000
-static const double gk_x[11] = {
-	0.995657163025808080735527280689003, 0.973906528517171720077964012084452,
-	0.930157491355708226001207180059508, 0.865063366688984510732096688423493,
-	0.780817726586416897063717578345042, 0.679409568299024406234327365114874,
-	0.562757134668604683339000099272694, 0.433395394129247190799265943165784,
-	0.294392862701460198131126603103866, 0.148874338981631210884826001129720, 0};
-static const double gk_wk[11] = {
-	0.011694638867371874278064396062192, 0.032558162307964727478818972459390,
-	0.054755896574351996031381300244580, 0.075039674810919952767043140916190,
-	0.093125454583697605535065465083366, 0.109387158802297641899210590325805,
-	0.123491976262065851077208980216070, 0.134709217311473325928054001771707,
-	0.142775938577060080797094273138717, 0.147739104901338491374841515972068,
-	0.149445554002916905664936468389821};
-static const double gk_wg[5] = {	/* Gauss weights of gk_x[1], gk_x[3], ..., gk_x[9] */
-	0.066671344308688137593568809893332, 0.149451349150580593145776339657697,
-	0.219086362515982043995534934228163, 0.269266719309996355091226921569469,
-	0.295524224714752870173892994651338};
 
 typedef struct
 {
@@ -333,39 +317,15 @@ gk21(const BetaGtFn *f, double lo, double hi, double *err)
 {
 	double		c = 0.5 * (lo + hi),
 				h = 0.5 * (hi - lo),
-				fv[21],
-				k,
-				g = 0,
-				rabs,
-				rasc = 0,
-				mean,
-				e;
+				fv[21];
 
 	fv[20] = beta_gt_f(f, c);
-	k = gk_wk[10] * fv[20];
-	rabs = fabs(k);
 	for (int i = 0; i < 10; i++)
 	{
-		fv[2 * i] = beta_gt_f(f, c - h * gk_x[i]);
-		fv[2 * i + 1] = beta_gt_f(f, c + h * gk_x[i]);
-		k += gk_wk[i] * (fv[2 * i] + fv[2 * i + 1]);
-		rabs += gk_wk[i] * (fabs(fv[2 * i]) + fabs(fv[2 * i + 1]));
-		if (i % 2 == 1)
-			g += gk_wg[i / 2] * (fv[2 * i] + fv[2 * i + 1]);
+		fv[2 * i] = beta_gt_f(f, c - h * gk21_x[i]);
+		fv[2 * i + 1] = beta_gt_f(f, c + h * gk21_x[i]);
 	}
-	mean = 0.5 * k;
-	rasc = gk_wk[10] * fabs(fv[20] - mean);
-	for (int i = 0; i < 10; i++)
-		rasc += gk_wk[i] * (fabs(fv[2 * i] - mean) + fabs(fv[2 * i + 1] - mean));
-	e = fabs(k - g) * h;
-	rasc *= h;
-	rabs *= h;
-	if (rasc != 0 && e != 0)
-		e = rasc * fmin(1, pow(200 * e / rasc, 1.5));
-	if (rabs > DBL_MIN / (50 * DBL_EPSILON))
-		e = fmax(50 * DBL_EPSILON * rabs, e);
-	*err = e;
-	return k * h;
+	return gk21_estimate(fv, h, err);
 }
 
 static int

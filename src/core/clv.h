@@ -27,6 +27,15 @@
 #define CLV_AB_REPORT 1e12
 
 /*
+ * Pareto/NBD with s >= CLV_S_LIMIT stands for the limit s, beta -> infinity at s / beta = mu
+ * (every customer's dropout rate is mu: exponential lifetimes of one rate, purchase rates
+ * Gamma(r, alpha)): clv_fit reports s = CLV_S_REPORT, beta = CLV_S_REPORT / mu, and the
+ * likelihood and scores use the limit's forms.
+ */
+#define CLV_S_LIMIT 1e11
+#define CLV_S_REPORT 1e12
+
+/*
  * Calibration customers: x repeat purchase days, recency t_x and age T in whole days
  * (t_x <= T); the model's time unit is unit days, so t_x / unit is the recency.
  */
@@ -44,11 +53,13 @@ typedef struct ClvCustomers
 /* what clv_fit did (for metrics and tests) */
 typedef struct ClvFitInfo
 {
-	int			limit;			/* 1: BG/NBD's supremum is at a + b -> infinity (see CLV_AB_LIMIT) */
+	int			limit;			/* 1: the supremum is at the limit (CLV_AB_LIMIT, CLV_S_LIMIT) */
 	int64_t		rows;			/* distinct (x, t_x, T) rows the likelihood summed over */
 	int			starts;			/* starting points run */
 	int			evals_full;		/* likelihood evaluations on all customers */
 	double		grad_max;		/* max |d mean loglik / d log parameter| at the optimum */
+	double		dispersion;		/* Pareto/NBD: the limit's score for a spread of mu per customer
+								 * (clv_fit.c; <= 0: the limit); NaN otherwise */
 } ClvFitInfo;
 
 typedef int (*ClvCancelFn) (void *arg);
@@ -58,14 +69,15 @@ double		clv_loglik_one(int model, const double *par, double x, double tx, double
 
 /*
  * Total log-likelihood and, when grad is not NULL, its gradient with respect to the
- * logarithms of the parameters (analytic for BG/NBD, central differences for
- * Pareto/NBD).  Returns NaN when a term is not finite.
+ * logarithms of the parameters (closed forms; Pareto/NBD's over a quadrature, clv_pnbd.c).
+ * Returns NaN when a term is not finite.
  */
 double		clv_loglik(int model, const double *par, const ClvCustomers *c, double *grad);
 
 /*
  * The same with the Hessian (row-major 4 x 4) with respect to the log-parameters when hess
- * is not NULL: analytic for BG/NBD, central differences of the gradient for Pareto/NBD.
+ * is not NULL (NaN in the limits CLV_AB_LIMIT, CLV_S_LIMIT, where the four are not
+ * parameters of a smooth surface).
  */
 double		clv_loglik2(int model, const double *par, const ClvCustomers *c, double *grad, double *hess);
 
@@ -73,9 +85,11 @@ double		clv_loglik2(int model, const double *par, const ClvCustomers *c, double 
  * Maximum likelihood over the log-parameters: customers with the same (x, t_x, T) are
  * summed once with a weight; BFGS with a backtracking line search from up to four starts
  * (on a sample of 20,000 when there are more customers; the rest skipped once two agree),
- * then on all customers Newton steps on the Hessian (analytic for BG/NBD) until the mean
- * gradient stops falling (below 1e-10).  BG/NBD whose a + b runs away is compared with
- * the limit a + b -> infinity (CLV_AB_LIMIT).  par (out) 4 parameters, *loglik the
+ * then on all customers Newton steps on the Hessian until the mean gradient stops
+ * falling.  BG/NBD whose a + b runs away is compared with the limit a + b -> infinity
+ * (CLV_AB_LIMIT); Pareto/NBD fits its limit s, beta -> infinity (CLV_S_LIMIT) first and
+ * the four parameters only when a spread of dropout rates raises the likelihood there
+ * (clv_fit.c).  par (out) 4 parameters, *loglik the
  * maximum, info (may be NULL) what was done.  Returns 0; -1 no convergence (msg says
  * why), -3 cancelled.
  */

@@ -18,7 +18,7 @@
 
 enum
 {
-	P_BGNBD = CLV_BGNBD, P_PARETO = CLV_PARETO, P_BG_LIMIT, P_GG
+	P_BGNBD = CLV_BGNBD, P_PARETO = CLV_PARETO, P_BG_LIMIT, P_PN_LIMIT, P_GG
 };
 
 /* one likelihood to maximise; f(theta) = -loglik / scale */
@@ -30,6 +30,7 @@ typedef struct Problem
 	int64_t		n;				/* Gamma-Gamma data */
 	const int32_t *x;
 	const double *m;
+	const double *lm;			/* Gamma-Gamma: log m per row */
 	int			threads;
 	double		scale;
 	int		   *evals;			/* counts evaluations (NULL: not counted) */
@@ -67,10 +68,14 @@ objective(const Problem *pr, const double *th, double *g, double *H)
 	switch (pr->kind)
 	{
 		case P_GG:
-			ll = clv_gg_loglik2(p, pr->n, pr->x, pr->m, pr->threads, g ? gl : NULL, H ? hl : NULL);
+			ll = clv_gg_loglik_pre(p, pr->n, pr->x, pr->m, pr->lm, pr->threads, g ? gl : NULL, H ? hl : NULL);
 			break;
 		case P_BG_LIMIT:
 			ll = clv_bgnbd_limit_loglik(p, pr->c, g ? gl : NULL, H ? hl : NULL);
+			break;
+		case P_PARETO:
+		case P_PN_LIMIT:
+			ll = clv_pnbd_loglik(p, pr->kind == P_PN_LIMIT, pr->c, g ? gl : NULL, H ? hl : NULL, NULL);
 			break;
 		default:
 			ll = clv_loglik2(pr->kind, p, pr->c, g ? gl : NULL, H ? hl : NULL);
@@ -257,10 +262,15 @@ bfgs(const Problem *pr, double *theta, double *fout, ClvCancelFn cancel, void *c
 
 /*
  * Newton steps on the Hessian from theta (in/out), halving a step that does not lower
- * f, until the gradient stops falling.  Returns 0 when the gradient ends below 1e-8
- * (*gmax its size), -1 otherwise (a Hessian that is not positive definite, no progress),
- * -3 cancelled.
+ * f, until the gradient stops falling.  Once the steps converge quadratically (step k
+ * about K |step k-1|^2) and the next step's own error K |step|^2 is below NEWTON_LAST,
+ * that step is taken without evaluating its end point: on a million customers each
+ * evaluation is the fit's main cost, and the skipped one would only confirm digits
+ * beyond 1e-13.  Returns 0 when the gradient ends below 1e-8 or the last step was taken
+ * so (*gmax: the gradient at the last point evaluated), -1 otherwise (a Hessian that is
+ * not positive definite, no progress), -3 cancelled.
  */
+#define NEWTON_LAST 1e-13
 static int
 newton(const Problem *pr, double *theta, double *fout, double *gmax, ClvCancelFn cancel, void *carg)
 {
@@ -272,13 +282,13 @@ newton(const Problem *pr, double *theta, double *fout, double *gmax, ClvCancelFn
 				g1[CLV_NPAR],
 				A1[CLV_NPAR * CLV_NPAR];
 	double		f = objective(pr, theta, g, A),
-				f1;
-	int			analytic = pr->kind != P_PARETO;
+				f1,
+				dprev = 0;		/* the last full step's size (0: none yet) */
+	int			last = 0;
 
 	if (!isfinite(f))
 		return -1;
-	/* a numeric Hessian costs 8 gradients (64 likelihoods): a few steps only */
-	for (int it = 0; it < (analytic ? 30 : 4) && maxabs(n, g) > 1e-14; it++)
+	for (int it = 0; it < 30 && maxabs(n, g) > 1e-14; it++)
 	{
 		double		step = 1.0;
 		int			ok = 0;
@@ -289,6 +299,18 @@ newton(const Problem *pr, double *theta, double *fout, double *gmax, ClvCancelFn
 			d[i] = -g[i];
 		if (solve_spd(n, A, d) != 0)
 			break;
+		if (dprev > 0)
+		{
+			double		dn = maxabs(n, d);
+
+			if (dn <= dprev * 1e-2 && dn / (dprev * dprev) * dn * dn <= NEWTON_LAST)
+			{
+				for (int i = 0; i < n; i++)
+					theta[i] += d[i];
+				last = 1;
+				break;
+			}
+		}
 		if (maxabs(n, d) > 3.0)
 			step = 3.0 / maxabs(n, d);
 		for (int ls = 0; ls < 30; ls++)
@@ -296,25 +318,22 @@ newton(const Problem *pr, double *theta, double *fout, double *gmax, ClvCancelFn
 			for (int i = 0; i < n; i++)
 				t1[i] = theta[i] + step * d[i];
 			/*
-			 * an analytic Hessian costs little more than f: evaluate all at once; a numeric
-			 * one only where f has not risen.  Near the optimum f no longer resolves the
-			 * step: a smaller gradient then counts.
+			 * the Hessian costs little more than f: evaluate all at once.  Near the optimum
+			 * f no longer resolves the step (its rounding, and Pareto/NBD's quadrature, move
+			 * it by some 1e-15): a smaller gradient then counts.
 			 */
-			f1 = objective(pr, t1, analytic ? g1 : NULL, analytic ? A1 : NULL);
-			if (isfinite(f1) && f1 <= f + 1e-15 * fabs(f))
+			f1 = objective(pr, t1, g1, A1);
+			if (isfinite(f1) && isfinite(maxabs(n, g1))
+				&& (f1 < f || (maxabs(n, g1) < maxabs(n, g) && f1 <= f + 1e-13 * fabs(f))))
 			{
-				if (!analytic)
-					f1 = objective(pr, t1, g1, A1);
-				if (isfinite(f1) && isfinite(maxabs(n, g1)) && (f1 < f || maxabs(n, g1) < maxabs(n, g)))
-				{
-					ok = 1;
-					break;
-				}
+				ok = 1;
+				break;
 			}
 			step *= 0.5;
 		}
 		if (!ok)
 			break;
+		dprev = step == 1.0 ? maxabs(n, d) : 0;
 		memcpy(theta, t1, sizeof(double) * n);
 		memcpy(g, g1, sizeof(double) * n);
 		memcpy(A, A1, sizeof(double) * n * n);
@@ -322,7 +341,7 @@ newton(const Problem *pr, double *theta, double *fout, double *gmax, ClvCancelFn
 	}
 	*fout = f;
 	*gmax = maxabs(n, g);
-	return *gmax <= 1e-8 ? 0 : -1;
+	return *gmax <= 1e-8 || last ? 0 : -1;
 }
 
 /*
@@ -399,7 +418,7 @@ polish(const Problem *full, double *theta, double *f, double *gmax, int bfgs_don
 
 /* ---------- the customers: distinct rows, a sample ---------- */
 
-/* distinct (x, t_x, T) rows with weights, in order of first appearance */
+/* distinct (x, t_x, T) rows with weights, sorted by (x, t_x, T) */
 typedef struct Compressed
 {
 	ClvCustomers c;
@@ -407,79 +426,176 @@ typedef struct Compressed
 	double	   *w;
 } Compressed;
 
-static uint64_t
-mix64(uint64_t k)
+/* a row for the sort when (x, t_x, T) do not pack into 64 bits */
+typedef struct WideRow
 {
-	k ^= k >> 33;
-	k *= 0xff51afd7ed558ccdULL;
-	k ^= k >> 33;
-	return k;
+	int32_t		x,
+				tx,
+				T;
+	double		w;
+} WideRow;
+
+static int
+cmp_wide(const void *a, const void *b)
+{
+	const WideRow *u = a,
+			   *v = b;
+
+	if (u->x != v->x)
+		return u->x < v->x ? -1 : 1;
+	if (u->tx != v->tx)
+		return u->tx < v->tx ? -1 : 1;
+	return (u->T > v->T) - (u->T < v->T);
 }
 
-/* every step-th customer of src (all when step is 1), compressed; 0 or -1 out of memory */
+static int
+bit_length(uint32_t v)
+{
+	int			b = 0;
+
+	while (v)
+	{
+		b++;
+		v >>= 1;
+	}
+	return b;
+}
+
+#define RADIX_BITS 11
+
+/*
+ * every step-th customer of src (all when step is 1, at most limit), as distinct rows
+ * sorted by (x, t_x, T) with summed weights; 0 or -1 out of memory.  (x, t_x, T) packed
+ * into one 64-bit key and sorted by LSD radix sort (11 bits a pass: sequential passes
+ * where a hash table would miss the cache on every row); keys too wide to pack (days
+ * beyond 2^21, a date range no data has) go through qsort in the same order.
+ */
 static int
 compress(const ClvCustomers *src, int64_t step, int64_t limit, Compressed *out)
 {
 	int64_t		n = (src->n + step - 1) / step;
-	int64_t		cap = 16,
-				m = 0;
-	int64_t    *slot;
+	int64_t		m = 0;
+	uint32_t	xmax = 0,
+				tmax = 0;
+	int			sx,
+				st,
+				bits;
 	int32_t    *bx,
 			   *btx,
 			   *bT;
 
 	if (n > limit)
 		n = limit;
-	while (cap < 2 * n)
-		cap *= 2;
-	out->buf = malloc(sizeof(int32_t) * 3 * (size_t) n);
-	out->w = malloc(sizeof(double) * (size_t) n);
-	slot = malloc(sizeof(int64_t) * (size_t) cap);
-	if (out->buf == NULL || out->w == NULL || slot == NULL)
-	{
-		free(out->buf);
-		free(out->w);
-		free(slot);
-		return -1;
-	}
-	memset(slot, 0xff, sizeof(int64_t) * (size_t) cap);
-	bx = out->buf;
-	btx = bx + n;
-	bT = btx + n;
 	for (int64_t k = 0; k < n; k++)
 	{
 		int64_t		i = k * step;
-		int32_t		x = src->x[i],
-					tx = src->tx[i],
-					T = src->T[i];
-		double		w = src->w ? src->w[i] : 1.0;
-		uint64_t	h = mix64(((uint64_t) (uint32_t) x << 42) ^ ((uint64_t) (uint32_t) tx << 21) ^ (uint32_t) T
-							  ^ ((uint64_t) (uint32_t) T << 50));
-		int64_t		s = (int64_t) (h & (uint64_t) (cap - 1));
 
-		for (;;)
-		{
-			int64_t		j = slot[s];
-
-			if (j < 0)
-			{
-				slot[s] = m;
-				bx[m] = x;
-				btx[m] = tx;
-				bT[m] = T;
-				out->w[m] = w;
-				m++;
-				break;
-			}
-			if (bx[j] == x && btx[j] == tx && bT[j] == T)
-			{
-				out->w[j] += w;
-				break;
-			}
-			s = (s + 1) & (cap - 1);
-		}
+		if ((uint32_t) src->x[i] > xmax)
+			xmax = (uint32_t) src->x[i];
+		if ((uint32_t) src->T[i] > tmax)
+			tmax = (uint32_t) src->T[i];	/* t_x <= T */
 	}
-	free(slot);
+	sx = bit_length(xmax);
+	st = bit_length(tmax);
+	bits = sx + 2 * st;
+	out->buf = malloc(sizeof(int32_t) * 3 * (size_t) (n > 0 ? n : 1));
+	out->w = malloc(sizeof(double) * (size_t) (n > 0 ? n : 1));
+	if (out->buf == NULL || out->w == NULL)
+		goto oom;
+	bx = out->buf;
+	btx = bx + n;
+	bT = btx + n;
+	if (bits <= 64)
+	{
+		uint64_t   *key = malloc(sizeof(uint64_t) * 2 * (size_t) (n > 0 ? n : 1));
+		double	   *wt = src->w ? malloc(sizeof(double) * 2 * (size_t) n) : NULL;
+		uint64_t   *k0 = key,
+				   *k1 = key + n;
+		double	   *w0 = wt,
+				   *w1 = wt ? wt + n : NULL;
+		uint64_t	tmask = (st < 64 ? ((uint64_t) 1 << st) : 0) - 1;
+
+		if (key == NULL || (src->w && wt == NULL))
+		{
+			free(key);
+			free(wt);
+			goto oom;
+		}
+		for (int64_t k = 0; k < n; k++)
+		{
+			int64_t		i = k * step;
+
+			k0[k] = ((uint64_t) (uint32_t) src->x[i] << (2 * st)) | ((uint64_t) (uint32_t) src->tx[i] << st)
+				| (uint32_t) src->T[i];
+			if (wt)
+				w0[k] = src->w[i];
+		}
+		for (int sh = 0; sh < bits; sh += RADIX_BITS)
+		{
+			int64_t		cnt[(1 << RADIX_BITS) + 1];
+			uint64_t   *kt;
+			double	   *wtmp;
+
+			memset(cnt, 0, sizeof(cnt));
+			for (int64_t k = 0; k < n; k++)
+				cnt[((k0[k] >> sh) & ((1 << RADIX_BITS) - 1)) + 1]++;
+			for (int d = 0; d < (1 << RADIX_BITS); d++)
+				cnt[d + 1] += cnt[d];
+			for (int64_t k = 0; k < n; k++)
+			{
+				int64_t		pos = cnt[(k0[k] >> sh) & ((1 << RADIX_BITS) - 1)]++;
+
+				k1[pos] = k0[k];
+				if (wt)
+					w1[pos] = w0[k];
+			}
+			kt = k0, k0 = k1, k1 = kt;
+			wtmp = w0, w0 = w1, w1 = wtmp;
+		}
+		for (int64_t k = 0; k < n; k++)
+		{
+			double		w = wt ? w0[k] : 1.0;
+
+			if (m > 0 && k0[k] == k0[k - 1])
+			{
+				out->w[m - 1] += w;
+				continue;
+			}
+			bx[m] = (int32_t) (k0[k] >> (2 * st));
+			btx[m] = (int32_t) ((k0[k] >> st) & tmask);
+			bT[m] = (int32_t) (k0[k] & tmask);
+			out->w[m++] = w;
+		}
+		free(key);
+		free(wt);
+	}
+	else
+	{
+		WideRow    *rows = malloc(sizeof(WideRow) * (size_t) n);
+
+		if (rows == NULL)
+			goto oom;
+		for (int64_t k = 0; k < n; k++)
+		{
+			int64_t		i = k * step;
+
+			rows[k] = (WideRow) {src->x[i], src->tx[i], src->T[i], src->w ? src->w[i] : 1.0};
+		}
+		qsort(rows, n, sizeof(WideRow), cmp_wide);
+		for (int64_t k = 0; k < n; k++)
+		{
+			if (m > 0 && cmp_wide(&rows[k], &rows[k - 1]) == 0)
+			{
+				out->w[m - 1] += rows[k].w;
+				continue;
+			}
+			bx[m] = rows[k].x;
+			btx[m] = rows[k].tx;
+			bT[m] = rows[k].T;
+			out->w[m++] = rows[k].w;
+		}
+		free(rows);
+	}
 	out->c = *src;
 	out->c.n = m;
 	out->c.x = bx;
@@ -487,6 +603,12 @@ compress(const ClvCustomers *src, int64_t step, int64_t limit, Compressed *out)
 	out->c.T = bT;
 	out->c.w = out->w;
 	return 0;
+oom:
+	free(out->buf);
+	free(out->w);
+	out->buf = NULL;
+	out->w = NULL;
+	return -1;
 }
 
 static void
@@ -515,6 +637,101 @@ fit_problem(Problem *sample, Problem *full, int nst, double starts[][CLV_NPAR], 
 	return polish(full, theta, f, gmax, sample->n == full->n && sample->c == full->c, cancel, carg);
 }
 
+/*
+ * Pareto/NBD.  Its limit s, beta -> infinity at s / beta = mu (everyone's dropout rate is
+ * mu; theta = log r, log alpha, log mu) is fitted first, on the sample.  At its maximum the
+ * score for a spread of mu decides: adding a little spread (mu ~ Gamma(s, s / mu), Var mu =
+ * mu^2 / s) changes each customer's likelihood by mu^2 / (2 s) L''(mu), so the derivative
+ * of the log-likelihood in 1 / s at s = infinity is D = 1/2 sum_i (l_i'' + l_i'^2) in
+ * log mu (sum_i l_i' = 0 at the maximum).  D <= 0: the likelihood falls as soon as dropout
+ * rates differ and rises towards the limit from any finite s (the ridge): the limit is
+ * the answer.  D > 0: the four-parameter model is fitted from the usual starts and one
+ * next to the limit, and kept when it is above the limit's maximum.
+ */
+static int
+pareto_fit(const Problem *sample, const Problem *full, int bfgs_done, double tbar, double *par, double *f,
+		   double *gmax, ClvFitInfo *info, ClvCancelFn cancel, void *carg)
+{
+	Problem		lsample = *sample,
+				lfull = *full;
+	double		ls[2][CLV_NPAR] = {{0, log(tbar), log(0.1 / tbar), 0},
+	{log(0.5), log(0.5 * tbar), log(1.0 / tbar), 0}};
+	double		lth[CLV_NPAR],
+				fl = INFINITY;
+	int			nrun,
+				rc,
+				rcl,
+				ridge = 0;
+
+	lsample.kind = lfull.kind = P_PN_LIMIT;
+	lsample.np = lfull.np = 3;
+	rcl = run_starts(&lsample, 2, ls, lth, &fl, &nrun, cancel, carg);
+	info->starts += nrun;
+	if (rcl == -3)
+		return -3;
+	if (rcl == 0)
+	{
+		double		p[CLV_NPAR] = {exp(lth[0]), exp(lth[1]), exp(lth[2]), 0},
+					g[4],
+					H[16],
+					op;
+
+		if (isnan(clv_pnbd_loglik(p, 1, lsample.c, g, H, &op)))
+			return -1;
+		info->dispersion = 0.5 * (H[2 * 4 + 2] + op) / lsample.scale;
+		ridge = !(info->dispersion > 0);
+	}
+	if (!ridge)
+	{
+		/* r, alpha, s, beta; alpha and beta in time units; first the limit's with s = 10 */
+		double		s0[NSTARTS + 1][CLV_NPAR] = {
+			{1, 1, 1, 1},
+			{0.5, 0.5 * tbar, 0.5, tbar},
+			{2, tbar, 1.5, 0.3 * tbar},
+			{0.2, 0.1 * tbar, 0.3, 2 * tbar},
+			{1, 1, 1, 1},
+		};
+		double		th[CLV_NPAR],
+					f4;
+		int			rc4;
+
+		if (rcl == 0)
+		{
+			double		lim[CLV_NPAR] = {exp(lth[0]), exp(lth[1]), 10, 10 / exp(lth[2])};
+
+			memcpy(s0[NSTARTS], s0[0], sizeof(s0[0]));
+			memcpy(s0[0], lim, sizeof(lim));
+		}
+		for (int k = 0; k <= NSTARTS; k++)
+			for (int i = 0; i < 4; i++)
+				s0[k][i] = log(s0[k][i]);
+		rc4 = run_starts(sample, rcl == 0 ? NSTARTS + 1 : NSTARTS, s0, th, &f4, &nrun, cancel, carg);
+		info->starts += nrun;
+		if (rc4 == -3)
+			return -3;
+		if (rc4 == 0 && (rcl != 0 || f4 < fl))
+		{
+			rc = polish(full, th, f, gmax, bfgs_done, cancel, carg);
+			if (rc == 0)
+				for (int i = 0; i < 4; i++)
+					par[i] = exp(th[i]);
+			return rc;
+		}
+		if (rcl != 0)
+			return -1;
+	}
+	rc = polish(&lfull, lth, f, gmax, bfgs_done, cancel, carg);
+	if (rc == 0)
+	{
+		par[0] = exp(lth[0]);
+		par[1] = exp(lth[1]);
+		par[2] = CLV_S_REPORT;
+		par[3] = CLV_S_REPORT / exp(lth[2]);
+		info->limit = 1;
+	}
+	return rc;
+}
+
 int
 clv_fit(int model, const ClvCustomers *c, double *par, double *loglik, ClvFitInfo *infop,
 		ClvCancelFn cancel, void *cancel_arg, char *msg, size_t msglen)
@@ -535,6 +752,7 @@ clv_fit(int model, const ClvCustomers *c, double *par, double *loglik, ClvFitInf
 	memset(&all, 0, sizeof(all));
 	memset(&smp, 0, sizeof(smp));
 	memset(&info, 0, sizeof(info));
+	info.dispersion = NAN;
 	if (c->n < 1)
 	{
 		snprintf(msg, msglen, "no customers");
@@ -557,7 +775,7 @@ clv_fit(int model, const ClvCustomers *c, double *par, double *loglik, ClvFitInf
 		return -1;
 	}
 	info.rows = all.c.n;
-	full = (Problem) {model, 4, &all.c, 0, NULL, NULL, c->threads, wsum, &info.evals_full};
+	full = (Problem) {model, 4, &all.c, 0, NULL, NULL, NULL, c->threads, wsum, &info.evals_full};
 	sample = full;
 	sample.evals = NULL;
 	if (step > 1)
@@ -569,13 +787,18 @@ clv_fit(int model, const ClvCustomers *c, double *par, double *loglik, ClvFitInf
 		sample.c = &smp.c;
 		sample.scale = ws;
 	}
+	if (model == CLV_PARETO)
 	{
-		/* r, alpha, then a, b (BG/NBD) or s, beta (Pareto/NBD); alpha and beta in time units */
+		rc = pareto_fit(&sample, &full, step == 1, tbar, par, &f, &gmax, &info, cancel, cancel_arg);
+		goto done;
+	}
+	{
+		/* r, alpha (in time units), a, b */
 		double		s0[NSTARTS][CLV_NPAR] = {
 			{1, 1, 1, 1},
-			{0.5, 0.5 * tbar, 0.5, model == CLV_BGNBD ? 2 : tbar},
-			{2, tbar, 1.5, model == CLV_BGNBD ? 5 : 0.3 * tbar},
-			{0.2, 0.1 * tbar, 0.3, model == CLV_BGNBD ? 1 : 2 * tbar},
+			{0.5, 0.5 * tbar, 0.5, 2},
+			{2, tbar, 1.5, 5},
+			{0.2, 0.1 * tbar, 0.3, 1},
 		};
 		double		f4 = INFINITY;
 		int			rc4;
@@ -653,10 +876,11 @@ int
 clv_gg_fit(int64_t n, const int32_t *x, const double *m, int threads, double *par, double *loglik,
 		   ClvCancelFn cancel, void *cancel_arg, char *msg, size_t msglen)
 {
-	Problem		pr = {P_GG, 3, NULL, n, x, m, threads, (double) n, NULL};
+	Problem		pr = {P_GG, 3, NULL, n, x, m, NULL, threads, (double) n, NULL};
 	Problem		sample = pr;
 	int32_t    *sx = NULL;
-	double	   *sm = NULL;
+	double	   *sm = NULL,
+			   *lm;
 	double		mbar = 0,
 				f,
 				gmax,
@@ -668,9 +892,20 @@ clv_gg_fit(int64_t n, const int32_t *x, const double *m, int threads, double *pa
 		snprintf(msg, msglen, "no repeat customer with a positive spend");
 		return -1;
 	}
+	lm = malloc(sizeof(double) * (size_t) n);
+	if (lm == NULL)
+	{
+		snprintf(msg, msglen, "out of memory");
+		return -1;
+	}
 	for (int64_t i = 0; i < n; i++)
+	{
 		mbar += m[i];
+		lm[i] = log(m[i]);
+	}
 	mbar /= n;
+	pr.lm = lm;
+	sample = pr;
 	if (n > 2 * SAMPLE_N)
 	{
 		/* starts compared on every k-th customer, as for the purchase model */
@@ -683,6 +918,7 @@ clv_gg_fit(int64_t n, const int32_t *x, const double *m, int threads, double *pa
 		{
 			free(sx);
 			free(sm);
+			free(lm);
 			snprintf(msg, msglen, "out of memory");
 			return -1;
 		}
@@ -695,6 +931,7 @@ clv_gg_fit(int64_t n, const int32_t *x, const double *m, int threads, double *pa
 		sample.x = sx;
 		sample.m = sm;
 		sample.scale = (double) j;
+		sample.lm = NULL;
 	}
 	{
 		double		s0[NSTARTS][CLV_NPAR] = {
@@ -708,6 +945,7 @@ clv_gg_fit(int64_t n, const int32_t *x, const double *m, int threads, double *pa
 	}
 	free(sx);
 	free(sm);
+	free(lm);
 	if (rc == -1)
 		snprintf(msg, msglen, "the optimiser did not converge");
 	if (rc == 0)

@@ -1,7 +1,7 @@
 /*
  * clv_lik.c -- the customer-lifetime-value log-likelihoods (see clv.h) in log space:
- * BG/NBD with its gradient and Hessian in closed form, Pareto/NBD through 2F1
- * (core/hyp2f1.c) with central-difference derivatives, Gamma-Gamma with gradient and
+ * BG/NBD with its gradient and Hessian in closed form, Pareto/NBD's per-customer terms
+ * through 2F1 (core/hyp2f1.c; its sums with derivatives live in clv_pnbd.c), Gamma-Gamma with gradient and
  * Hessian in closed form; digamma and trigamma; the deterministic threaded sum over rows.
  * Pure C; work memory is malloc'd and freed on every path.
  *
@@ -187,7 +187,16 @@ clv_pnbd_terms(const double *p, double x, double tx, double T, double *l_alive, 
 				s = p[2],
 				be = p[3];
 
-	*l_alive = -(r + x) * log(al + T) - s * log(be + T);
+	if (s >= CLV_S_LIMIT)
+	{
+		/* the limit s, beta -> infinity: dropout rate mu = s / beta for everyone */
+		double		q[3] = {r, al, s / be};
+
+		clv_pnbd_bracket(q, 1, x, tx, T, l_alive, l_dead);
+		return;
+	}
+	/* both with the factor beta^s: (beta / (beta + T))^s keeps its digits for large beta */
+	*l_alive = -(r + x) * log(al + T) - s * log1p(T / be);
 	if (tx >= T)
 		*l_dead = -INFINITY;
 	else
@@ -199,7 +208,7 @@ clv_pnbd_terms(const double *p, double x, double tx, double T, double *l_alive, 
 		if (l2 >= l1)
 			*l_dead = -INFINITY;
 		else
-			*l_dead = log(s / (r + s + x)) + l1 + log(-expm1(l2 - l1));
+			*l_dead = log(s / (r + s + x)) + s * log(be) + l1 + log(-expm1(l2 - l1));
 	}
 }
 
@@ -241,8 +250,20 @@ clv_loglik_one(int model, const double *p, double x, double tx, double T)
 					ld;
 
 		clv_pnbd_terms(p, x, tx, T, &la, &ld);
-		return lgamma(r + x) - lgamma(r) + r * log(al) + p[2] * log(p[3]) + clv_logaddexp(la, ld);
+		return lgamma(r + x) - lgamma(r) + r * log(al) + clv_logaddexp(la, ld);
 	}
+}
+
+double
+clv_unpack_sums(const double *o, double *grad, double *hess)
+{
+	if (grad)
+		memcpy(grad, o + 1, sizeof(double) * 4);
+	if (hess)
+		for (int i = 0; i < 4; i++)
+			for (int j = i; j < 4; j++)
+				hess[i * 4 + j] = hess[j * 4 + i] = o[5 + UT(i, j)];
+	return isfinite(o[0]) ? o[0] : NAN;
 }
 
 /* ---------- BG/NBD ---------- */
@@ -281,9 +302,14 @@ typedef struct BgTables
 			   *ID;
 } BgTables;
 
-/* index of (i, j), i <= j, in a packed upper triangle of 4 x 4 */
-#define UT(i, j) ((i) * 4 - (i) * ((i) - 1) / 2 + (j) - (i))
 
+/*
+ * The sums over rows [i0, i1).  Terms that depend on a row only through x (C, GC, HC, and
+ * GQ, HQ times sums of pi, pi (1 - pi) and their products with the row's own factors) are
+ * summed per run of equal x and multiplied in once per run: the rows come sorted by x
+ * (clv_fit's compress), so the row loop keeps only the row's own terms.  Any order gives
+ * the same sums up to rounding.
+ */
 static void
 bg_rows(const void *arg, int64_t i0, int64_t i1, double *out)
 {
@@ -294,75 +320,100 @@ bg_rows(const void *arg, int64_t i0, int64_t i1, double *out)
 	double		ll = 0,
 				g[4] = {0},
 				h[10] = {0};
+	int			lev = tb->level;
 
-	for (int64_t i = i0; i < i1; i++)
+	for (int64_t i = i0; i < i1;)
 	{
 		int32_t		x = c->x[i];
-		double		w = c->w ? c->w[i] : 1.0;
-		double		lt = tb->LD[c->T[i]],
-					it = tb->ID[c->T[i]];
 		double		rx = r + x;
-		double		li = tb->C[x] - rx * lt;
-		double		gi[4],
-					hi[10];
+		/* sums over the run of rows with this x: weight, pi, pi (1 - pi), times v0, v1 */
+		double		W = 0,
+					P = 0,
+					PQ = 0,
+					PQ0 = 0,
+					PQ1 = 0;
 
-		if (tb->level > 0)
+		for (; i < i1 && c->x[i] == x; i++)
 		{
-			const double *gc = tb->GC + 4 * x;
+			double		w = c->w ? c->w[i] : 1.0;
+			double		lt = tb->LD[c->T[i]],
+						it = tb->ID[c->T[i]];
+			double		li = -rx * lt;
 
-			gi[0] = gc[0] - r * lt;
-			gi[1] = gc[1] - rx * al * it;
-			gi[2] = gc[2];
-			gi[3] = gc[3];
-		}
-		if (tb->level > 1)
-		{
-			const double *hc = tb->HC + 10 * x;
-
-			memcpy(hi, hc, sizeof(hi));
-			hi[UT(0, 0)] -= r * lt;
-			hi[UT(0, 1)] -= r * al * it;
-			hi[UT(1, 1)] -= rx * (al * it - al * al * it * it);
-		}
-		if (x > 0)
-		{
-			double		ltx = tb->LD[c->tx[i]],
-						itx = tb->ID[c->tx[i]];
-			double		D = lt - ltx;
-			double		u = tb->Q[x] + rx * D;
-			double		e = exp(-fabs(u));
-			double		pi = u > 0 ? 1.0 / (1.0 + e) : e / (1.0 + e);
-
-			li += (u > 0 ? u : 0) + log1p(e);
-			if (tb->level > 0)
+			W += w;
+			if (lev > 0)
 			{
-				double		v[4] = {r * D, rx * al * (it - itx), tb->GQ[2 * x], tb->GQ[2 * x + 1]};
+				g[0] -= w * r * lt;
+				g[1] -= w * rx * al * it;
+			}
+			if (lev > 1)
+			{
+				h[UT(0, 0)] -= w * r * lt;
+				h[UT(0, 1)] -= w * r * al * it;
+				h[UT(1, 1)] -= w * rx * (al * it - al * al * it * it);
+			}
+			if (x > 0)
+			{
+				double		ltx = tb->LD[c->tx[i]],
+							itx = tb->ID[c->tx[i]];
+				double		D = lt - ltx;
+				double		u = tb->Q[x] + rx * D;
+				double		e = exp(-fabs(u));
+				double		pi = u > 0 ? 1.0 / (1.0 + e) : e / (1.0 + e);
 
-				for (int k = 0; k < 4; k++)
-					gi[k] += pi * v[k];
-				if (tb->level > 1)
+				/* log(1 + e), e in (0, 1]: log1p's extra digits are below li's rounding */
+				li += (u > 0 ? u : 0) + log(1.0 + e);
+				if (lev > 0)
 				{
-					double		pq = pi * (1 - pi);
+					double		v0 = r * D,
+								v1 = rx * al * (it - itx),
+								wp = w * pi;
 
-					for (int k = 0; k < 4; k++)
-						for (int l = k; l < 4; l++)
-							hi[UT(k, l)] += pq * v[k] * v[l];
-					hi[UT(0, 0)] += pi * r * D;
-					hi[UT(0, 1)] += pi * r * al * (it - itx);
-					hi[UT(1, 1)] += pi * rx * (al * (it - itx) - al * al * (it * it - itx * itx));
-					hi[UT(2, 2)] += pi * tb->HQ[3 * x];
-					hi[UT(2, 3)] += pi * tb->HQ[3 * x + 1];
-					hi[UT(3, 3)] += pi * tb->HQ[3 * x + 2];
+					P += wp;
+					g[0] += wp * v0;
+					g[1] += wp * v1;
+					if (lev > 1)
+					{
+						double		wpq = wp * (1 - pi);
+
+						PQ += wpq;
+						PQ0 += wpq * v0;
+						PQ1 += wpq * v1;
+						h[UT(0, 0)] += wpq * v0 * v0 + wp * r * D;
+						h[UT(0, 1)] += wpq * v0 * v1 + wp * r * al * (it - itx);
+						h[UT(1, 1)] += wpq * v1 * v1 + wp * rx * (al * (it - itx) - al * al * (it * it - itx * itx));
+					}
 				}
 			}
+			ll += w * li;
 		}
-		ll += w * li;
-		if (tb->level > 0)
+		/* the run's x-only terms */
+		ll += W * tb->C[x];
+		if (lev > 0)
+		{
+			const double *gc = tb->GC + 4 * x;
+			double		v2 = tb->GQ[2 * x],
+						v3 = tb->GQ[2 * x + 1];
+
 			for (int k = 0; k < 4; k++)
-				g[k] += w * gi[k];
-		if (tb->level > 1)
-			for (int k = 0; k < 10; k++)
-				h[k] += w * hi[k];
+				g[k] += W * gc[k];
+			g[2] += P * v2;
+			g[3] += P * v3;
+			if (lev > 1)
+			{
+				const double *hc = tb->HC + 10 * x;
+
+				for (int k = 0; k < 10; k++)
+					h[k] += W * hc[k];
+				h[UT(0, 2)] += PQ0 * v2;
+				h[UT(0, 3)] += PQ0 * v3;
+				h[UT(1, 2)] += PQ1 * v2;
+				h[UT(1, 3)] += PQ1 * v3;
+				h[UT(2, 2)] += PQ * v2 * v2 + P * tb->HQ[3 * x];
+				h[UT(2, 3)] += PQ * v2 * v3 + P * tb->HQ[3 * x + 1];
+				h[UT(3, 3)] += PQ * v3 * v3 + P * tb->HQ[3 * x + 2];
+			}
+		}
 	}
 	out[0] += ll;
 	for (int k = 0; k < 4; k++)
@@ -478,13 +529,7 @@ bgnbd_loglik(const double *p, int limit, const ClvCustomers *c, double *grad, do
 	}
 	free(C);
 	free(LD);
-	if (grad)
-		memcpy(grad, o + 1, sizeof(double) * 4);
-	if (hess)
-		for (int i = 0; i < 4; i++)
-			for (int j = i; j < 4; j++)
-				hess[i * 4 + j] = hess[j * 4 + i] = o[5 + UT(i, j)];
-	return isfinite(o[0]) ? o[0] : NAN;
+	return clv_unpack_sums(o, grad, hess);
 }
 
 /*
@@ -525,91 +570,25 @@ clv_bgnbd_limit_loglik(const double *p, const ClvCustomers *c, double *grad, dou
 
 /* ---------- Pareto/NBD ---------- */
 
-typedef struct PnArgs
-{
-	const ClvCustomers *c;
-	const double *p;
-} PnArgs;
-
-static void
-pnbd_rows(const void *arg, int64_t i0, int64_t i1, double *out)
-{
-	const PnArgs *pa = arg;
-	const ClvCustomers *c = pa->c;
-	double		ll = 0;
-
-	for (int64_t i = i0; i < i1; i++)
-		ll += (c->w ? c->w[i] : 1.0) * clv_loglik_one(CLV_PARETO, pa->p, c->x[i], c->tx[i] / c->unit, c->T[i] / c->unit);
-	out[0] += ll;
-}
-
-static double
-pnbd_loglik_plain(const double *p, const ClvCustomers *c)
-{
-	PnArgs		pa = {c, p};
-	double		ll;
-
-	clv_sum_rows(c->threads, c->n, pnbd_rows, &pa, &ll, 1);
-	return isfinite(ll) ? ll : NAN;
-}
-
-#define FD_STEP 1e-5
-
-static void
-pnbd_grad(const double *p, const ClvCustomers *c, double *grad)
-{
-	for (int k = 0; k < 4; k++)
-	{
-		double		q[4];
-		double		up,
-					dn;
-
-		memcpy(q, p, sizeof(q));
-		q[k] = p[k] * exp(FD_STEP);
-		up = pnbd_loglik_plain(q, c);
-		q[k] = p[k] * exp(-FD_STEP);
-		dn = pnbd_loglik_plain(q, c);
-		grad[k] = (up - dn) / (2 * FD_STEP);
-	}
-}
-
 double
 clv_loglik2(int model, const double *p, const ClvCustomers *c, double *grad, double *hess)
 {
 	if (model == CLV_BGNBD)
 		return bgnbd_at(p, c, grad, hess);
-	if (grad || hess)
+	if (p[2] >= CLV_S_LIMIT)
 	{
-		double		g[4];
+		/* the limit at mu = s / beta; d/d log s = d/d log mu = -d/d log beta at fixed mu */
+		double		q[3] = {p[0], p[1], p[2] / p[3]};
+		double		ll = clv_pnbd_loglik(q, 1, c, grad, hess, NULL);
 
-		pnbd_grad(p, c, g);
 		if (grad)
-			memcpy(grad, g, sizeof(g));
+			grad[3] = -grad[2];
+		if (hess)
+			for (int i = 0; i < 16; i++)
+				hess[i] = NAN;	/* s and beta are not parameters of a smooth surface there */
+		return ll;
 	}
-	if (hess)
-	{
-		/* central differences of the (central-difference) gradient */
-		double		h = 1e-4;
-
-		for (int j = 0; j < 4; j++)
-		{
-			double		q[4],
-						gp[4],
-						gm[4];
-
-			memcpy(q, p, sizeof(q));
-			q[j] = p[j] * exp(h);
-			pnbd_grad(q, c, gp);
-			q[j] = p[j] * exp(-h);
-			pnbd_grad(q, c, gm);
-			for (int i = 0; i < 4; i++)
-				hess[i * 4 + j] = (gp[i] - gm[i]) / (2 * h);
-		}
-		for (int i = 0; i < 4; i++)
-			for (int j = 0; j < i; j++)
-				hess[i * 4 + j] = hess[j * 4 + i] = 0.5 * (hess[i * 4 + j] + hess[j * 4 + i]);
-	}
-	return pnbd_loglik_plain(p, c);
+	return clv_pnbd_loglik(p, 0, c, grad, hess, NULL);
 }
 
 double
@@ -640,6 +619,7 @@ typedef struct GgTables
 			   *Aqq,
 			   *lx;
 	int			level;
+	const double *lm;			/* log m per row, or NULL: computed here */
 } GgTables;
 
 static void
@@ -655,7 +635,7 @@ gg_rows(const void *arg, int64_t i0, int64_t i1, double *out)
 	{
 		int32_t		k = tb->x[i];
 		double		px = p * k;
-		double		lm = log(tb->m[i]),
+		double		lm = tb->lm ? tb->lm[i] : log(tb->m[i]),
 					gmx = g + tb->m[i] * k,
 					lxm = log(gmx);
 
@@ -685,6 +665,13 @@ gg_rows(const void *arg, int64_t i0, int64_t i1, double *out)
 double
 clv_gg_loglik2(const double *par, int64_t n, const int32_t *x, const double *m, int threads,
 			   double *grad, double *hess)
+{
+	return clv_gg_loglik_pre(par, n, x, m, NULL, threads, grad, hess);
+}
+
+double
+clv_gg_loglik_pre(const double *par, int64_t n, const int32_t *x, const double *m, const double *lm,
+				  int threads, double *grad, double *hess)
 {
 	double		p = par[0],
 				q = par[1],
@@ -731,7 +718,7 @@ clv_gg_loglik2(const double *par, int64_t n, const int32_t *x, const double *m, 
 		}
 	}
 	{
-		GgTables	tb = {x, m, p, q, g, A, Ap, Aq, App, Apq, Aqq, lx, level};
+		GgTables	tb = {x, m, p, q, g, A, Ap, Aq, App, Apq, Aqq, lx, level, lm};
 
 		clv_sum_rows(threads, n, gg_rows, &tb, o, 10);
 	}

@@ -2,7 +2,9 @@
  * clv_score.c -- scoring with fitted customer-lifetime-value models (see clv.h): P(alive),
  * the conditional expectation of purchases (BG/NBD through 2F1, Pareto/NBD in closed form),
  * its discounted sum, and Gamma-Gamma's conditional mean spend.  BG/NBD in the limit
- * a + b -> infinity (CLV_AB_LIMIT) uses that limit's closed forms.  Pure C.
+ * a + b -> infinity (CLV_AB_LIMIT) uses that limit's closed forms, Pareto/NBD in the limit
+ * s, beta -> infinity (CLV_S_LIMIT) its own (P(alive) through clv_pnbd.c's quadrature).
+ * Pure C.
  */
 #include "clv_int.h"
 #include "hyp2f1.h"
@@ -91,6 +93,16 @@ clv_expected(int model, const double *p, double x, double tx, double T, double t
 					be = p[3];
 		double		pa = clv_p_alive(model, p, x, tx, T);
 
+		/*
+		 * alive at T, lambda ~ Gamma(r + x, alpha + T), the remaining lifetime exponential
+		 * with rate mu: E[min(life, t)] = (1 - e^(-mu t)) / mu (the formula below's limit)
+		 */
+		if (s >= CLV_S_LIMIT)
+		{
+			double		mu = s / be;
+
+			return (r + x) / (al + T) * -expm1(-mu * t) / mu * pa;
+		}
 		return (r + x) * (be + T) / (al + T) * one_minus_pow_over((be + T) / (be + T + t), s - 1) * pa;
 	}
 }

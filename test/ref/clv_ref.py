@@ -27,13 +27,19 @@ On the Complete Journey sample its likelihood has no maximum at finite a, b: it 
 monotonically towards the limit a + b -> infinity with p = a / (a + b) fixed (printed
 below: the profile over a + b), so the maximum is that limit's, (r, alpha, p) fitted
 directly, and a, b are reported as p * 1e12, (1 - p) * 1e12 as mktdb does (CLV_AB_REPORT).
+Pareto/NBD's likelihood rises the same way towards s, beta -> infinity at fixed s / beta = mu
+(printed: the four-parameter fit's maximum is below the limit's, and the profile over s): its
+limit (r, alpha, mu; everyone's dropout rate is mu) is fitted with the death term integrated by
+scipy.integrate.quad (mktdb integrates in another variable with its own Gauss-Kronrod rule) and
+reported as s = 1e12, beta = 1e12 / mu as mktdb does (CLV_S_REPORT).
 """
 import csv
 import gzip
 import datetime as dt
 import numpy as np
+from scipy.integrate import quad
 from scipy.optimize import minimize, root
-from scipy.special import gammaln, hyp2f1, loggamma
+from scipy.special import digamma, gammaln, hyp2f1, loggamma
 
 UNIT = 7.0
 AB_REPORT = 1e12
@@ -83,6 +89,84 @@ def pnbd_ll(p, x, tx, T):
     with np.errstate(all='ignore'):
         ld = np.where(tx < T, np.log(s / rsx) + l1 + np.log(-np.expm1(l2 - l1)), -np.inf)
     return (gammaln(r + x) - gammaln(r) + r * np.log(al) + s * np.log(be) + np.logaddexp(la, ld)).sum()
+
+
+def distinct(x, tx, T):
+    """distinct (x, t_x, T) rows and their counts"""
+    u, w = np.unique(np.stack([x, tx, T], 1), axis=0, return_counts=True)
+    return u[:, 0], u[:, 1], u[:, 2], w.astype(float)
+
+
+def pnbd_rows_quad(p, x, tx, T, limit, grad=False):
+    """Pareto/NBD per distinct customer with the death term integrated by scipy.integrate.quad
+    in tau (k = r + x):
+      4 parameters: A = (alpha+T)^-k (beta/(beta+T))^s, D = s beta^s int_tx^T (alpha+tau)^-k (beta+tau)^-(s+1)
+      limit s, beta -> infinity at s / beta = mu (p = r, alpha, mu; everyone's dropout rate mu):
+                    A = (alpha+T)^-k e^(-mu T),       D = mu int_tx^T (alpha+tau)^-k e^(-mu tau) dtau
+    log L = lgamma(r+x) - lgamma(r) + r log alpha + log(A + D).  The integrand is scaled by its
+    value at t_x.  grad (limit only): also d log L / d(r, alpha, mu)."""
+    r, al = p[0], p[1]
+    out, gout = np.zeros(len(x)), np.zeros((len(x), 3))
+    for i in range(len(x)):
+        k, t0, t1 = r + x[i], tx[i], T[i]
+        y0 = al + t0
+        if limit:
+            mu = p[2]
+            h = lambda tau: -mu * (tau - t0)                       # log e^(-mu tau) + mu t_x
+            lc = np.log(mu) - k * np.log(y0) - mu * t0              # log of D's factor outside
+            lA = -k * np.log(al + t1) - mu * t1
+        else:
+            s_, be = p[2], p[3]
+            h = lambda tau: -(s_ + 1) * np.log1p((tau - t0) / (be + t0))
+            lc = np.log(s_) - np.log(be + t0) - s_ * np.log1p(t0 / be) - k * np.log(y0)
+            lA = -k * np.log(al + t1) - s_ * np.log1p(t1 / be)
+        g = lambda tau: np.exp(-k * np.log1p((tau - t0) / y0) + h(tau))
+        pts = [t0 + y0 / k * j for j in (1, 5, 20, 80) if t0 + y0 / k * j < t1]
+
+        def q(fn):
+            return quad(fn, t0, t1, epsabs=0, epsrel=1e-13, limit=400, points=pts or None)[0] if t1 > t0 else 0.0
+        I0 = q(g)
+        m = max(lA, lc)
+        a, d = np.exp(lA - m), np.exp(lc - m) * I0
+        out[i] = gammaln(k) - gammaln(r) + r * np.log(al) + m + np.log(a + d)
+        if grad:
+            ec = np.exp(lc - m)
+            # derivatives of A and D in r, alpha, mu (D's through its integrand; D = mu e^(lc - log mu) I)
+            dr = a * -np.log(al + t1) + ec * q(lambda tau: g(tau) * -np.log(al + tau))
+            da = a * -k / (al + t1) + ec * q(lambda tau: g(tau) * -k / (al + tau))
+            dm = a * -t1 + ec * (I0 / p[2] - q(lambda tau: g(tau) * tau))
+            tot = a + d
+            gout[i] = [digamma(k) - digamma(r) + np.log(al) + dr / tot, r / al + da / tot, dm / tot]
+    return (out, gout) if grad else out
+
+
+def fit_pnbd_limit(x, tx, T, start):
+    """maximum likelihood of the limit (r, alpha, mu) on distinct rows: BFGS on the log-parameters
+    with the quad gradient, then scipy.optimize.root on the gradient"""
+    ux, utx, uT, w = distinct(x, tx, T)
+    n = w.sum()
+
+    def fg(th):
+        p = np.exp(th)
+        l, g = pnbd_rows_quad(p, ux, utx, uT, True, grad=True)
+        return -(w * l).sum() / n, -(w[:, None] * g).sum(0) * p / n
+    res = minimize(fg, np.log(start), jac=True, method='BFGS', options=dict(gtol=1e-10, maxiter=500))
+    rt = root(lambda th: fg(th)[1], res.x, method='hybr', options=dict(xtol=1e-14))
+    th = rt.x if np.abs(fg(rt.x)[1]).max() < np.abs(fg(res.x)[1]).max() else res.x
+    print('    limit fit: |gradient| %.1e (BFGS %.1e)' % (np.abs(fg(th)[1]).max(), np.abs(fg(res.x)[1]).max()))
+    return np.exp(th), -fg(th)[0] * n
+
+
+def pnbd_profile(x, tx, T, lim):
+    """numbers for doc/clv.md: the four-parameter log-likelihood (by quad) at s = 10 .. 1e4,
+    beta = s / mu, with r, alpha, mu re-fitted at each"""
+    ux, utx, uT, w = distinct(x, tx, T)
+    print('  Pareto/NBD profile over s (beta = s / mu; r, alpha, mu re-fitted at each):')
+    for sv in (1e1, 1e2, 1e3, 1e4):
+        f = lambda th: -(w * pnbd_rows_quad([np.exp(th[0]), np.exp(th[1]), sv, sv / np.exp(th[2])],
+                                            ux, utx, uT, False)).sum()
+        res = minimize(f, np.log(lim), method='BFGS', options=dict(gtol=1e-6))
+        print('    s = %.0e: loglik %.6f' % (sv, -res.fun))
 
 
 def gg_ll(p, x, m):
@@ -240,7 +324,14 @@ def main():
     ridge_report(x, tx, T, p4, pl)
     pb = [pl[0], pl[1], pl[2] * AB_REPORT, (1 - pl[2]) * AB_REPORT]
     lb = ll_
-    pp, lp, _, _ = fit(pnbd_ll, (x, tx, T), [(1, 1, 1, 1), (0.5, 5, 0.5, 5)], newton=False)
+    p4n, l4n, _, _ = fit(pnbd_ll, (x, tx, T), [(1, 1, 1, 1), (0.5, 5, 0.5, 5)], newton=False)
+    print('  pareto_nbd, 4 parameters (Nelder-Mead + BFGS, hyp2f1)', p4n, l4n)
+    # Pareto/NBD runs up a ridge too (s, beta growing at fixed s / beta): fit the limit
+    plim, lp = fit_pnbd_limit(x, tx, T, (p4n[0], p4n[1], p4n[2] / p4n[3]))
+    print('  pareto_nbd, limit s, beta -> infinity: r, alpha, mu', plim, lp)
+    assert lp >= l4n - 1e-9 * abs(l4n), 'the demo Pareto/NBD fit is expected on the ridge'
+    pnbd_profile(x, tx, T, plim)
+    pp = [plim[0], plim[1], AB_REPORT, AB_REPORT / plim[2]]
     sel = (x > 0) & np.isfinite(m)
     pg, lg, _, _ = fit(gg_ll, (x[sel], m[sel]), [(1, 1, 1), (5, 3, float(np.mean(m[sel])))])
     print('  pareto_nbd', pp, lp)
@@ -280,7 +371,7 @@ def main():
             if name == 'bgnbd':
                 fh.write('bgnbd,a/(a+b),%.17g\n' % (vals[2] / (vals[2] + vals[3])))
             if name == 'pareto_nbd':
-                fh.write('pareto_nbd,s/beta,%.17g\n' % (vals[2] / vals[3]))
+                fh.write('pareto_nbd,s/beta,%.17g\n' % plim[2])
             fh.write('%s,loglik,%.17g\n' % (name, ll))
     # a few scores on the demo fit for the regression test; BG/NBD in the limit a + b ->
     # infinity: P(alive) = 1 / (1 + p / (1 - p) ((alpha + T) / (alpha + t_x))^(r + x)) and
@@ -294,10 +385,11 @@ def main():
             odds = 0.0 if xi == 0 else q / (1 - q) * ((al + Ti) / (al + txi)) ** (r + xi)
             pa = 1 / (1 + odds)
             e = (1 - ((al + Ti) / (al + Ti + q * t)) ** (r + xi)) / q / (1 + odds)
-            r2, al2, s2, be2 = pp
-            la = -(r2 + xi) * np.log(al2 + Ti) - s2 * np.log(be2 + Ti)
-            ll1 = pnbd_ll(pp, np.array([xi]), np.array([txi]), np.array([Ti]))
-            pa2 = np.exp(gammaln(r2 + xi) - gammaln(r2) + r2 * np.log(al2) + s2 * np.log(be2) + la - ll1)
+            # Pareto/NBD in the limit: P(alive) = A / (A + D)
+            r2, al2, mu2 = plim
+            la = -(r2 + xi) * np.log(al2 + Ti) - mu2 * Ti
+            ll1 = pnbd_rows_quad(plim, np.array([xi]), np.array([txi]), np.array([Ti]), True)[0]
+            pa2 = np.exp(gammaln(r2 + xi) - gammaln(r2) + r2 * np.log(al2) + la - ll1)
             pg_, q_, g_ = pg
             sp = pg_ * g_ / (q_ - 1) if not np.isfinite(m[i]) else pg_ * (g_ + m[i] * xi) / (pg_ * xi + q_ - 1)
             fh.write('%d,%d,%.17g,%.17g,%s,%.17g,%.17g,%.17g,%.17g\n'

@@ -9,10 +9,12 @@
  * parameter within 3 standard errors (from the inverse of the observed information).
  */
 #include "core/clv.h"
+#include "core/clv_int.h"
 #include "core/hyp2f1.h"
 #include "unit.h"
 #include "../ref/clv_ref.h"
 #include "../ref/clv_ref_formulas.h"
+#include "../ref/clv_ref_pnbd.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -33,9 +35,9 @@ static const double H2F1[][5] = {
 #define N_REF_F ((int) (sizeof(REF_F) / sizeof(REF_F[0])))
 
 static int
-read_synth(int32_t **x, int32_t **tx, int32_t **T)
+read_synth(const char *path, int32_t **x, int32_t **tx, int32_t **T)
 {
-	FILE	   *f = fopen("../ref/clv_synth.csv", "r");
+	FILE	   *f = fopen(path, "r");
 	char		line[128];
 	int			n = 0,
 				cap = 131072;
@@ -108,7 +110,7 @@ invert4(const double *A0, double *inv)
 int
 main(void)
 {
-	PLAN(N_H2F1 + 3 + 2 + 4 + 1 + 1 + 1 + 3 + 3 + 1 + 4 + 10 + 3 * N_REF_F);
+	PLAN(N_H2F1 + 3 + 2 + 4 + 1 + 1 + 1 + 3 + 3 + 1 + 4 + 10 + 3 * N_REF_F + 2 + 2 + 1 + 2 + N_REF_F);
 
 	for (int i = 0; i < N_H2F1; i++)
 	{
@@ -210,6 +212,130 @@ main(void)
 				  "Pareto/NBD P(alive) grows with recency");
 		}
 	}
+	{
+		/*
+		 * Pareto/NBD by quadrature (clv_pnbd.c): the sum against the per-customer 2F1 formula
+		 * (both branches), gradient and Hessian against central differences, for the four
+		 * parameters and the limit s, beta -> infinity; the limit against s = 1e8
+		 */
+		int32_t		x[] = {0, 1, 3, 7, 0, 2, 12, 1, 40},
+					tx[] = {0, 10, 40, 90, 0, 70, 160, 3, 150},
+					T[] = {20, 30, 100, 120, 200, 80, 170, 3, 160};
+		ClvCustomers c = {9, x, tx, T, 7.0, 1, NULL};
+		double		pn[2][4] = {{0.55, 10.6, 0.61, 11.7}, {0.55, 11.7, 0.61, 10.6}};
+
+		for (int b = 0; b < 2; b++)
+		{
+			double		sum = 0,
+						l = clv_loglik(CLV_PARETO, pn[b], &c, NULL);
+
+			for (int i = 0; i < 9; i++)
+				sum += clv_loglik_one(CLV_PARETO, pn[b], x[i], tx[i] / 7.0, T[i] / 7.0);
+			CHECK(fabs(l / sum - 1) < 1e-13, "Pareto/NBD (alpha %s beta) by quadrature %.15g = by 2F1 %.15g",
+				  b ? ">" : "<", l, sum);
+		}
+		for (int lim = 0; lim < 2; lim++)
+		{
+			double		p[4] = {0.55, 10.6, lim ? 0.052 : 0.61, lim ? 0 : 11.7},
+						g[4],
+						H[16],
+						gworst = 0,
+						hworst = 0;
+			int			np = lim ? 3 : 4;
+
+			(void) clv_pnbd_loglik(p, lim, &c, g, H, NULL);
+			for (int j = 0; j < np; j++)
+			{
+				double		q[4],
+							gp[4],
+							gm[4],
+							h = 1e-5;
+				double		up,
+							dn;
+
+				memcpy(q, p, sizeof(q));
+				q[j] = p[j] * exp(h);
+				up = clv_pnbd_loglik(q, lim, &c, gp, NULL, NULL);
+				q[j] = p[j] * exp(-h);
+				dn = clv_pnbd_loglik(q, lim, &c, gm, NULL, NULL);
+				if (fabs(g[j] - (up - dn) / (2 * h)) / (1 + fabs(g[j])) > gworst)
+					gworst = fabs(g[j] - (up - dn) / (2 * h)) / (1 + fabs(g[j]));
+				for (int i = 0; i < np; i++)
+					if (fabs(H[i * 4 + j] - (gp[i] - gm[i]) / (2 * h)) / (1 + fabs(H[i * 4 + j])) > hworst)
+						hworst = fabs(H[i * 4 + j] - (gp[i] - gm[i]) / (2 * h)) / (1 + fabs(H[i * 4 + j]));
+			}
+			CHECK(gworst < 1e-8 && hworst < 1e-7,
+				  "Pareto/NBD%s gradient and Hessian in log-parameters = central differences (worst %.1e, %.1e)",
+				  lim ? " limit" : "", gworst, hworst);
+		}
+		{
+			double		pl[4] = {0.55, 10.6, CLV_S_REPORT, CLV_S_REPORT / 0.052},
+						pf[4] = {0.55, 10.6, 1e8, 1e8 / 0.052};
+			double		l0 = clv_loglik(CLV_PARETO, pl, &c, NULL),
+						l1 = clv_loglik(CLV_PARETO, pf, &c, NULL);
+			double		e0 = clv_expected(CLV_PARETO, pl, 7, 90 / 7.0, 120 / 7.0, 52),
+						e1 = clv_expected(CLV_PARETO, pf, 7, 90 / 7.0, 120 / 7.0, 52);
+
+			CHECK(fabs(l0 / l1 - 1) < 1e-7 && fabs(e0 / e1 - 1) < 1e-6,
+				  "Pareto/NBD at s -> infinity = at s = 1e8 (beta = s / mu): loglik %.10g / %.10g, E[X(52)] %.8g / %.8g",
+				  l0, l1, e0, e1);
+		}
+	}
+	{
+		/*
+		 * 10,000 synthetic Pareto/NBD customers (test/ref/clv_ref_pnbd_synth.py): dropout
+		 * rates that differ, so the four-parameter fit, not the limit; equal to scipy's
+		 */
+		int32_t    *x = NULL,
+				   *tx = NULL,
+				   *T = NULL;
+		int			n = read_synth("../ref/clv_synth_pnbd.csv", &x, &tx, &T);
+
+		if (n == 10000)
+		{
+			ClvCustomers c = {n, x, tx, T, REF_SYNTH_TICKS, 2, NULL};
+			double		par[4],
+						ll,
+						worst = 0;
+			char		msg[200] = "";
+			ClvFitInfo	fi;
+			int			rc = clv_fit(CLV_PARETO, &c, par, &ll, &fi, NULL, NULL, msg, sizeof(msg));
+
+			for (int k = 0; k < 4; k++)
+				if (fabs(par[k] / REF_SYNTH_PNBD[k] - 1) > worst)
+					worst = fabs(par[k] / REF_SYNTH_PNBD[k] - 1);
+			CHECK(rc == 0 && !fi.limit && fi.dispersion > 0,
+				  "synthetic Pareto/NBD: the four-parameter fit (dispersion score %.3g > 0) %s", fi.dispersion, msg);
+			CHECK(worst < 1e-8 && fabs(ll / REF_SYNTH_PNBD_LL - 1) < 1e-12,
+				  "synthetic Pareto/NBD (%.6g, %.6g, %.6g, %.6g; true %g, %g, %g, %g) = scipy's within 1e-8 (worst %.1e), loglik %.12g",
+				  par[0], par[1], par[2], par[3], REF_SYNTH_PNBD_TRUE[0], REF_SYNTH_PNBD_TRUE[1],
+				  REF_SYNTH_PNBD_TRUE[2], REF_SYNTH_PNBD_TRUE[3], worst, ll);
+		}
+		else
+		{
+			SKIP("synthetic Pareto/NBD fit", "test/ref/clv_synth_pnbd.csv not readable");
+			SKIP("synthetic Pareto/NBD fit", "test/ref/clv_synth_pnbd.csv not readable");
+		}
+		free(x);
+		free(tx);
+		free(T);
+	}
+	/* Pareto/NBD's limit against its incomplete-gamma form (mpmath, 30 digits) */
+	for (int i = 0; i < N_REF_F; i++)
+	{
+		const double *c = REF_F[i];
+		double		pl[4] = {REF_F_PL[0], REF_F_PL[1], CLV_S_REPORT, CLV_S_REPORT / REF_F_PL[2]};
+		double		pa = clv_p_alive(CLV_PARETO, pl, c[0], c[1], c[2]);
+		double		e = clv_expected(CLV_PARETO, pl, c[0], c[1], c[2], REF_F_H);
+		double		la,
+					ld;
+
+		clv_pnbd_bracket(REF_F_PL, 1, c[0], c[1], c[2], &la, &ld);
+		CHECK(fabs(pa / c[9] - 1) < 1e-12 && fabs(e / c[10] - 1) < 1e-12 && fabs(la - c[11]) < 1e-13 * fabs(c[11])
+			  && fabs(ld - c[12]) < 1e-13 * fabs(c[12]),
+			  "Pareto/NBD limit x=%g t_x=%g T=%g: P(alive) %.15g, E[X(39)] %.15g, log D %.15g = mpmath's (%.15g, %.15g, %.15g)",
+			  c[0], c[1], c[2], pa, e, ld, c[9], c[10], c[12]);
+	}
 	/* P(alive) and E[X(39)] at fixed parameters against scipy (both Pareto/NBD branches) */
 	for (int i = 0; i < N_REF_F; i++)
 	{
@@ -290,7 +416,7 @@ main(void)
 		int32_t    *x = NULL,
 				   *tx = NULL,
 				   *T = NULL;
-		int			n = read_synth(&x, &tx, &T);
+		int			n = read_synth("../ref/clv_synth.csv", &x, &tx, &T);
 
 		CHECK(n == 100000, "read 100,000 synthetic customers (got %d)", n);
 		if (n == 100000)
