@@ -106,8 +106,6 @@ SELECT c.household_id, r.rank, r.item_id AS product_id
        LATERAL mktdb.recommend_for('products', c.household_id::bigint, 3) r
  ORDER BY 1, 2;
 
-\ir abtest.sql
-
 \echo
 \echo '=== 5. Customer lifetime value: BG/NBD + Gamma-Gamma, calibrated to the end of October ==='
 SELECT model, n_customers, repeaters, params, round(loglik::numeric, 1) AS loglik, round(train_ms::numeric) AS train_ms
@@ -126,6 +124,8 @@ SELECT count(*) AS households, round(avg(v.p_alive)::numeric, 3) AS avg_p_alive,
 \echo 'Predicted against actual purchase days in November-December, per calibration frequency:'
 SELECT frequency, customers, round(actual::numeric, 2) AS actual, round(predicted::numeric, 2) AS predicted
   FROM mktdb.clv_accuracy('household_value', '2017-12-31');
+
+\ir abtest.sql
 
 \echo
 \echo '=== The model catalog ==='
