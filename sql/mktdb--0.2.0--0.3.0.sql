@@ -185,7 +185,8 @@ INSERT INTO mktdb.model_kind VALUES ('forecast', 'mktdb._forecast_retrain(text,j
 
 -- 40_recommend
 -- recommend_train gains method (after seed, as in the SPEC), neighbors and min_buyers, and
--- regularization defaults to NULL (chosen on validation); alpha defaults to 1.0 as in the SPEC.
+-- regularization defaults to NULL (chosen on validation), and so does frequency_scaling (chosen
+-- with it); alpha defaults to 1.0 as in the SPEC.
 -- The signature changes, so the function is dropped and created again.
 DROP FUNCTION mktdb.recommend_train(text, text, text, text, text, int, int, float8, float8, int, text, float8, int, int);
 CREATE FUNCTION mktdb.recommend_train(
@@ -194,7 +195,7 @@ CREATE FUNCTION mktdb.recommend_train(
     factors int DEFAULT 64, iterations int DEFAULT 15,
     regularization float8 DEFAULT NULL, alpha float8 DEFAULT 1.0, seed int DEFAULT 0,
     method text DEFAULT 'auto',
-    solver text DEFAULT 'cg', frequency_scaling float8 DEFAULT 1.0, cg_steps int DEFAULT 3,
+    solver text DEFAULT 'cg', frequency_scaling float8 DEFAULT NULL, cg_steps int DEFAULT 3,
     precompute_n int DEFAULT 50, neighbors int DEFAULT 256, min_buyers int DEFAULT 5)
 RETURNS TABLE(model text, version int, n_users bigint, n_items bigint, n_interactions bigint, train_ms float8)
 AS 'MODULE_PATHNAME', 'mktdb_recommend_train' LANGUAGE C VOLATILE;

@@ -84,6 +84,26 @@ SELECT a.metrics->>'method' AS method, a.metrics->>'regularization_source' AS so
        a.metrics->>'alpha' IN (SELECT jsonb_array_elements_text(a.metrics->'validation'->'alpha')) AS alpha_of_grid
   FROM mktdb.models a JOIN mktdb.model_versions b ON b.name = a.name AND b.version = 1
  WHERE a.name = 'a_val';
+-- frequency_scaling NULL (the default) is chosen with them: the stored (regularization, alpha,
+-- frequency_scaling) is the grid point with the best validation NDCG (first on a tie); the spec keeps
+-- NULL, so a retrain chooses again; given, it is used at every grid point and not listed
+SELECT a.metrics->'validation'->'frequency_scaling' AS freq_grid,
+       (SELECT (g.r, g.a, g.f) = ((a.metrics->>'regularization')::float8, (a.metrics->>'alpha')::float8,
+                                  (a.metrics->>'frequency_scaling')::float8)
+          FROM (SELECT r.v::float8 AS r, al.v::float8 AS a, f.v::float8 AS f, n.v::float8 AS n, r.k
+                  FROM jsonb_array_elements_text(a.metrics->'validation'->'regularization') WITH ORDINALITY r(v, k)
+                  JOIN jsonb_array_elements_text(a.metrics->'validation'->'alpha') WITH ORDINALITY al(v, k) USING (k)
+                  JOIN jsonb_array_elements_text(a.metrics->'validation'->'frequency_scaling') WITH ORDINALITY f(v, k) USING (k)
+                  JOIN jsonb_array_elements_text(a.metrics->'validation'->'ndcg') WITH ORDINALITY n(v, k) USING (k)
+                 ORDER BY n DESC, k LIMIT 1) g) AS chose_best_point,
+       m.spec->'frequency_scaling' AS spec_frequency_scaling
+  FROM mktdb.models a JOIN mktdb.model m USING (model_id)
+ WHERE a.name = 'a_val';
+SELECT version FROM mktdb.recommend_train('a_val_fs', 'pl', 'u', 'i', method => 'als', factors => 8, min_buyers => 1,
+                                          frequency_scaling => 0.5);
+SELECT metrics->>'frequency_scaling' AS frequency_scaling, metrics->'validation' ? 'frequency_scaling' AS freq_listed,
+       jsonb_array_length(metrics->'validation'->'ndcg') AS grid_points
+  FROM mktdb.models WHERE name = 'a_val_fs';
 
 -- 4. 'auto' at the memory limit: 70 items need 2 x 70^2 x 8 + 70 x 69 x 8 bytes = 117 kB
 SET mktdb.ease_memory_limit = '1MB';

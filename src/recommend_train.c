@@ -44,7 +44,8 @@ typedef struct TrainArgs
 				top_k,
 				neighbors,
 				min_buyers;
-	bool		reg_given;
+	bool		reg_given,
+				freq_given;
 	double		reg,
 				alpha,
 				freq;
@@ -75,8 +76,9 @@ train_args(FunctionCallInfo fcinfo, TrainArgs *a)
 	a->user_col = mk_arg_text(fcinfo, 2, "user_column");
 	a->item_col = mk_arg_text(fcinfo, 3, "item_column");
 	a->weight_col = PG_ARGISNULL(4) ? NULL : text_to_cstring(PG_GETARG_TEXT_PP(4));
+	/* NULL regularization / frequency_scaling: chosen on validation (see fit_als) */
 	for (int k = 5; k < PG_NARGS(); k++)
-		if (k != 7)
+		if (k != 7 && k != 11 + o)
 			mk_arg_notnull(fcinfo, k, names[k < 10 || o ? k : k + 1]);
 	a->factors = PG_GETARG_INT32(5);
 	a->iterations = PG_GETARG_INT32(6);
@@ -86,7 +88,8 @@ train_args(FunctionCallInfo fcinfo, TrainArgs *a)
 	a->seed = PG_GETARG_INT32(9);
 	a->method = o ? text_to_cstring(PG_GETARG_TEXT_PP(10)) : "als";
 	a->solver = text_to_cstring(PG_GETARG_TEXT_PP(10 + o));
-	a->freq = PG_GETARG_FLOAT8(11 + o);
+	a->freq_given = !PG_ARGISNULL(11 + o);
+	a->freq = a->freq_given ? PG_GETARG_FLOAT8(11 + o) : 1.0;
 	a->cg_steps = PG_GETARG_INT32(12 + o);
 	a->top_k = PG_GETARG_INT32(13 + o);
 	a->neighbors = o ? PG_GETARG_INT32(15) : 256;
@@ -111,9 +114,9 @@ train_args(FunctionCallInfo fcinfo, TrainArgs *a)
 	if (!isfinite(a->alpha) || a->alpha < 0)
 		bad_arg(psprintf("alpha must be a finite number >= 0, not %g", a->alpha),
 				"The confidence of an interaction is 1 + alpha * weight.");
-	if (!isfinite(a->freq) || a->freq < 0 || a->freq > 1)
+	if (a->freq_given && (!isfinite(a->freq) || a->freq < 0 || a->freq > 1))
 		bad_arg(psprintf("frequency_scaling must be between 0 and 1, not %g", a->freq),
-				"0 regularizes every user and item alike; 1 scales it with their number of interactions.");
+				"0 regularizes every user and item alike; 1 scales it with their number of interactions; NULL chooses it with the regularization.");
 	if (strcmp(a->solver, "cg") != 0 && strcmp(a->solver, "cholesky") != 0)
 		bad_arg(psprintf("solver must be 'cg' or 'cholesky', not '%s'", a->solver), NULL);
 	if (a->cg_steps < 1 || a->cg_steps > 1000)
@@ -225,10 +228,23 @@ huge_alloc(double bytes, const char *what)
 	return p;
 }
 
+/* "key": [v...] unless v is NULL */
+static void
+json_num_array(MkJson *mj, const char *key, const double *v, int n)
+{
+	if (v == NULL)
+		return;
+	mk_json_key(mj, key);
+	mk_json_arr_open(mj);
+	for (int k = 0; k < n; k++)
+		mk_json_num(mj, v[k]);
+	mk_json_arr_close(mj);
+}
+
 /* the validation grid's scores in metrics */
 static void
-json_validation(MkJson *mj, int max_users, const double *grid, const double *alphas, const double *ndcg, int n,
-				double ms)
+json_validation(MkJson *mj, int max_users, const double *grid, const double *alphas, const double *freqs,
+				const double *ndcg, int n, double ms)
 {
 	mk_json_key(mj, "validation");
 	mk_json_obj_open(mj);
@@ -241,14 +257,8 @@ json_validation(MkJson *mj, int max_users, const double *grid, const double *alp
 	for (int k = 0; k < n; k++)
 		mk_json_num(mj, grid[k]);
 	mk_json_arr_close(mj);
-	if (alphas != NULL)
-	{
-		mk_json_key(mj, "alpha");
-		mk_json_arr_open(mj);
-		for (int k = 0; k < n; k++)
-			mk_json_num(mj, alphas[k]);
-		mk_json_arr_close(mj);
-	}
+	json_num_array(mj, "alpha", alphas, n);
+	json_num_array(mj, "frequency_scaling", freqs, n);
 	mk_json_key(mj, "ndcg");
 	mk_json_arr_open(mj);
 	for (int k = 0; k < n; k++)
@@ -340,7 +350,7 @@ fit_ease(const TrainArgs *a, const Prepared *pr, RecFit *fit, MkJson *mj)
 	mk_json_key(mj, "regularization_source");
 	mk_json_str(mj, a->reg_given ? "given" : "validation");
 	if (!a->reg_given)
-		json_validation(mj, REC_VAL_USERS, lambdas, NULL, ndcg, n_tried, val_ms);
+		json_validation(mj, REC_VAL_USERS, lambdas, NULL, NULL, ndcg, n_tried, val_ms);
 	mk_json_key(mj, "neighbors");
 	mk_json_int(mj, m);
 	mk_json_key(mj, "weights_kept");
@@ -370,7 +380,8 @@ fit_als(const TrainArgs *a, const Prepared *pr, RecFit *fit, MkJson *mj)
 				val_ms = 0.0;
 	double		ndcg[ALS_VAL_GRID],
 				regs[ALS_VAL_GRID],
-				alphas[ALS_VAL_GRID];
+				alphas[ALS_VAL_GRID],
+				freqs[ALS_VAL_GRID];
 	int			n_tried = 0;
 
 	memset(&p, 0, sizeof(p));
@@ -390,8 +401,9 @@ fit_als(const TrainArgs *a, const Prepared *pr, RecFit *fit, MkJson *mj)
 	loss = palloc(sizeof(double) * a->iterations);
 	if (!a->reg_given)
 	{
-		rc = als_choose_regularization(&pr->ui, &p, REC_ALS_VAL_USERS, X, Y, regs, alphas, ndcg, &n_tried,
-									   &p.regularization, &p.alpha, err, sizeof(err));
+		rc = als_choose_regularization(&pr->ui, &p, !a->freq_given, REC_ALS_VAL_USERS, X, Y, regs, alphas, freqs,
+									   ndcg, &n_tried, &p.regularization, &p.alpha, &p.reg_exponent, err,
+									   sizeof(err));
 		als_error(rc, err);
 		val_ms = mk_ms_since(t0);
 	}
@@ -420,9 +432,11 @@ fit_als(const TrainArgs *a, const Prepared *pr, RecFit *fit, MkJson *mj)
 	mk_json_key(mj, "regularization_source");
 	mk_json_str(mj, a->reg_given ? "given" : "validation");
 	if (!a->reg_given)
-		json_validation(mj, REC_ALS_VAL_USERS, regs, alphas, ndcg, n_tried, val_ms);
+		json_validation(mj, REC_ALS_VAL_USERS, regs, alphas, a->freq_given ? NULL : freqs, ndcg, n_tried, val_ms);
 	mk_json_key(mj, "alpha");
 	mk_json_num(mj, p.alpha);
+	mk_json_key(mj, "frequency_scaling");
+	mk_json_num(mj, p.reg_exponent);
 	mk_json_key(mj, "loss");
 	mk_json_arr_open(mj);
 	for (int k = 0; k < a->iterations; k++)
@@ -475,7 +489,10 @@ train_spec(const TrainArgs *a)
 	mk_json_key(&j, "solver");
 	mk_json_str(&j, a->solver);
 	mk_json_key(&j, "frequency_scaling");
-	mk_json_num(&j, a->freq);
+	if (a->freq_given)
+		mk_json_num(&j, a->freq);
+	else
+		mk_json_null(&j);
 	mk_json_key(&j, "cg_steps");
 	mk_json_int(&j, a->cg_steps);
 	mk_json_key(&j, "precompute_n");

@@ -7,9 +7,10 @@
 -- mktdb.ease_memory_limit (default 2GB: about 11,500 items), ALS otherwise.  regularization
 -- NULL: EASE's lambda is chosen on a per-user validation holdout carved from the training data
 -- (grid 10 .. 1e4 by decades, then the half-decades around the best; seed = seed); ALS chooses
--- alpha x {1, 5, 20} with regularization 20 x alpha on the same kind of holdout.
--- Options beyond the contract: solver, frequency_scaling, cg_steps, precompute_n (ALS, as in
--- 0.2.0), neighbors (EASE keeps each item's `neighbors` strongest weights, float32) and
+-- (alpha, regularization, frequency_scaling) among alpha x (5, 100, 1), (20, 100, 1), (100, 500, 0)
+-- on the same kind of holdout (frequency_scaling NULL: chosen with it; 1 when regularization is
+-- given).  Options beyond the contract: solver, frequency_scaling, cg_steps, precompute_n (ALS,
+-- as in 0.2.0), neighbors (EASE keeps each item's `neighbors` strongest weights, float32) and
 -- min_buyers (items bought by fewer distinct users are left out of the model: never
 -- recommended, never similar, never evidence).
 CREATE FUNCTION mktdb.recommend_train(
@@ -18,7 +19,7 @@ CREATE FUNCTION mktdb.recommend_train(
     factors int DEFAULT 64, iterations int DEFAULT 15,
     regularization float8 DEFAULT NULL, alpha float8 DEFAULT 1.0, seed int DEFAULT 0,
     method text DEFAULT 'auto',
-    solver text DEFAULT 'cg', frequency_scaling float8 DEFAULT 1.0, cg_steps int DEFAULT 3,
+    solver text DEFAULT 'cg', frequency_scaling float8 DEFAULT NULL, cg_steps int DEFAULT 3,
     precompute_n int DEFAULT 50, neighbors int DEFAULT 256, min_buyers int DEFAULT 5)
 RETURNS TABLE(model text, version int, n_users bigint, n_items bigint, n_interactions bigint, train_ms float8)
 AS 'MODULE_PATHNAME', 'mktdb_recommend_train' LANGUAGE C VOLATILE;

@@ -46,15 +46,26 @@ als_csr_transpose(const AlsCsr *a, AlsCsr *t)
 	t->indptr[0] = 0;
 }
 
+/* one N(0, 1) draw from two stream values (Box-Muller, the cosine branch only) */
+static double
+normal_draw(uint64_t *s)
+{
+	double		u1 = (double) ((mk_splitmix64(s) >> 11) + 1) * 0x1.0p-53;	/* (0, 1] */
+	double		u2 = (double) (mk_splitmix64(s) >> 11) * 0x1.0p-53;
+
+	return sqrt(-2.0 * log(u1)) * cos(2.0 * M_PI * u2);
+}
+
 void
 als_init_factors(uint64_t seed, int64_t n_users, int64_t n_items, int factors, double *X, double *Y)
 {
 	uint64_t	s = seed;
+	double		sd = 0.1 / sqrt((double) factors);
 
 	for (int64_t k = 0; k < n_items * factors; k++)
-		Y[k] = (double) (mk_splitmix64(&s) >> 11) * 0x1.0p-53 * 0.01;
+		Y[k] = sd * normal_draw(&s);
 	for (int64_t k = 0; k < n_users * factors; k++)
-		X[k] = (double) (mk_splitmix64(&s) >> 11) * 0x1.0p-53 * 0.01;
+		X[k] = sd * normal_draw(&s);
 }
 
 int

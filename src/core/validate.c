@@ -13,6 +13,7 @@
 
 const double als_val_alpha[ALS_VAL_GRID] = {5.0, 20.0, 100.0};
 const double als_val_ratio[ALS_VAL_GRID] = {20.0, 5.0, 5.0};
+const double als_val_freq[ALS_VAL_GRID] = {1.0, 1.0, 0.0};
 
 int64_t
 holdout_carve(const AlsCsr *ui, uint64_t seed, int64_t max_users, uint8_t *pair_drop, int64_t *val_users)
@@ -133,13 +134,14 @@ als_scores(int64_t u, const int32_t *kept, int64_t n_kept, double *scores, void 
 }
 
 int
-als_choose_regularization(const AlsCsr *ui, const AlsParams *p, int64_t max_users, double *X, double *Y,
-						  double *regs, double *alphas, double *ndcg, int *n_tried,
-						  double *best_reg, double *best_alpha, char *err, size_t errlen)
+als_choose_regularization(const AlsCsr *ui, const AlsParams *p, int choose_freq, int64_t max_users, double *X,
+						  double *Y, double *regs, double *alphas, double *freqs, double *ndcg, int *n_tried,
+						  double *best_reg, double *best_alpha, double *best_freq, char *err, size_t errlen)
 {
 	int64_t		nnz = als_nnz(ui),
 				n = ui->n_cols;
-	const double alpha0 = p->alpha;
+	const double alpha0 = p->alpha,
+				freq0 = p->reg_exponent;
 	uint8_t    *drop = calloc((size_t) (nnz > 0 ? nnz : 1), 1);
 	int64_t    *val = malloc(sizeof(int64_t) * (size_t) (ui->n_rows > 0 ? ui->n_rows : 1));
 	double	   *scores = malloc(sizeof(double) * (size_t) (n > 0 ? n : 1));
@@ -154,9 +156,10 @@ als_choose_regularization(const AlsCsr *ui, const AlsParams *p, int64_t max_user
 				t = 0;
 
 	*n_tried = 0;
-	/* best_alpha and best_reg may alias p->alpha and p->regularization: read p's alpha first */
+	/* the best_* may alias p's fields: p's alpha and exponent were read first */
 	*best_alpha = alpha0 * als_val_alpha[0];
 	*best_reg = als_val_ratio[0] * *best_alpha;
+	*best_freq = choose_freq ? als_val_freq[0] : freq0;
 	memset(&tr, 0, sizeof(tr));
 	memset(&tt, 0, sizeof(tt));
 	if (drop == NULL || val == NULL || scores == NULL || kept == NULL)
@@ -202,6 +205,7 @@ als_choose_regularization(const AlsCsr *ui, const AlsParams *p, int64_t max_user
 
 		q.alpha = alpha0 * als_val_alpha[ia];
 		q.regularization = als_val_ratio[ia] * q.alpha;
+		q.reg_exponent = choose_freq ? als_val_freq[ia] : freq0;
 		q.iterations = ALS_VAL_ITERATIONS;
 		als_init_factors(p->seed, ui->n_rows, n, p->factors, X, Y);
 		rc = als_fit(&tr, &tt, &q, X, Y, loss, err, errlen);
@@ -209,6 +213,7 @@ als_choose_regularization(const AlsCsr *ui, const AlsParams *p, int64_t max_user
 			goto done;
 		regs[t] = q.regularization;
 		alphas[t] = q.alpha;
+		freqs[t] = q.reg_exponent;
 		ndcg[t] = holdout_ndcg(ui, val, n_val, drop, als_scores, &sa, scores, kept);
 		if (ndcg[t] > ndcg[best_t])
 			best_t = t;
@@ -217,6 +222,7 @@ als_choose_regularization(const AlsCsr *ui, const AlsParams *p, int64_t max_user
 	*n_tried = t;
 	*best_reg = regs[best_t];
 	*best_alpha = alphas[best_t];
+	*best_freq = freqs[best_t];
 done:
 	free(drop);
 	free(val);

@@ -98,7 +98,7 @@ def main():
               'top-50 lists %.2f s), call %.2f s' % (solver, nu, ni, nnz, float(ms) / 1000, read_ms / 1000,
                                                      fit_ms / 1000, top_ms / 1000, wall))
     # the defaults: 20,000 items are over mktdb.ease_memory_limit, so ALS with its regularization
-    # chosen on the validation split (4 grid points x 5 iterations, then the fit)
+    # chosen on the validation split (3 grid points x 8 iterations, then the fit)
     out = None if ease_only else psql("SELECT train_ms FROM mktdb.recommend_train('big_auto', 'bench_big', 'u', 'i')")
     m = '' if ease_only else psql("SELECT concat_ws(' | ', metrics->>'method', metrics->>'regularization', "
              "metrics->'validation'->>'ms', metrics->>'als_fit_ms') FROM mktdb.models WHERE name = 'big_auto'")

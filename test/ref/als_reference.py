@@ -12,6 +12,7 @@ Writes test/ref/als_ref.h (for test/unit/test_als.c) and test/ref/als_ref.json (
 regression test sql/recommend.sql asserts).  Run: /usr/bin/python3 test/ref/als_reference.py
 """
 import json
+import math
 import os
 import numpy as np
 
@@ -30,9 +31,16 @@ def splitmix64_stream(seed):
 
 
 def init_factors(seed, n_users, n_items, f):
+    """N(0, (0.1 / sqrt(f))^2) entries: Box-Muller (cosine branch) over pairs of stream values."""
     g = splitmix64_stream(seed)
-    Y = np.array([(next(g) >> 11) * 2.0 ** -53 * 0.01 for _ in range(n_items * f)]).reshape(n_items, f)
-    X = np.array([(next(g) >> 11) * 2.0 ** -53 * 0.01 for _ in range(n_users * f)]).reshape(n_users, f)
+    sd = 0.1 / math.sqrt(f)
+
+    def draw():
+        u1 = ((next(g) >> 11) + 1) * 2.0 ** -53
+        u2 = (next(g) >> 11) * 2.0 ** -53
+        return sd * (math.sqrt(-2.0 * math.log(u1)) * math.cos(2.0 * math.pi * u2))
+    Y = np.array([draw() for _ in range(n_items * f)]).reshape(n_items, f)
+    X = np.array([draw() for _ in range(n_users * f)]).reshape(n_users, f)
     return X, Y
 
 
