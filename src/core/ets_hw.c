@@ -139,6 +139,37 @@ holt_target(int np, const double *p, void *ex)
 	return hw_sse(d->y, d->n, 1, p[0], p[1], NULL, NULL, NULL);
 }
 
+/* Nelder-Mead from p, restarted until a restart gains nothing (it can stall on a bound); the sum */
+static double
+holt_nm(const HoltData *d, double *p)
+{
+	double		f,
+				prev = INFINITY;
+
+	for (int r = 0; r < 20; r++)
+	{
+		if (nm_minimize(2, p, &f, holt_target, (void *) d, -INFINITY, 1e-15, 1.0, 0.5, 2.0, 5000, NULL) < 0 || !(f < prev))
+			break;
+		prev = f;
+	}
+	return prev;
+}
+
+/* the gradient of the sum of squares at q by central differences, kept within [0, 1]^2 */
+static void
+holt_grad(const HoltData *d, const double *q, double *gr)
+{
+	for (int k = 0; k < 2; k++)
+	{
+		double		a[2] = {q[0], q[1]},
+					b[2] = {q[0], q[1]};
+
+		a[k] = fmin(1, q[k] + 1e-6);
+		b[k] = fmax(0, q[k] - 1e-6);
+		gr[k] = (holt_target(2, a, (void *) d) - holt_target(2, b, (void *) d)) / (a[k] - b[k]);
+	}
+}
+
 /* projected steepest descent in [0, 1]^2 (central differences, backtracking) into the start's basin */
 static void
 holt_descend(const HoltData *d, double *q)
@@ -154,15 +185,7 @@ holt_descend(const HoltData *d, double *q)
 					dn,
 					stp;
 
-		for (int k = 0; k < 2; k++)
-		{
-			double		a[2] = {q[0], q[1]},
-						b[2] = {q[0], q[1]};
-
-			a[k] = fmin(1, q[k] + 1e-6);
-			b[k] = fmax(0, q[k] - 1e-6);
-			gr[k] = (holt_target(2, a, (void *) d) - holt_target(2, b, (void *) d)) / (a[k] - b[k]);
-		}
+		holt_grad(d, q, gr);
 		for (int k = 0; k < 2; k++)
 			dd[k] = fmin(1, fmax(0, q[k] - gr[k])) - q[k];
 		dn = hypot(dd[0], dd[1]);
@@ -187,16 +210,7 @@ holt_descend(const HoltData *d, double *q)
 					gn;
 		int			moved = 0;
 
-		for (int k = 0; k < 2; k++)
-		{
-			double		a[2] = {q[0], q[1]},
-						b[2] = {q[0], q[1]},
-						h = 1e-6;
-
-			a[k] = fmin(1, q[k] + h);
-			b[k] = fmax(0, q[k] - h);
-			gr[k] = (holt_target(2, a, (void *) d) - holt_target(2, b, (void *) d)) / (a[k] - b[k]);
-		}
+		holt_grad(d, q, gr);
 		gn = hypot(gr[0], gr[1]);
 		if (!(gn > 0))
 			break;
@@ -224,8 +238,7 @@ static void
 holt_params(const double *y, int n, int m, double *p)
 {
 	HoltData	d = {y, n};
-	double		f,
-				prev = INFINITY,
+	double		prev,
 				p0[2];
 
 	p[0] = 0.2 / (m > 0 ? m : 1);
@@ -234,13 +247,7 @@ holt_params(const double *y, int n, int m, double *p)
 	p0[1] = p[1];
 	if (flat_at(y, n, 1, p))
 		return;
-	/* restarted until a restart gains nothing (Nelder-Mead can stall on a bound) */
-	for (int r = 0; r < 20; r++)
-	{
-		if (nm_minimize(2, p, &f, holt_target, &d, -INFINITY, 1e-15, 1.0, 0.5, 2.0, 5000, NULL) < 0 || !(f < prev))
-			break;
-		prev = f;
-	}
+	prev = holt_nm(&d, p);
 	/*
 	 * The sum of squares can have two minima (one with beta at its bound 1).  R's L-BFGS-B follows
 	 * the projected gradient from its start into one basin, where the simplex may settle in the
@@ -248,17 +255,10 @@ holt_params(const double *y, int n, int m, double *p)
 	 */
 	{
 		double		q[2] = {p0[0], p0[1]},
-					g = INFINITY;
+					g;
 
 		holt_descend(&d, q);
-		for (int r = 0, gprev = 0; r < 20; r++)
-		{
-			double		gp = g;
-
-			(void) gprev;
-			if (nm_minimize(2, q, &g, holt_target, &d, -INFINITY, 1e-15, 1.0, 0.5, 2.0, 5000, NULL) < 0 || !(g < gp))
-				break;
-		}
+		g = holt_nm(&d, q);
 		if (fabs(g - prev) > 1e-9 * fmax(g, prev))
 		{
 			p[0] = q[0];
