@@ -9,86 +9,18 @@
  * test_ets_short.c).  And what is not implemented says so: a seasonal HoltWinters fit (n >= 2m) and the
  * exponential Holt of a multiplicative trend return -1 with a message.
  */
-#include "core/ets.h"
-#include "refcsv.h"
+#include "ets_short_ref.h"
 #include "unit.h"
 
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-
 #define NFIT 231
-#define H 6
 #define SHORT_TOL 1e-3
 
-typedef struct
-{
-	char		name[40],
-				model[4],
-				method[16];
-	int			n,
-				m,
-				damped;
-	double		y[9],
-				sigma2,
-				fc[H][5];
-} Ref;
-
-static Ref	refs[NFIT];
-
-static int
-load(void)
-{
-	FILE	   *fp = fopen("../ref/ets_fixed_short_ref.csv", "r");
-	char		line[1024];
-	int			nr = 0;
-
-	if (!fp)
-		fp = fopen("test/ref/ets_fixed_short_ref.csv", "r");
-	if (!fp || !fgets(line, sizeof line, fp))
-		return -1;
-	while (fgets(line, sizeof line, fp))
-	{
-		char	   *f[16];
-		Ref		   *r;
-		int			step;
-
-		if (csv_split(line, f, 16) < 14)
-			continue;
-		step = atoi(f[8]);
-		if (step == 1)
-		{
-			char	   *tok,
-					   *save;
-			int			k = 0;
-
-			if (nr == NFIT)
-				return -1;
-			r = &refs[nr++];
-			snprintf(r->name, sizeof r->name, "%s", f[0]);
-			r->n = atoi(f[1]);
-			r->m = atoi(f[2]);
-			snprintf(r->model, sizeof r->model, "%s", f[4]);
-			r->damped = atoi(f[5]);
-			snprintf(r->method, sizeof r->method, "%s", f[6]);
-			r->sigma2 = csv_num(f[7]);
-			for (tok = strtok_r(f[3], ";", &save); tok && k < 9; tok = strtok_r(NULL, ";", &save))
-				r->y[k++] = atof(tok);
-			if (k != r->n)
-				return -1;
-		}
-		r = &refs[nr - 1];
-		for (int c = 0; c < 5; c++)
-			r->fc[step - 1][c] = csv_num(f[9 + c]);
-	}
-	fclose(fp);
-	return nr;
-}
+static ShortRef refs[NFIT];
 
 int
 main(void)
 {
-	int			nr = load();
+	int			nr = short_ref_load("ets_fixed_short_ref.csv", 1, refs, NFIT);
 	double		worst = 0;
 
 	if (nr != NFIT)
@@ -100,12 +32,11 @@ main(void)
 	PLAN(2 * NFIT + 3);
 	for (int i = 0; i < nr; i++)
 	{
-		const Ref  *r = &refs[i];
+		const ShortRef *r = &refs[i];
 		EtsModel	fit;
 		char		desc[32],
 					msg[128];
-		double		fc[5][H],
-					dev = 0;
+		double		dev;
 		int			rc = ets_fit(r->y, r->n, r->m, r->model[0], r->model[1], r->model[2], r->damped,
 								 &fit, msg, sizeof msg);
 
@@ -127,14 +58,7 @@ main(void)
 			ets_free(&fit);
 			continue;
 		}
-		ets_forecast(&fit, H, fc[0], fc[1], fc[2], fc[3], fc[4]);
-		for (int k = 0; k < H; k++)
-		{
-			double		scale = fmax(fabs(r->fc[k][0]), r->fc[k][4] - r->fc[k][0]);
-
-			for (int c = 0; c < 5; c++)
-				dev = fmax(dev, csv_rel(fc[c][k], r->fc[k][c], fmax(scale, 1e-12)));
-		}
+		dev = short_ref_dev(&fit, r);
 		worst = fmax(worst, dev);
 		CHECK(1, "%s: %s as R", r->name, desc);
 		CHECK(dev < SHORT_TOL, "%s: forecasts and bounds within %g of R's (%.1e)", r->name, SHORT_TOL, dev);
