@@ -21,6 +21,7 @@
 #include "datatype/timestamp.h"
 #include "miscadmin.h"
 #include "nodes/makefuncs.h"
+#include "tcop/pquery.h"
 #include "utils/builtins.h"
 #include "utils/date.h"
 #include "utils/datetime.h"
@@ -186,6 +187,69 @@ keyer_key(SeriesKeyer *k, const Datum *v, const bool *null)
 	return DatumGetCString(DirectFunctionCall1(jsonb_out, js));
 }
 
+/* the receiver of the reading cursor's rows: time, value, group values */
+typedef struct SeriesReader
+{
+	DestReceiver pub;
+	SeriesData *sd;
+	SeriesKeyer *keyer;
+	MemoryContext cxt;
+	Oid			ttype,
+				vtype;
+} SeriesReader;
+
+static bool
+reader_receive(TupleTableSlot *slot, DestReceiver *self)
+{
+	SeriesReader *rd = (SeriesReader *) self;
+	SeriesData *sd = rd->sd;
+	Datum	   *vals;
+	bool	   *nulls,
+				ok;
+	int64		t;
+	double		v;
+
+	slot_getallattrs(slot);
+	vals = slot->tts_values;
+	nulls = slot->tts_isnull;
+	if (sd->nseries == 0 || !keyer_same(rd->keyer, vals + 2, nulls + 2))
+	{
+		char	   *key = keyer_key(rd->keyer, vals + 2, nulls + 2);
+
+		/* group values of another image may still print as the same key: one series */
+		if (sd->nseries == 0 || strcmp(sd->key[sd->nseries - 1], key) != 0)
+			add_series(sd, rd->cxt, key);
+		pfree(key);
+	}
+	if (nulls[0])
+	{
+		sd->skipped++;
+		return true;
+	}
+	t = time_value(vals[0], rd->ttype, &ok);
+	if (!ok)
+	{
+		sd->skipped++;
+		return true;
+	}
+	v = nulls[1] ? NAN : mk_numeric_to_f64(vals[1], rd->vtype);
+	if (!isfinite(v))
+		v = NAN;
+	add_row(sd, rd->cxt, t, v);
+	sd->start[sd->nseries] = sd->nrows;
+	return true;
+}
+
+static void
+reader_startup(DestReceiver *self, int operation, TupleDesc typeinfo)
+{
+}
+
+static void
+reader_shutdown(DestReceiver *self)
+{
+}
+
 /*
  * One cursor over the source ordered by the group columns, then time: each row's time, value and
  * group values; the series key is built when the group values change (rows arrive series after
@@ -203,8 +267,7 @@ read_series(const char *source, const char *time_col, const char *value_col, cha
 	const char *tq = mk_column(time_col, "time_column");
 	const char *vq = mk_column(value_col, "value_column");
 	SeriesKeyer keyer;
-	Datum	   *vals;
-	bool	   *nulls;
+	SeriesReader rd;
 
 	initStringInfo(&q);
 	appendStringInfo(&q, "SELECT %s, %s", tq, vq);
@@ -232,45 +295,21 @@ read_series(const char *source, const char *time_col, const char *value_col, cha
 	vtype = getBaseType(TupleDescAttr(c.tupdesc, 1)->atttypid);
 	sd->time_type = ttype;
 	keyer_init(&keyer, groups, ngroups, c.tupdesc, 2);
-	vals = palloc((ngroups + 2) * sizeof(Datum));
-	nulls = palloc((ngroups + 2) * sizeof(bool));
 
-	while (mk_cursor_next(&c))
-	{
-		for (uint64 i = 0; i < c.nrows; i++)
-		{
-			bool		ok;
-			int64		t;
-			double		v;
-
-			heap_deform_tuple(c.batch->vals[i], c.tupdesc, vals, nulls);
-			if (sd->nseries == 0 || !keyer_same(&keyer, vals + 2, nulls + 2))
-			{
-				char	   *key = keyer_key(&keyer, vals + 2, nulls + 2);
-
-				/* group values of another image may still print as the same key: one series */
-				if (sd->nseries == 0 || strcmp(sd->key[sd->nseries - 1], key) != 0)
-					add_series(sd, cxt, key);
-				pfree(key);
-			}
-			if (nulls[0])
-			{
-				sd->skipped++;
-				continue;
-			}
-			t = time_value(vals[0], ttype, &ok);
-			if (!ok)
-			{
-				sd->skipped++;
-				continue;
-			}
-			v = nulls[1] ? NAN : mk_numeric_to_f64(vals[1], vtype);
-			if (!isfinite(v))
-				v = NAN;
-			add_row(sd, cxt, t, v);
-			sd->start[sd->nseries] = sd->nrows;
-		}
-	}
+	/* the rows go straight from the executor's slot to the series (no SPI tuple table copies) */
+	rd.pub.receiveSlot = reader_receive;
+	rd.pub.rStartup = reader_startup;
+	rd.pub.rShutdown = reader_shutdown;
+	rd.pub.rDestroy = reader_shutdown;
+	rd.pub.mydest = DestNone;
+	rd.sd = sd;
+	rd.keyer = &keyer;
+	rd.cxt = cxt;
+	rd.ttype = ttype;
+	rd.vtype = vtype;
+	do
+		CHECK_FOR_INTERRUPTS();
+	while (PortalRunFetch(c.portal, FETCH_FORWARD, 10000, &rd.pub) > 0);
 	mk_cursor_close(&c);
 	MemoryContextDelete(keyer.cxt);
 	SPI_finish();
