@@ -1,8 +1,10 @@
 /*
  * forecast_series.c -- reading the series of a forecasting call (arima_forecast and forecast
  * share it, see forecast_series.h): one SPI cursor over the source ordered by the group columns
- * and time, the time axis (step and seasonal period from the spacing), the series put on their
- * period grid, and the forecast steps, timestamps and recent history of each series.
+ * and time, its rows received straight from the executor (a DestReceiver) and keyed by series (the
+ * JSON key built once per series), the time axis (step and seasonal period from the spacing), the
+ * series put on their period grid, and the forecast steps, timestamps and recent history of each
+ * series.
  *
  * Time axis: the spacing of the time column gives the step (hour, day, week, calendar month,
  * quarter, year, or any other fixed spacing) and the seasonal period (24, 7, 52, 12, 4, 1; 1
