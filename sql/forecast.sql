@@ -177,3 +177,12 @@ SELECT try(q) FROM (VALUES
 SELECT count(*) FROM mktdb.forecast('neg_auto', 'neg', 't', 'v', horizon => 1);
 SELECT method, description, fallback FROM mktdb.forecast_models WHERE model = 'neg_auto';
 SELECT count(*) AS bad_versions FROM mktdb.model WHERE name = 'bad';
+-- series keys from group columns of several types (the reader builds a key when the group values
+-- change): a NULL group value, numeric 1.0 and 1.00 (equal when sorted, printed apart: the rows of
+-- each, interleaved by time, make separate series as their keys differ), an array, a timestamptz
+CREATE TEMP TABLE gk AS
+SELECT (ARRAY['a', NULL])[1 + (s % 2)] AS g_text, (ARRAY[1.0, 1.00])[1 + (s / 2)]::numeric AS g_num,
+       ARRAY[s % 2, 7] AS g_arr, '2020-01-01 00:00+00'::timestamptz AS g_ts, 4 * i + s AS t, (i * s)::float8 AS v
+  FROM generate_series(0, 3) s, generate_series(1, 3) i;
+SELECT series, step, forecast
+  FROM mktdb.forecast('gkeys', 'gk', 't', 'v', ARRAY['g_text', 'g_num', 'g_arr', 'g_ts'], horizon => 1, method => 'naive');

@@ -1,8 +1,10 @@
 /*
  * forecast_series.c -- reading the series of a forecasting call (arima_forecast and forecast
  * share it, see forecast_series.h): one SPI cursor over the source ordered by the group columns
- * and time, the time axis (step and seasonal period from the spacing), the series put on their
- * period grid, and the forecast steps, timestamps and recent history of each series.
+ * and time, its rows received straight from the executor (a DestReceiver) and keyed by series (the
+ * JSON key built once per series), the time axis (step and seasonal period from the spacing), the
+ * series put on their period grid, and the forecast steps, timestamps and recent history of each
+ * series.
  *
  * Time axis: the spacing of the time column gives the step (hour, day, week, calendar month,
  * quarter, year, or any other fixed spacing) and the seasonal period (24, 7, 52, 12, 4, 1; 1
@@ -15,12 +17,18 @@
 
 #include <math.h>
 
+#include "access/htup_details.h"
+#include "catalog/pg_collation.h"
 #include "catalog/pg_type.h"
 #include "datatype/timestamp.h"
 #include "miscadmin.h"
+#include "nodes/makefuncs.h"
+#include "tcop/pquery.h"
 #include "utils/builtins.h"
 #include "utils/date.h"
 #include "utils/datetime.h"
+#include "utils/datum.h"
+#include "utils/fmgroids.h"
 #include "utils/jsonb.h"
 #include "utils/lsyscache.h"
 #include "utils/timestamp.h"
@@ -96,8 +104,158 @@ add_series(SeriesData *sd, MemoryContext cxt, const char *key)
 }
 
 /*
- * One cursor over the source ordered by the group columns, then time.  Each row's group
- * values arrive as a JSON object text built by the server (so numbers stay numbers).
+ * The series key: jsonb_build_object(group name, group value, ...)::text as the server would
+ * compute it in the query (the same function, so numbers stay numbers), called once per series.
+ */
+typedef struct SeriesKeyer
+{
+	int			ngroups;
+	FmgrInfo	flinfo;
+	FunctionCallInfo fcinfo;
+	Datum	   *prev;			/* the current series' group values (copies in cxt) */
+	bool	   *prev_null;
+	Form_pg_attribute *att;
+	MemoryContext cxt;
+} SeriesKeyer;
+
+static void
+keyer_init(SeriesKeyer *k, char **groups, int ngroups, TupleDesc td, int first_att)
+{
+	List	   *args = NIL;
+
+	k->ngroups = ngroups;
+	k->att = palloc(Max(ngroups, 1) * sizeof(Form_pg_attribute));
+	k->prev = palloc0(Max(ngroups, 1) * sizeof(Datum));
+	k->prev_null = palloc0(Max(ngroups, 1) * sizeof(bool));
+	k->cxt = AllocSetContextCreate(CurrentMemoryContext, "series key", ALLOCSET_SMALL_SIZES);
+	if (ngroups == 0)
+		return;
+	for (int i = 0; i < ngroups; i++)
+	{
+		Form_pg_attribute a = TupleDescAttr(td, first_att + i);
+
+		k->att[i] = a;
+		args = lappend(args, makeNullConst(TEXTOID, -1, DEFAULT_COLLATION_OID));
+		args = lappend(args, makeNullConst(a->atttypid, a->atttypmod, a->attcollation));
+	}
+	/* jsonb_build_object reads its arguments' types from the call expression */
+	fmgr_info(F_JSONB_BUILD_OBJECT_ANY, &k->flinfo);
+	fmgr_info_set_expr((Node *) makeFuncExpr(F_JSONB_BUILD_OBJECT_ANY, JSONBOID, args, InvalidOid,
+											 InvalidOid, COERCE_EXPLICIT_CALL), &k->flinfo);
+	k->fcinfo = palloc0(SizeForFunctionCallInfo(2 * ngroups));
+	InitFunctionCallInfoData(*k->fcinfo, &k->flinfo, 2 * ngroups, InvalidOid, NULL, NULL);
+	for (int i = 0; i < ngroups; i++)
+	{
+		k->fcinfo->args[2 * i].value = CStringGetTextDatum(groups[i]);
+		k->fcinfo->args[2 * i].isnull = false;
+	}
+}
+
+/* whether a row's group values are the current series' (the same stored image) */
+static bool
+keyer_same(const SeriesKeyer *k, const Datum *v, const bool *null)
+{
+	for (int i = 0; i < k->ngroups; i++)
+	{
+		if (null[i] != k->prev_null[i])
+			return false;
+		if (!null[i] && !datum_image_eq(v[i], k->prev[i], k->att[i]->attbyval, k->att[i]->attlen))
+			return false;
+	}
+	return true;
+}
+
+/* keeps a row's group values as the current series' and returns its key text (palloc'd) */
+static char *
+keyer_key(SeriesKeyer *k, const Datum *v, const bool *null)
+{
+	MemoryContext old;
+	Datum		js;
+
+	if (k->ngroups == 0)
+		return pstrdup("{}");
+	MemoryContextReset(k->cxt);
+	old = MemoryContextSwitchTo(k->cxt);
+	for (int i = 0; i < k->ngroups; i++)
+	{
+		k->prev_null[i] = null[i];
+		k->prev[i] = null[i] ? (Datum) 0 : datumCopy(v[i], k->att[i]->attbyval, k->att[i]->attlen);
+		k->fcinfo->args[2 * i + 1].value = k->prev[i];
+		k->fcinfo->args[2 * i + 1].isnull = null[i];
+	}
+	k->fcinfo->isnull = false;
+	js = FunctionCallInvoke(k->fcinfo);
+	MemoryContextSwitchTo(old);
+	return DatumGetCString(DirectFunctionCall1(jsonb_out, js));
+}
+
+/* the receiver of the reading cursor's rows: time, value, group values */
+typedef struct SeriesReader
+{
+	DestReceiver pub;
+	SeriesData *sd;
+	SeriesKeyer *keyer;
+	MemoryContext cxt;
+	Oid			ttype,
+				vtype;
+} SeriesReader;
+
+static bool
+reader_receive(TupleTableSlot *slot, DestReceiver *self)
+{
+	SeriesReader *rd = (SeriesReader *) self;
+	SeriesData *sd = rd->sd;
+	Datum	   *vals;
+	bool	   *nulls,
+				ok;
+	int64		t;
+	double		v;
+
+	slot_getallattrs(slot);
+	vals = slot->tts_values;
+	nulls = slot->tts_isnull;
+	if (sd->nseries == 0 || !keyer_same(rd->keyer, vals + 2, nulls + 2))
+	{
+		char	   *key = keyer_key(rd->keyer, vals + 2, nulls + 2);
+
+		/* group values of another image may still print as the same key: one series */
+		if (sd->nseries == 0 || strcmp(sd->key[sd->nseries - 1], key) != 0)
+			add_series(sd, rd->cxt, key);
+		pfree(key);
+	}
+	if (nulls[0])
+	{
+		sd->skipped++;
+		return true;
+	}
+	t = time_value(vals[0], rd->ttype, &ok);
+	if (!ok)
+	{
+		sd->skipped++;
+		return true;
+	}
+	v = nulls[1] ? NAN : mk_numeric_to_f64(vals[1], rd->vtype);
+	if (!isfinite(v))
+		v = NAN;
+	add_row(sd, rd->cxt, t, v);
+	sd->start[sd->nseries] = sd->nrows;
+	return true;
+}
+
+static void
+reader_startup(DestReceiver *self, int operation, TupleDesc typeinfo)
+{
+}
+
+static void
+reader_shutdown(DestReceiver *self)
+{
+}
+
+/*
+ * One cursor over the source ordered by the group columns, then time: each row's time, value and
+ * group values; the series key is built when the group values change (rows arrive series after
+ * series), so a row costs a comparison of its group values with the previous row's.
  */
 void
 read_series(const char *source, const char *time_col, const char *value_col, char **groups,
@@ -110,30 +268,24 @@ read_series(const char *source, const char *time_col, const char *value_col, cha
 	char	   *from = mk_source_from(source);
 	const char *tq = mk_column(time_col, "time_column");
 	const char *vq = mk_column(value_col, "value_column");
+	SeriesKeyer keyer;
+	SeriesReader rd;
 
 	initStringInfo(&q);
-	appendStringInfoString(&q, "SELECT ");
-	if (ngroups > 0)
-	{
-		appendStringInfoString(&q, "pg_catalog.jsonb_build_object(");
-		for (int i = 0; i < ngroups; i++)
-			appendStringInfo(&q, "%s%s, %s", i ? ", " : "", quote_literal_cstr(groups[i]),
-							 mk_column(groups[i], "group_columns element"));
-		appendStringInfoString(&q, ")::text");
-	}
-	else
-		appendStringInfoString(&q, "'{}'::text");
-	appendStringInfo(&q, ", %s, %s FROM %s ORDER BY ", tq, vq, from);
+	appendStringInfo(&q, "SELECT %s, %s", tq, vq);
 	for (int i = 0; i < ngroups; i++)
-		appendStringInfo(&q, "%s, ", mk_column(groups[i], "group_columns element"));
-	appendStringInfo(&q, "%s", tq);
+		appendStringInfo(&q, ", %s", mk_column(groups[i], "group_columns element"));
+	appendStringInfo(&q, " FROM %s ORDER BY ", from);
+	for (int i = 0; i < ngroups; i++)
+		appendStringInfo(&q, "%d, ", i + 3);
+	appendStringInfoString(&q, "1");
 
 	memset(sd, 0, sizeof(*sd));
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
 	mk_cursor_open(&c, q.data, 0, NULL, NULL);
 
-	ttype = getBaseType(TupleDescAttr(c.tupdesc, 1)->atttypid);
+	ttype = getBaseType(TupleDescAttr(c.tupdesc, 0)->atttypid);
 	if (ttype != DATEOID && ttype != TIMESTAMPOID && ttype != TIMESTAMPTZOID &&
 		ttype != INT2OID && ttype != INT4OID && ttype != INT8OID)
 		ereport(ERROR,
@@ -141,46 +293,27 @@ read_series(const char *source, const char *time_col, const char *value_col, cha
 				 errmsg("time_column \"%s\" is of type %s, not a date, timestamp, timestamptz or integer",
 						time_col, format_type_be(ttype)),
 				 errhint("Cast it in a query source, e.g. SELECT day::date AS day, ...")));
-	mk_require_numeric(c.tupdesc, 3, psprintf("value_column \"%s\"", value_col));
-	vtype = TupleDescAttr(c.tupdesc, 2)->atttypid;
+	mk_require_numeric(c.tupdesc, 2, psprintf("value_column \"%s\"", value_col));
+	vtype = getBaseType(TupleDescAttr(c.tupdesc, 1)->atttypid);
 	sd->time_type = ttype;
+	keyer_init(&keyer, groups, ngroups, c.tupdesc, 2);
 
-	while (mk_cursor_next(&c))
-	{
-		for (uint64 i = 0; i < c.nrows; i++)
-		{
-			HeapTuple	tup = c.batch->vals[i];
-			bool		isnull,
-						ok;
-			char	   *key = TextDatumGetCString(SPI_getbinval(tup, c.tupdesc, 1, &isnull));
-			Datum		td = SPI_getbinval(tup, c.tupdesc, 2, &isnull);
-			int64		t;
-			Datum		vd;
-			double		v;
-
-			if (sd->nseries == 0 || strcmp(sd->key[sd->nseries - 1], key) != 0)
-				add_series(sd, cxt, key);
-			pfree(key);
-			if (isnull)
-			{
-				sd->skipped++;
-				continue;
-			}
-			t = time_value(td, ttype, &ok);
-			if (!ok)
-			{
-				sd->skipped++;
-				continue;
-			}
-			vd = SPI_getbinval(tup, c.tupdesc, 3, &isnull);
-			v = isnull ? NAN : mk_numeric_to_f64(vd, vtype);
-			if (!isfinite(v))
-				v = NAN;
-			add_row(sd, cxt, t, v);
-			sd->start[sd->nseries] = sd->nrows;
-		}
-	}
+	/* the rows go straight from the executor's slot to the series (no SPI tuple table copies) */
+	rd.pub.receiveSlot = reader_receive;
+	rd.pub.rStartup = reader_startup;
+	rd.pub.rShutdown = reader_shutdown;
+	rd.pub.rDestroy = reader_shutdown;
+	rd.pub.mydest = DestNone;
+	rd.sd = sd;
+	rd.keyer = &keyer;
+	rd.cxt = cxt;
+	rd.ttype = ttype;
+	rd.vtype = vtype;
+	do
+		CHECK_FOR_INTERRUPTS();
+	while (PortalRunFetch(c.portal, FETCH_FORWARD, 10000, &rd.pub) > 0);
 	mk_cursor_close(&c);
+	MemoryContextDelete(keyer.cxt);
 	SPI_finish();
 }
 

@@ -210,7 +210,10 @@ mk_require_numeric(TupleDesc td, int attno, const char *what)
 double
 mk_numeric_to_f64(Datum d, Oid typid)
 {
-	switch (getBaseType(typid))
+	Oid			base;
+
+	/* the base types first: no catalog lookup per value */
+	switch (typid)
 	{
 		case INT2OID:
 			return (double) DatumGetInt16(d);
@@ -225,6 +228,9 @@ mk_numeric_to_f64(Datum d, Oid typid)
 		case NUMERICOID:
 			return DatumGetFloat8(DirectFunctionCall1(numeric_float8_no_overflow, d));
 	}
+	base = getBaseType(typid);
+	if (base != typid)
+		return mk_numeric_to_f64(d, base);
 	elog(ERROR, "type %u is not numeric", typid);
 	return 0;					/* keep compiler quiet */
 }

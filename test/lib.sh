@@ -79,7 +79,12 @@ maintenance_work_mem = 256MB
 CONF
     fi
     if ! "${as[@]}" "$PG_BIN/pg_ctl" -D "$dir/data" status >/dev/null 2>&1; then
-        "${as[@]}" "$PG_BIN/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -t 60 start >/dev/null
+        # the server must not inherit open descriptors: started under `flock /work/bench.lock`,
+        # it would hold the benchmark lock for as long as it runs
+        (
+            for fd in $(ls /proc/$BASHPID/fd); do if [ "$fd" -gt 2 ]; then eval "exec $fd>&-"; fi; done 2>/dev/null || true
+            "${as[@]}" "$PG_BIN/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -t 60 start >/dev/null
+        )
     fi
     export PGHOST=$dir PGPORT=$port PGUSER=postgres
 }

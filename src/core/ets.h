@@ -65,6 +65,8 @@ int			ets_forecast(const EtsModel *fit, int h, double *mean, double *lo80, doubl
 /* what ets(y) fits on 2..6 points (ets_hw.c): Holt or SES by least squares (HoltWintersZZ), the one with
  * the smaller mean squared error; no likelihood (loglik, aic, aicc, bic NaN).  0, or -1 with msg */
 int			ets_hw_fit(const double *y, int n, int m, EtsModel *out, char *msg, size_t msglen);
+/* the same with which = 0: SES only, 1: Holt only, -1: the better of the two (ets_hw_fit) */
+int			ets_hw_fit_trend(const double *y, int n, int m, int which, EtsModel *out, char *msg, size_t msglen);
 
 /* HoltWintersZZ(y, beta = FALSE, gamma = FALSE)'s alpha (also thetaf's SES on n <= 6) */
 double		ets_hw_ses_alpha(const double *y, int n, int m);

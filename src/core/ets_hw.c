@@ -139,24 +139,131 @@ holt_target(int np, const double *p, void *ex)
 	return hw_sse(d->y, d->n, 1, p[0], p[1], NULL, NULL, NULL);
 }
 
+/* Nelder-Mead from p, restarted until a restart gains nothing (it can stall on a bound); the sum */
+static double
+holt_nm(const HoltData *d, double *p)
+{
+	double		f,
+				prev = INFINITY;
+
+	for (int r = 0; r < 20; r++)
+	{
+		if (nm_minimize(2, p, &f, holt_target, (void *) d, -INFINITY, 1e-15, 1.0, 0.5, 2.0, 5000, NULL) < 0 || !(f < prev))
+			break;
+		prev = f;
+	}
+	return prev;
+}
+
+/* the gradient of the sum of squares at q by central differences, kept within [0, 1]^2 */
+static void
+holt_grad(const HoltData *d, const double *q, double *gr)
+{
+	for (int k = 0; k < 2; k++)
+	{
+		double		a[2] = {q[0], q[1]},
+					b[2] = {q[0], q[1]};
+
+		a[k] = fmin(1, q[k] + 1e-6);
+		b[k] = fmax(0, q[k] - 1e-6);
+		gr[k] = (holt_target(2, a, (void *) d) - holt_target(2, b, (void *) d)) / (a[k] - b[k]);
+	}
+}
+
+/* projected steepest descent in [0, 1]^2 (central differences, backtracking) into the start's basin */
+static void
+holt_descend(const HoltData *d, double *q)
+{
+	double		f = holt_target(2, q, (void *) d);
+
+	/* L-BFGS-B's first iteration (B = I): towards the projection of q - g onto the box, a step of at
+	 * most unit length, shortened until the sum of squares falls enough */
+	if (isfinite(f))
+	{
+		double		gr[2],
+					dd[2],
+					dn,
+					stp;
+
+		holt_grad(d, q, gr);
+		for (int k = 0; k < 2; k++)
+			dd[k] = fmin(1, fmax(0, q[k] - gr[k])) - q[k];
+		dn = hypot(dd[0], dd[1]);
+		for (stp = dn > 0 ? fmin(1 / dn, 1) : 0; stp > 1e-10; stp /= 2)
+		{
+			double		r[2] = {q[0] + stp * dd[0], q[1] + stp * dd[1]},
+						fr = holt_target(2, r, (void *) d);
+
+			if (fr <= f + 1e-3 * stp * (gr[0] * dd[0] + gr[1] * dd[1]))
+			{
+				q[0] = r[0];
+				q[1] = r[1];
+				f = fr;
+				break;
+			}
+		}
+	}
+	for (int it = 0; it < 1000 && isfinite(f); it++)
+	{
+		double		gr[2],
+					t,
+					gn;
+		int			moved = 0;
+
+		holt_grad(d, q, gr);
+		gn = hypot(gr[0], gr[1]);
+		if (!(gn > 0))
+			break;
+		for (t = 1 / gn; t > 1e-14; t /= 2)
+		{
+			double		r[2] = {fmin(1, fmax(0, q[0] - t * gr[0])), fmin(1, fmax(0, q[1] - t * gr[1]))},
+						fr = holt_target(2, r, (void *) d);
+
+			if (fr < f - 1e-4 * (gr[0] * (q[0] - r[0]) + gr[1] * (q[1] - r[1])))
+			{
+				moved = fabs(r[0] - q[0]) + fabs(r[1] - q[1]) > 1e-12 && fr < f * (1 - 1e-13);
+				q[0] = r[0];
+				q[1] = r[1];
+				f = fr;
+				break;
+			}
+		}
+		if (!moved)
+			break;
+	}
+}
+
 /* Holt's (alpha, beta) in [0, 1]^2 from R's start */
 static void
 holt_params(const double *y, int n, int m, double *p)
 {
 	HoltData	d = {y, n};
-	double		f,
-				prev = INFINITY;
+	double		prev,
+				p0[2];
 
 	p[0] = 0.2 / (m > 0 ? m : 1);
 	p[1] = 0.1 * p[0];			/* initparam: lower + 0.1 (min(upper, alpha) - lower) */
+	p0[0] = p[0];
+	p0[1] = p[1];
 	if (flat_at(y, n, 1, p))
 		return;
-	/* restarted until a restart gains nothing (Nelder-Mead can stall on a bound) */
-	for (int r = 0; r < 20; r++)
+	prev = holt_nm(&d, p);
+	/*
+	 * The sum of squares can have two minima (one with beta at its bound 1).  R's L-BFGS-B follows
+	 * the projected gradient from its start into one basin, where the simplex may settle in the
+	 * other: descend the projected gradient from the start first, then refine that basin's minimum.
+	 */
 	{
-		if (nm_minimize(2, p, &f, holt_target, &d, -INFINITY, 1e-15, 1.0, 0.5, 2.0, 5000, NULL) < 0 || !(f < prev))
-			break;
-		prev = f;
+		double		q[2] = {p0[0], p0[1]},
+					g;
+
+		holt_descend(&d, q);
+		g = holt_nm(&d, q);
+		if (fabs(g - prev) > 1e-9 * fmax(g, prev))
+		{
+			p[0] = q[0];
+			p[1] = q[1];
+		}
 	}
 	if (p[0] < 1e-10)
 	{
@@ -205,6 +312,12 @@ hw_model(const double *y, int n, int trend, double alpha, double beta, EtsModel 
 int
 ets_hw_fit(const double *y, int n, int m, EtsModel *out, char *msg, size_t msglen)
 {
+	return ets_hw_fit_trend(y, n, m, -1, out, msg, msglen);
+}
+
+int
+ets_hw_fit_trend(const double *y, int n, int m, int which, EtsModel *out, char *msg, size_t msglen)
+{
 	EtsModel	holt,
 				ses;
 	double		p[2];
@@ -215,7 +328,19 @@ ets_hw_fit(const double *y, int n, int m, EtsModel *out, char *msg, size_t msgle
 			snprintf(msg, msglen, "too few observations (%d)", n);
 		return -1;
 	}
+	if (which == 0)
+	{
+		if (hw_model(y, n, 0, ets_hw_ses_alpha(y, n, m), 0, out) < 0)
+			goto oom;
+		return 0;
+	}
 	holt_params(y, n, m, p);
+	if (which == 1)
+	{
+		if (hw_model(y, n, 1, p[0], p[1], out) < 0)
+			goto oom;
+		return 0;
+	}
 	if (hw_model(y, n, 1, p[0], p[1], &holt) < 0)
 		goto oom;
 	if (hw_model(y, n, 0, ets_hw_ses_alpha(y, n, m), 0, &ses) < 0)

@@ -349,9 +349,21 @@ ets_fit(const double *y, int n, int m, char error, char trend, char season, int 
 	npars = 2 + (t != NONE ? 2 : 0) + (s != NONE ? m : 0) + (damped ? 1 : 0);
 	if (n <= npars + 4)
 	{
-		/* R switches to HoltWintersZZ() here; not implemented */
-		ets_set_msg(msg, msglen, "too few observations (%d) for this model (needs more than %d)", n, npars + 4);
-		return -1;
+		/*
+		 * R fits HoltWintersZZ() here, by least squares, whatever the error type (damping is
+		 * ignored): a seasonal model when two seasons are there to start it (not implemented),
+		 * else Holt for an additive trend, SES without trend and season, and the better of the two
+		 * for a trendless seasonal model (its seasonal fit fails on fewer than 2m points).  The
+		 * multiplicative-trend (exponential) Holt is not implemented either.
+		 */
+		int			which = t == ADD ? 1 : s == NONE && t == NONE ? 0 : -1;
+
+		if ((s != NONE && n >= 2 * m) || t == MULT)
+		{
+			ets_set_msg(msg, msglen, "too few observations (%d) for this model (needs more than %d)", n, npars + 4);
+			return -1;
+		}
+		return ets_hw_fit_trend(y, n, m, which, out, msg, msglen);
 	}
 	rc = ets_model(y, n, m, e, t, s, damped, NULL, out, msg, msglen);
 	if (rc == FIT_SKIP)

@@ -138,28 +138,23 @@ ses_target(int np, const double *par, void *ex)
 	const SesData *d = ex;
 	double		alpha = par[0],
 				l = par[1],
-				amse[3] = {0, 0, 0},
-				denom[3] = {0, 0, 0};
+				amse = 0;
 
 	if (alpha < 1e-4 || alpha > 0.9999)
 		return INFINITY;
+	/* only amse[0] is returned: the 2- and 3-step means are not computed (they never feed it);
+	 * denom[0] - 1 and denom[0] are i and i + 1 exactly, so the arithmetic is etscalc's */
 	for (int i = 0; i < d->n; i++)
 	{
-		double		f = l;
+		double		f = l,
+					tmp = d->y[i] - f;
 
 		if (fabs(f - (-99999.0)) < 1e-10)
 			return INFINITY;
-		for (int j = 0; j < 3; j++)
-			if (i + j < d->n)
-			{
-				double		tmp = d->y[i + j] - f;
-
-				denom[j] += 1.0;
-				amse[j] = (amse[j] * (denom[j] - 1.0) + tmp * tmp) / denom[j];
-			}
+		amse = (amse * (double) i + tmp * tmp) / (double) (i + 1);
 		l = l + alpha * (d->y[i] - l);
 	}
-	return amse[0];
+	return amse;
 }
 
 int

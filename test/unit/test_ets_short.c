@@ -11,82 +11,18 @@
  *     R's starting value differs -- gives alphas that differ by up to ~1e-4).
  * ETS_SHORT_VERBOSE=1 prints every series' largest deviation.
  */
-#include "core/ets.h"
-#include "refcsv.h"
+#include "ets_short_ref.h"
 #include "unit.h"
 
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-
 #define NSER 105
-#define H 6
 #define SHORT_TOL 1e-3
 
-typedef struct
-{
-	char		name[32],
-				method[16];
-	int			n,
-				m;
-	double		y[6],
-				sigma2,
-				fc[H][5];
-} Ref;
-
-static Ref	refs[NSER];
-
-static int
-load(void)
-{
-	FILE	   *fp = fopen("../ref/ets_short_ref.csv", "r");
-	char		line[1024];
-	int			nr = 0;
-
-	if (!fp)
-		fp = fopen("test/ref/ets_short_ref.csv", "r");
-	if (!fp || !fgets(line, sizeof line, fp))
-		return -1;
-	while (fgets(line, sizeof line, fp))
-	{
-		char	   *f[16];
-		Ref		   *r;
-		int			step;
-
-		if (csv_split(line, f, 16) < 14)
-			continue;
-		step = atoi(f[8]);
-		if (step == 1)
-		{
-			char	   *tok,
-					   *save;
-			int			k = 0;
-
-			if (nr == NSER)
-				return -1;
-			r = &refs[nr++];
-			snprintf(r->name, sizeof r->name, "%s", f[0]);
-			snprintf(r->method, sizeof r->method, "%s", f[4]);
-			r->n = atoi(f[1]);
-			r->m = atoi(f[2]);
-			r->sigma2 = csv_num(f[7]);
-			for (tok = strtok_r(f[3], ";", &save); tok && k < 6; tok = strtok_r(NULL, ";", &save))
-				r->y[k++] = atof(tok);
-			if (k != r->n)
-				return -1;
-		}
-		r = &refs[nr - 1];
-		for (int c = 0; c < 5; c++)
-			r->fc[step - 1][c] = csv_num(f[9 + c]);
-	}
-	fclose(fp);
-	return nr;
-}
+static ShortRef refs[NSER];
 
 int
 main(void)
 {
-	int			nr = load(),
+	int			nr = short_ref_load("ets_short_ref.csv", 0, refs, NSER),
 				verbose = getenv("ETS_SHORT_VERBOSE") != NULL;
 	double		worst = 0;
 
@@ -99,12 +35,11 @@ main(void)
 	PLAN(3 * NSER + 2);
 	for (int i = 0; i < nr; i++)
 	{
-		const Ref  *r = &refs[i];
+		const ShortRef *r = &refs[i];
 		EtsModel	fit;
 		char		desc[32],
 					msg[128];
-		double		fc[5][H],
-					dev = 0;
+		double		dev;
 		int			rc = ets_auto(r->y, r->n, r->m, &fit, msg, sizeof msg),
 					tie = 0;
 
@@ -132,14 +67,7 @@ main(void)
 		}
 		CHECK(fit.sigma2 <= r->sigma2 * (1 + 1e-9) + 1e-300 && csv_rel(fit.sigma2, r->sigma2, 1e-12) < 1e-5,
 			  "%s: mean squared error %.10g, R %.10g", r->name, fit.sigma2, r->sigma2);
-		ets_forecast(&fit, H, fc[0], fc[1], fc[2], fc[3], fc[4]);
-		for (int k = 0; k < H; k++)
-		{
-			double		scale = fmax(fabs(r->fc[k][0]), r->fc[k][4] - r->fc[k][0]);
-
-			for (int c = 0; c < 5; c++)
-				dev = fmax(dev, csv_rel(fc[c][k], r->fc[k][c], fmax(scale, 1e-12)));
-		}
+		dev = short_ref_dev(&fit, r);
 		worst = fmax(worst, dev);
 		if (verbose)
 			fprintf(stderr, "%-16s %s alpha %.8f beta %.8f dev %.2e\n", r->name, desc, fit.alpha, fit.beta, dev);
