@@ -242,16 +242,6 @@ reader_receive(TupleTableSlot *slot, DestReceiver *self)
 	return true;
 }
 
-static void
-reader_startup(DestReceiver *self, int operation, TupleDesc typeinfo)
-{
-}
-
-static void
-reader_shutdown(DestReceiver *self)
-{
-}
-
 /*
  * One cursor over the source ordered by the group columns, then time: each row's time, value and
  * group values; the series key is built when the group values change (rows arrive series after
@@ -299,11 +289,7 @@ read_series(const char *source, const char *time_col, const char *value_col, cha
 	keyer_init(&keyer, groups, ngroups, c.tupdesc, 2);
 
 	/* the rows go straight from the executor's slot to the series (no SPI tuple table copies) */
-	rd.pub.receiveSlot = reader_receive;
-	rd.pub.rStartup = reader_startup;
-	rd.pub.rShutdown = reader_shutdown;
-	rd.pub.rDestroy = reader_shutdown;
-	rd.pub.mydest = DestNone;
+	mk_dest_init(&rd.pub, reader_receive, NULL, NULL);
 	rd.sd = sd;
 	rd.keyer = &keyer;
 	rd.cxt = cxt;

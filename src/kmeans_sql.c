@@ -464,15 +464,6 @@ km_reader_receive(TupleTableSlot *slot, DestReceiver *self)
 	return true;
 }
 
-static void
-km_reader_shutdown(DestReceiver *self)
-{
-}
-
-static void
-km_reader_destroy(DestReceiver *self)
-{
-}
 
 /* Runs query (the caller has SPI_connect()ed) feeding r. */
 static void
@@ -480,11 +471,7 @@ km_reader_run(KmReader *r, const char *query, int first, char **names, int ncols
 {
 	SPIExecuteOptions opts;
 
-	r->pub.receiveSlot = km_reader_receive;
-	r->pub.rStartup = km_reader_startup;
-	r->pub.rShutdown = km_reader_shutdown;
-	r->pub.rDestroy = km_reader_destroy;
-	r->pub.mydest = DestNone;
+	mk_dest_init(&r->pub, km_reader_receive, km_reader_startup, NULL);
 	r->first = first;
 	r->names = names;
 	r->ncols = ncols;

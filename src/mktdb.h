@@ -152,6 +152,14 @@ void		mk_cursor_open(MkCursor *c, const char *query, int nargs, Oid *argtypes, D
 bool		mk_cursor_next(MkCursor *c);
 void		mk_cursor_close(MkCursor *c);
 
+/*
+ * A DestReceiver fed straight by the executor: receive per row, startup (or NULL) when the rows'
+ * descriptor is known, shutdown (or NULL) after the last row; the rest are no-ops.
+ */
+void		mk_dest_init(DestReceiver *d, bool (*receive) (TupleTableSlot *slot, DestReceiver *self),
+						 void (*startup) (DestReceiver *self, int operation, TupleDesc typeinfo),
+						 void (*shutdown) (DestReceiver *self));
+
 /* ERROR 42804 unless the column (1-based) is of a numeric type; names the argument in the message. */
 void		mk_require_numeric(TupleDesc td, int attno, const char *what);
 bool		mk_is_numeric_type(Oid typid);

@@ -203,26 +203,12 @@ mk_purchase_date_type(TupleDesc td, const char *date_column)
 	return dtype;
 }
 
-static void
-purchase_rnoop(DestReceiver *self)
-{
-}
-
-static void
-purchase_rstartup(DestReceiver *self, int operation, TupleDesc typeinfo)
-{
-}
-
 void
 mk_purchase_receiver_init(MkPurchaseReceiver *pr, MemoryContext cxt,
 						  bool (*receive) (TupleTableSlot *slot, DestReceiver *self),
 						  void (*shutdown) (DestReceiver *self))
 {
-	pr->pub.receiveSlot = receive;
-	pr->pub.rStartup = purchase_rstartup;
-	pr->pub.rShutdown = shutdown ? shutdown : purchase_rnoop;
-	pr->pub.rDestroy = purchase_rnoop;
-	pr->pub.mydest = DestNone;
+	mk_dest_init(&pr->pub, receive, NULL, shutdown);
 	pr->cxt = cxt;
 	rfm_table_init(&pr->table, !pr->int_keys, purchase_alloc, purchase_free, cxt);
 }

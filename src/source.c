@@ -187,6 +187,28 @@ mk_cursor_close(MkCursor *c)
 	SPI_cursor_close(c->portal);
 }
 
+static void
+dest_noop(DestReceiver *self)
+{
+}
+
+static void
+dest_startup_noop(DestReceiver *self, int operation, TupleDesc typeinfo)
+{
+}
+
+void
+mk_dest_init(DestReceiver *d, bool (*receive) (TupleTableSlot *slot, DestReceiver *self),
+			 void (*startup) (DestReceiver *self, int operation, TupleDesc typeinfo),
+			 void (*shutdown) (DestReceiver *self))
+{
+	d->receiveSlot = receive;
+	d->rStartup = startup ? startup : dest_startup_noop;
+	d->rShutdown = shutdown ? shutdown : dest_noop;
+	d->rDestroy = dest_noop;
+	d->mydest = DestNone;
+}
+
 bool
 mk_is_numeric_type(Oid typid)
 {
