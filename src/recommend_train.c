@@ -252,18 +252,10 @@ json_validation(MkJson *mj, int max_users, const double *grid, const double *alp
 	mk_json_str(mj, "NDCG@10");
 	mk_json_key(mj, "max_users");
 	mk_json_int(mj, max_users);
-	mk_json_key(mj, "regularization");
-	mk_json_arr_open(mj);
-	for (int k = 0; k < n; k++)
-		mk_json_num(mj, grid[k]);
-	mk_json_arr_close(mj);
+	json_num_array(mj, "regularization", grid, n);
 	json_num_array(mj, "alpha", alphas, n);
 	json_num_array(mj, "frequency_scaling", freqs, n);
-	mk_json_key(mj, "ndcg");
-	mk_json_arr_open(mj);
-	for (int k = 0; k < n; k++)
-		mk_json_num(mj, ndcg[k]);
-	mk_json_arr_close(mj);
+	json_num_array(mj, "ndcg", ndcg, n);
 	mk_json_key(mj, "ms");
 	mk_json_num(mj, ms);
 	mk_json_obj_close(mj);
